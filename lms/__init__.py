@@ -1,0 +1,29 @@
+"""The training platform of the Milan anti-violence network (Protocollo Milano).
+
+``create_app()`` builds the standalone platform; ``LMS().init_app(host,
+url_prefix="/formazione")`` mounts it into an existing Flask application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from lms.extension import LMS, LMSState
+
+__all__ = ["LMS", "LMSState", "create_app"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    import os
+
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("LMS_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=os.path.abspath(instance_path) if instance_path else None,
+        instance_relative_config=True,
+        static_folder=None,
+    )
+    LMS().init_app(app, config=config, standalone=True)
+    return app

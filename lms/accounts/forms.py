@@ -1,0 +1,44 @@
+"""Account forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from lms.i18n import lazy_gettext as _l
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+    remember = BooleanField(_l("Ricordami su questo dispositivo"))
+    next = HiddenField()
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("Nuova password"),
+        validators=[DataRequired(), Length(min=10, max=1024)],
+        description=_l("Almeno 10 caratteri."),
+    )
+    confirm = PasswordField(
+        _l("Ripeti la nuova password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Le password non coincidono."))],
+    )
+
+
+class SetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current = PasswordField(_l("Password attuale"), validators=[DataRequired()])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class LogoutForm(FlaskForm):
+    pass

@@ -1,0 +1,206 @@
+"""Accounts: creation, authentication with throttling, tokens, passwords.
+
+Functions take plain values and a SQLAlchemy session; they never touch the
+request. Callers commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from enum import Enum
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms import throttle
+from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
+from lms.db import utcnow
+from lms.errors import ServiceError
+
+MIN_PASSWORD_LENGTH = 10
+# A fixed hash to check against when the account does not exist, so that the
+# response time does not tell which e-mail addresses are registered.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
+
+
+def normalise_email(raw: str) -> str:
+    """Validate syntax (no DNS look-up) and lower-case the whole address."""
+    try:
+        # ".test" addresses are allowed (RFC 2606) for demo accounts and tests.
+        info = validate_email(raw.strip(), check_deliverability=False, test_environment=True)
+    except EmailNotValidError as exc:
+        raise ServiceError(_("Indirizzo e-mail non valido: %(email)s", email=raw)) from exc
+    return info.normalized.lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password)  # scrypt, salted (Werkzeug's default)
+
+
+def check_password_strength(password: str, user: User | None = None) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            _("La password deve avere almeno %(n)d caratteri.", n=MIN_PASSWORD_LENGTH)
+        )
+    if user is not None and password.strip().lower() == user.email:
+        raise ServiceError(_("La password non può coincidere con l'indirizzo e-mail."))
+
+
+def get_user_by_email(db: Session, email: str) -> User | None:
+    try:
+        normalised = normalise_email(email)
+    except ServiceError:
+        return None
+    return db.scalar(select(User).where(User.email == normalised))
+
+
+def create_user(
+    db: Session,
+    email: str,
+    full_name: str,
+    *,
+    password: str | None = None,
+    roles: tuple[Role, ...] = (),
+    locale: str = "it",
+) -> User:
+    email = normalise_email(email)
+    full_name = " ".join(full_name.split())
+    if not full_name:
+        raise ServiceError(_("Il nome e cognome è obbligatorio."))
+    if locale not in SUPPORTED_LOCALES:
+        raise ServiceError(_("Lingua non supportata: %(locale)s", locale=locale))
+    if db.scalar(select(User.id).where(User.email == email)) is not None:
+        raise ServiceError(_("Esiste già un account con l'indirizzo %(email)s.", email=email))
+    user = User(email=email, full_name=full_name, locale=locale)
+    if password is not None:
+        check_password_strength(password, user)
+        user.password_hash = hash_password(password)
+    for role in roles:
+        user.roles.append(UserRole(role=str(role)))
+    db.add(user)
+    db.flush()
+    return user
+
+
+def grant_role(db: Session, user: User, role: Role) -> None:
+    if not user.has_role(role):
+        user.roles.append(UserRole(role=str(role)))
+        db.flush()
+
+
+class LoginOutcome(Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: User | None = None
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_per_account: int
+    max_per_address: int
+    window: dt.timedelta
+
+
+def authenticate(
+    db: Session,
+    email: str,
+    password: str,
+    remote_addr: str,
+    policy: ThrottlePolicy,
+    *,
+    now: dt.datetime | None = None,
+) -> LoginResult:
+    """Check credentials, refusing while the account or the address is locked.
+
+    Failures are recorded per account and per address in the database, so the
+    lock holds across workers and hosts. A locked account answers the same way
+    whether or not the password is right; unknown and wrong are indistinguishable.
+    """
+    now = now or utcnow()
+    account_key = email.strip().lower()
+    locked = throttle.is_limited(
+        db, "login-account", account_key, limit=policy.max_per_account, window=policy.window,
+        now=now,
+    ) or throttle.is_limited(
+        db, "login-address", remote_addr, limit=policy.max_per_address, window=policy.window,
+        now=now,
+    )
+    if locked:
+        return LoginResult(LoginOutcome.LOCKED)
+
+    user = get_user_by_email(db, email)
+    password_ok = check_password_hash(
+        user.password_hash if user is not None and user.password_hash else _DUMMY_HASH, password
+    )
+    if user is None or not user.password_hash or not password_ok or not user.active:
+        throttle.record(db, "login-account", account_key, now=now)
+        throttle.record(db, "login-address", remote_addr, now=now)
+        return LoginResult(LoginOutcome.INVALID)
+
+    throttle.clear(db, "login-account", account_key)
+    user.last_login_at = now
+    return LoginResult(LoginOutcome.OK, user)
+
+
+def change_password(db: Session, user: User, current: str, new: str) -> None:
+    if not user.password_hash or not check_password_hash(user.password_hash, current):
+        raise ServiceError(_("La password attuale non è corretta."))
+    set_password(db, user, new)
+
+
+def set_password(db: Session, user: User, new: str) -> None:
+    """Set a password and end every other session of the user."""
+    check_password_strength(new, user)
+    user.password_hash = hash_password(new)
+    user.rotate_session_token()
+    db.flush()
+
+
+# --- Signed tokens (password reset, invitation) --------------------------------
+# A token names the user and a fingerprint of their current password hash and
+# session token: once the password is set or changed, every older token fails.
+
+RESET_SALT = "lms.password-reset"
+INVITE_SALT = "lms.invitation"
+
+
+def _fingerprint(user: User) -> str:
+    material = f"{user.password_hash or ''}|{user.session_token}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def make_token(secret_key: str, salt: str, user: User) -> str:
+    serializer = URLSafeTimedSerializer(secret_key, salt=salt)
+    return serializer.dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+class TokenError(ServiceError):
+    pass
+
+
+def read_token(db: Session, secret_key: str, salt: str, token: str, max_age: int) -> User:
+    serializer = URLSafeTimedSerializer(secret_key, salt=salt)
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenError(_("Il link è scaduto: chiedine uno nuovo.")) from exc
+    except BadSignature as exc:
+        raise TokenError(_("Il link non è valido.")) from exc
+    if not isinstance(data, dict):
+        raise TokenError(_("Il link non è valido."))
+    user = db.get(User, data.get("uid"))
+    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+        raise TokenError(_("Il link non è più valido: è già stato usato o è stato sostituito."))
+    return user

@@ -1,0 +1,180 @@
+"""Login, logout, password change and reset, invitation acceptance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from lms import db
+from lms.accounts import services
+from lms.accounts.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+from lms.accounts.mailing import send_password_reset
+from lms.accounts.models import User
+from lms.authz import authenticated, public
+from lms.db import utcnow
+from lms.errors import ServiceError
+from lms.urls import safe_next_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def load_user(login_id: str) -> User | None:
+    """Flask-Login loader: the id must come with the current session token."""
+    user_id, _sep, token = login_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def _throttle_policy() -> services.ThrottlePolicy:
+    config = current_app.config
+    return services.ThrottlePolicy(
+        max_per_account=int(config["LMS_LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        max_per_address=int(config["LMS_LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+        window=dt.timedelta(minutes=int(config["LMS_LOGIN_LOCK_MINUTES"])),
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("lms.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        result = services.authenticate(
+            db.session, form.email.data, form.password.data, request.remote_addr or "-",
+            _throttle_policy(),
+        )
+        db.session.commit()
+        if result.outcome is services.LoginOutcome.OK and result.user is not None:
+            login_user(result.user, remember=form.remember.data)
+            log.info("login ok user=%s", result.user.id)
+            return redirect(safe_next_url(form.next.data) or url_for("lms.home"))
+        if result.outcome is services.LoginOutcome.LOCKED:
+            log.warning("login refused: throttled")
+            flash(
+                _(
+                    "Troppi tentativi non riusciti. Riprova tra %(n)d minuti "
+                    "oppure reimposta la password.",
+                    n=int(current_app.config["LMS_LOGIN_LOCK_MINUTES"]),
+                ),
+                "error",
+            )
+            status = 429
+        else:
+            flash(_("E-mail o password non corretti."), "error")
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout() -> Any:
+    from lms.accounts.forms import LogoutForm
+
+    if LogoutForm().validate_on_submit() and current_user.is_authenticated:
+        logout_user()
+        flash(_("Sei uscita/o dalla piattaforma."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@authenticated
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                db.session, current_user, form.current.data, form.password.data
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            login_user(current_user, fresh=True)  # keep this session, end the others
+            flash(_("Password aggiornata. Le altre sessioni sono state chiuse."), "success")
+            return redirect(url_for("lms.home"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@public
+def reset_request() -> Any:
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        # Same answer whether or not the address exists: no account enumeration.
+        user = services.get_user_by_email(db.session, form.email.data)
+        if user is not None and user.active:
+            send_password_reset(user)
+        flash(
+            _(
+                "Se l'indirizzo è registrato, riceverai un'e-mail con un link "
+                "per reimpostare la password."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_request.html", form=form)
+
+
+def _token_user(salt: str, token: str, max_age_key: str) -> User | None:
+    try:
+        return services.read_token(
+            db.session, current_app.config["SECRET_KEY"], salt, token,
+            int(current_app.config[max_age_key]),
+        )
+    except services.TokenError as error:
+        flash(str(error), "error")
+        return None
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> Any:
+    return _set_password_page(
+        token, services.RESET_SALT, "LMS_RESET_TOKEN_MAX_AGE", _("Reimposta la password")
+    )
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str) -> Any:
+    return _set_password_page(
+        token, services.INVITE_SALT, "LMS_INVITE_TOKEN_MAX_AGE", _("Attiva il tuo account")
+    )
+
+
+def _set_password_page(token: str, salt: str, max_age_key: str, title: str) -> Any:
+    user = _token_user(salt, token, max_age_key)
+    if user is None:
+        return render_template("accounts/token_invalid.html"), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password(db.session, user, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            user.last_login_at = utcnow()
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            login_user(user)
+            flash(_("Password impostata. Benvenuta/o, %(name)s!", name=user.full_name), "success")
+            return redirect(url_for("lms.home"))
+    return render_template("accounts/set_password.html", form=form, title=title, user=user)

@@ -1,0 +1,101 @@
+"""Configuration from environment variables, with safe defaults.
+
+Every setting can be overridden by ``create_app(config={...})`` (tests, host apps).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "LMS_"
+
+DEFAULTS: dict[str, Any] = {
+    "LMS_DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "LMS_SECRET_KEY": None,  # default: generated once into instance/secret_key
+    "LMS_BASE_URL": "http://127.0.0.1:5000",
+    "LMS_PLUGINS": None,  # comma-separated allow-list; None = every installed plugin
+    "LMS_MAIL_BACKEND": "console",  # console | file | smtp
+    "LMS_MAIL_FROM": "formazione@rete-milano.test",
+    "LMS_MAIL_FILE_DIR": None,  # default: instance/mail
+    "LMS_SMTP_HOST": "localhost",
+    "LMS_SMTP_PORT": 587,
+    "LMS_SMTP_USERNAME": None,
+    "LMS_SMTP_PASSWORD": None,
+    "LMS_SMTP_STARTTLS": True,
+    "LMS_SECURE_COOKIES": False,  # True behind HTTPS: Secure cookies and HSTS
+    "LMS_LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LMS_LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "LMS_LOGIN_LOCK_MINUTES": 15,
+    "LMS_RESET_TOKEN_MAX_AGE": 3600,  # seconds
+    "LMS_INVITE_TOKEN_MAX_AGE": 14 * 24 * 3600,
+    "LMS_LOG_JSON": True,
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in _BOOL_TRUE
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    environ = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        if key in environ:
+            values[key] = _coerce(default, environ[key])
+    return values
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Read or create the secret key; O_EXCL makes concurrent workers agree."""
+    path = instance_path / "secret_key"
+    instance_path.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        key = secrets.token_urlsafe(48)
+        handle.write(key)
+    return key
+
+
+def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config.update(from_environment())
+    if overrides:
+        app.config.update(overrides)
+
+    instance = Path(app.instance_path)
+    if not app.config["LMS_DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["LMS_DATABASE_URL"] = f"sqlite:///{instance / 'lms.sqlite3'}"
+    if not app.config["LMS_SECRET_KEY"]:
+        app.config["LMS_SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret(instance)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = app.config["LMS_SECRET_KEY"]
+    if not app.config["LMS_MAIL_FILE_DIR"]:
+        app.config["LMS_MAIL_FILE_DIR"] = str(instance / "mail")
+
+    secure = bool(app.config["LMS_SECURE_COOKIES"])
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.config.setdefault("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "it")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Rome")

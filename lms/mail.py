@@ -1,0 +1,53 @@
+"""Outgoing mail through a small backend chosen by ``LMS_MAIL_BACKEND``.
+
+``console`` logs the message (development), ``file`` writes one ``.eml`` per
+message into ``LMS_MAIL_FILE_DIR`` (development, end-to-end tests), ``smtp``
+sends through the configured server (production).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def build_message(to: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["LMS_MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{uuid.uuid4()}@lms>"
+    message.set_content(body)
+    return message
+
+
+def send(to: str, subject: str, body: str) -> None:
+    message = build_message(to, subject, body)
+    backend = current_app.config["LMS_MAIL_BACKEND"]
+    if backend == "console":
+        log.info("mail to %s: %s\n%s", to, subject, body)
+    elif backend == "file":
+        directory = Path(current_app.config["LMS_MAIL_FILE_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        name = f"{uuid.uuid4().hex}.eml"
+        tmp = directory / f".{name}.tmp"
+        tmp.write_bytes(bytes(message))
+        os.replace(tmp, directory / name)  # readers never see half a message
+    elif backend == "smtp":
+        config = current_app.config
+        with smtplib.SMTP(config["LMS_SMTP_HOST"], int(config["LMS_SMTP_PORT"])) as smtp:
+            if config["LMS_SMTP_STARTTLS"]:
+                smtp.starttls()
+            if config["LMS_SMTP_USERNAME"]:
+                smtp.login(config["LMS_SMTP_USERNAME"], config["LMS_SMTP_PASSWORD"] or "")
+            smtp.send_message(message)
+    else:
+        raise ValueError(f"unknown LMS_MAIL_BACKEND {backend!r}")

@@ -1,0 +1,86 @@
+"""Organisations of the network, professional audiences, and memberships."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.db import Base, UTCDateTime, utcnow
+
+
+class OrganisationType(enum.StrEnum):
+    """The signatory groups of the Protocollo Milano (DOMAIN.md)."""
+
+    COMUNE = "comune"
+    CAV = "cav"  # centri antiviolenza e case rifugio
+    MAGISTRATURA = "magistratura"
+    FORZE_ORDINE = "forze_ordine"
+    SOCIOSANITARIO = "sociosanitario"
+    ALTRO = "altro"
+
+
+_TYPE_VALUES = ", ".join(f"'{t.value}'" for t in OrganisationType)
+
+
+class Organisation(Base):
+    __tablename__ = "lms_organisation"
+    __table_args__ = (CheckConstraint(f"type IN ({_TYPE_VALUES})", name="type_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(20), index=True)
+    signatory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.code}>"
+
+
+class Audience(Base):
+    """A professional role that courses and commitments target."""
+
+    __tablename__ = "lms_audience"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_it: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_it
+
+    def __repr__(self) -> str:
+        return f"<Audience {self.code}>"
+
+
+class Membership(Base):
+    """A person's place in an organisation; ``ended_at`` keeps history on removal."""
+
+    __tablename__ = "lms_membership"
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id", name="uq_lms_membership_user_org"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
+    )
+    audience_id: Mapped[int] = mapped_column(ForeignKey("lms_audience.id", ondelete="RESTRICT"))
+    is_referent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    audience: Mapped[Audience] = relationship()
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_at is None

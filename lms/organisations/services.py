@@ -1,0 +1,195 @@
+"""Organisation registry, memberships and staff invitations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from lms.accounts import services as accounts
+from lms.accounts.models import User
+from lms.db import utcnow
+from lms.errors import NotFound, ServiceError
+from lms.organisations.models import Audience, Membership, Organisation, OrganisationType
+
+REGISTRY_FILE = Path(__file__).with_name("registry.yaml")
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    audiences_created: int
+    organisations_created: int
+    organisations_updated: int
+
+
+def load_registry(path: Path = REGISTRY_FILE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def seed_registry(db: Session, registry: dict[str, Any] | None = None) -> SeedReport:
+    """Insert or update audiences and organisations by code; never delete."""
+    registry = registry or load_registry()
+    audiences_created = orgs_created = orgs_updated = 0
+    existing_audiences = {a.code: a for a in db.scalars(select(Audience))}
+    for entry in registry["audiences"]:
+        audience = existing_audiences.get(entry["code"])
+        if audience is None:
+            db.add(Audience(code=entry["code"], name_it=entry["it"], name_en=entry["en"]))
+            audiences_created += 1
+        else:
+            audience.name_it, audience.name_en = entry["it"], entry["en"]
+
+    existing_orgs = {o.code: o for o in db.scalars(select(Organisation))}
+    for type_name, entries in registry["organisations"].items():
+        org_type = OrganisationType(type_name)
+        for entry in entries:
+            org = existing_orgs.get(entry["code"])
+            signatory = bool(entry.get("signatory", True))
+            if org is None:
+                db.add(
+                    Organisation(
+                        code=entry["code"], name=entry["name"], type=org_type.value,
+                        signatory=signatory,
+                    )
+                )
+                orgs_created += 1
+            elif (org.name, org.type, org.signatory) != (entry["name"], org_type.value, signatory):
+                org.name, org.type, org.signatory = entry["name"], org_type.value, signatory
+                orgs_updated += 1
+    db.flush()
+    return SeedReport(audiences_created, orgs_created, orgs_updated)
+
+
+def get_organisation(db: Session, organisation_id: int) -> Organisation:
+    org = db.get(Organisation, organisation_id)
+    if org is None:
+        raise NotFound(_("Organizzazione non trovata."))
+    return org
+
+
+def organisation_by_code(db: Session, code: str) -> Organisation:
+    org = db.scalar(select(Organisation).where(Organisation.code == code))
+    if org is None:
+        raise NotFound(_("Organizzazione non trovata: %(code)s", code=code))
+    return org
+
+
+def audience_by_code(db: Session, code: str) -> Audience:
+    audience = db.scalar(select(Audience).where(Audience.code == code))
+    if audience is None:
+        raise ServiceError(_("Pubblico sconosciuto: %(code)s", code=code))
+    return audience
+
+
+def list_audiences(db: Session) -> list[Audience]:
+    return list(db.scalars(select(Audience).order_by(Audience.name_it)))
+
+
+@dataclass(frozen=True)
+class OrganisationSummary:
+    organisation: Organisation
+    staff_count: int
+
+
+def list_organisations(
+    db: Session, only_ids: set[int] | None = None
+) -> list[OrganisationSummary]:
+    """Organisations with their current staff count, in one query."""
+    staff = (
+        select(Membership.organisation_id, func.count(Membership.id).label("n"))
+        .where(Membership.ended_at.is_(None))
+        .group_by(Membership.organisation_id)
+        .subquery()
+    )
+    stmt = (
+        select(Organisation, func.coalesce(staff.c.n, 0))
+        .outerjoin(staff, staff.c.organisation_id == Organisation.id)
+        .order_by(Organisation.type, Organisation.name)
+    )
+    if only_ids is not None:
+        stmt = stmt.where(Organisation.id.in_(only_ids))
+    return [OrganisationSummary(org, int(n)) for org, n in db.execute(stmt)]
+
+
+def current_members(db: Session, organisation_id: int) -> list[Membership]:
+    stmt = (
+        select(Membership)
+        .join(Membership.user)
+        .where(Membership.organisation_id == organisation_id, Membership.ended_at.is_(None))
+        .options(joinedload(Membership.user), joinedload(Membership.audience))
+        .order_by(User.full_name)
+    )
+    return list(db.scalars(stmt))
+
+
+def memberships_of(db: Session, user_id: int) -> list[Membership]:
+    stmt = (
+        select(Membership)
+        .where(Membership.user_id == user_id, Membership.ended_at.is_(None))
+        .options(joinedload(Membership.organisation), joinedload(Membership.audience))
+    )
+    return list(db.scalars(stmt))
+
+
+def add_member(
+    db: Session,
+    organisation: Organisation,
+    *,
+    email: str,
+    full_name: str,
+    audience_code: str,
+    is_referent: bool = False,
+) -> tuple[Membership, bool]:
+    """Add a person to an organisation, creating the account if needed.
+
+    Returns the membership and whether the account is new (and so needs an
+    invitation). A former member is re-activated, keeping the same row.
+    """
+    audience = audience_by_code(db, audience_code)
+    user = accounts.get_user_by_email(db, email)
+    created = user is None
+    if user is None:
+        user = accounts.create_user(db, email, full_name)
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == organisation.id
+        )
+    )
+    if membership is None:
+        membership = Membership(
+            user=user, organisation=organisation, audience=audience, is_referent=is_referent
+        )
+        db.add(membership)
+    else:
+        if membership.ended_at is None and not created:
+            raise ServiceError(
+                _("%(email)s fa già parte di questa organizzazione.", email=user.email)
+            )
+        membership.ended_at = None
+        membership.audience = audience
+        membership.is_referent = is_referent
+    db.flush()
+    return membership, created
+
+
+def end_membership(db: Session, organisation_id: int, user_id: int) -> Membership:
+    """Remove someone from the organisation; the row stays as history."""
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.organisation_id == organisation_id,
+            Membership.user_id == user_id,
+            Membership.ended_at.is_(None),
+        )
+    )
+    if membership is None:
+        raise NotFound(_("Persona non trovata in questa organizzazione."))
+    membership.ended_at = utcnow()
+    membership.is_referent = False
+    db.flush()
+    return membership

@@ -1,0 +1,146 @@
+"""The plugin contract: how a feature package joins the platform.
+
+A plugin is an object (usually an instance of a :class:`Plugin` subclass)
+exposed through the ``lms.plugins`` entry-point group::
+
+    [project.entry-points."lms.plugins"]
+    courses = "courses.plugin:plugin"
+
+The core discovers plugins, orders them by ``requires`` and, in this order,
+for each one:
+
+1. imports ``models`` (so its tables join ``lms.db.Base.metadata``);
+2. registers ``blueprint()`` under the platform's URL prefix + ``url_prefix``;
+   its name must equal the plugin's ``name`` (and so its template folder,
+   ``templates/<name>/``, and its table prefix);
+3. mounts ``cli()`` as ``lms <name> ...``;
+4. calls ``init_app(app)`` to connect signals.
+
+``lms demo`` calls ``demo_data(session)`` of each plugin after the core's.
+
+At request time the core asks every plugin for ``nav_items(user)`` (menu
+entries) and ``dashboard_widgets(user)`` (fragments on the home page).
+Plugins may add Alembic revisions in ``migrations_dir`` (their own branch).
+Nothing happens at import time: discovery and loading run in ``LMS.init_app``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from flask import Blueprint, Flask
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lms.accounts.models import User
+
+ENTRY_POINT_GROUP = "lms.plugins"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A menu entry: ``endpoint`` is a Flask endpoint name, ``label`` already translated."""
+
+    label: str
+    endpoint: str
+    order: int = 100
+    values: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Widget:
+    """A dashboard fragment: a template rendered with ``context`` on the home page."""
+
+    title: str
+    template: str
+    context: tuple[tuple[str, Any], ...] = ()
+    order: int = 100
+
+
+class Plugin:
+    """Base class for plugins; override what you provide."""
+
+    name: str = ""
+    requires: tuple[str, ...] = ()
+    models: str | None = None  # dotted module path holding the plugin's models
+    url_prefix: str | None = None  # default: "/<name>"
+    migrations_dir: Path | None = None
+
+    def blueprint(self) -> Blueprint | None:
+        return None
+
+    def cli(self) -> click.Group | None:
+        return None
+
+    def init_app(self, app: Flask) -> None:
+        """Connect signals and per-app state. Called once per app."""
+
+    def nav_items(self, user: User) -> Iterable[NavItem]:
+        return ()
+
+    def dashboard_widgets(self, user: User) -> Iterable[Widget]:
+        return ()
+
+    def demo_data(self, session: Session) -> Iterable[str]:
+        """Load the plugin's demo data (idempotently); yield lines to print."""
+        return ()
+
+
+class PluginError(RuntimeError):
+    pass
+
+
+def discover(allowed: Iterable[str] | None = None) -> list[Plugin]:
+    """Load plugins from the entry-point group, filtered by ``allowed`` names."""
+    wanted = None if allowed is None else set(allowed)
+    found: dict[str, Plugin] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if wanted is not None and ep.name not in wanted:
+            continue
+        plugin = ep.load()
+        if isinstance(plugin, type):
+            plugin = plugin()
+        if plugin.name != ep.name:
+            raise PluginError(f"entry point {ep.name!r} names plugin {plugin.name!r}")
+        found[plugin.name] = plugin
+    if wanted is not None and (missing := wanted - found.keys()):
+        raise PluginError(f"plugins not installed: {', '.join(sorted(missing))}")
+    return order_by_requirements(found.values())
+
+
+def order_by_requirements(plugins: Iterable[Plugin]) -> list[Plugin]:
+    """Topological order so that a plugin loads after what it requires."""
+    by_name = {p.name: p for p in plugins}
+    ordered: list[Plugin] = []
+    state: dict[str, str] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        if state.get(name) == "done":
+            return
+        if state.get(name) == "visiting":
+            raise PluginError(f"circular plugin requirements: {' -> '.join(chain + (name,))}")
+        if name not in by_name:
+            raise PluginError(f"plugin {chain[-1]!r} requires {name!r}, which is not installed")
+        state[name] = "visiting"
+        for dependency in by_name[name].requires:
+            visit(dependency, chain + (name,))
+        state[name] = "done"
+        ordered.append(by_name[name])
+
+    for name in sorted(by_name):
+        visit(name, ())
+    return ordered
+
+
+def load_models(plugin: Plugin) -> None:
+    if plugin.models:
+        importlib.import_module(plugin.models)

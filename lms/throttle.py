@@ -1,0 +1,71 @@
+"""Database-backed throttling shared by every worker and host.
+
+Events are rows (scope, key, time); a limit is a count within a window. Used
+for login failures, certificate look-ups and any other rate limit: state that
+gunicorn workers on several hosts must agree on cannot live in process memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from sqlalchemy import Index, String, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lms.db import Base, UTCDateTime, utcnow
+
+
+class ThrottleEvent(Base):
+    __tablename__ = "lms_throttle_event"
+    __table_args__ = (Index("ix_lms_throttle_event_lookup", "scope", "key", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(40))
+    # Hashed so that the table holds no e-mail addresses or IP addresses in clear.
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def record(db: Session, scope: str, key: str, *, now: dt.datetime | None = None) -> None:
+    db.add(ThrottleEvent(scope=scope, key=_digest(key), created_at=now or utcnow()))
+
+
+def count_recent(
+    db: Session, scope: str, key: str, window: dt.timedelta, *, now: dt.datetime | None = None
+) -> int:
+    since = (now or utcnow()) - window
+    stmt = select(func.count(ThrottleEvent.id)).where(
+        ThrottleEvent.scope == scope,
+        ThrottleEvent.key == _digest(key),
+        ThrottleEvent.created_at >= since,
+    )
+    return int(db.scalar(stmt) or 0)
+
+
+def is_limited(
+    db: Session,
+    scope: str,
+    key: str,
+    *,
+    limit: int,
+    window: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> bool:
+    return count_recent(db, scope, key, window, now=now) >= limit
+
+
+def clear(db: Session, scope: str, key: str) -> None:
+    db.execute(
+        delete(ThrottleEvent).where(ThrottleEvent.scope == scope, ThrottleEvent.key == _digest(key))
+    )
+
+
+def prune(db: Session, older_than: dt.timedelta, *, now: dt.datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - older_than
+    result = db.execute(delete(ThrottleEvent).where(ThrottleEvent.created_at < cutoff))
+    return int(result.rowcount or 0)

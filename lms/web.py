@@ -1,0 +1,174 @@
+"""Core pages (home, language, health), error pages, navigation and security headers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from lms import db
+from lms.accounts.models import SUPPORTED_LOCALES
+from lms.authz import authenticated, public
+from lms.forms import LanguageForm
+from lms.i18n import LANGUAGE_NAMES
+from lms.plugins import NavItem, Widget
+from lms.urls import safe_next_url
+
+log = logging.getLogger(__name__)
+bp = Blueprint(
+    "lms", __name__, template_folder="templates", static_folder="static",
+    static_url_path="/assets",
+)
+
+
+@bp.route("/")
+@authenticated
+def home() -> str:
+    plugins = current_app.extensions["lms"].plugins
+    widgets = sorted(
+        (w for p in plugins for w in p.dashboard_widgets(current_user)), key=lambda w: w.order
+    )
+    from lms.organisations.services import memberships_of
+
+    return render_template(
+        "lms/home.html", widgets=widgets, memberships=memberships_of(db.session, current_user.id)
+    )
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def set_language() -> Any:
+    form = LanguageForm()
+    if form.validate_on_submit() and form.locale.data in SUPPORTED_LOCALES:
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+    return redirect(safe_next_url(form.next.data) or url_for("lms.home"))
+
+
+@bp.route("/healthz")
+@public
+def healthz() -> Any:
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # the check must answer, whatever the database does
+        log.exception("health check failed")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+# --- Hooks ---------------------------------------------------------------------
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    from lms.organisations.policy import can_view_network, referent_organisation_ids
+
+    items = [NavItem(_("Home"), "lms.home", order=0)]
+    if (
+        current_user.is_admin
+        or can_view_network(current_user)
+        or referent_organisation_ids(current_user)
+    ):
+        items.append(NavItem(_("Organizzazioni"), "organisations.index", order=80))
+    for plugin in current_app.extensions["lms"].plugins:
+        items.extend(plugin.nav_items(current_user))
+    return sorted(items, key=lambda i: i.order)
+
+
+def install_hooks(app: Flask, state: Any) -> None:
+    def _ours() -> bool:
+        return state.standalone or request.blueprint in state.blueprint_names
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        if not _ours():
+            return {}
+        return {
+            "lms_nav": _navigation,
+            "lms_languages": LANGUAGE_NAMES,
+            "lms_language_form": LanguageForm,
+            "get_locale": get_locale,
+        }
+
+    @app.before_request
+    def _remember_user() -> None:
+        if current_user and current_user.is_authenticated:
+            g.lms_user_id = current_user.id
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        if not _ours():
+            return response
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("LMS_SECURE_COOKIES"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and current_user.is_authenticated:
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def _render_error(error: HTTPException) -> Any:
+        code = error.code or 500
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=code), code
+        return render_template("lms/error.html", code=code, error=error), code
+
+    def _render_csrf(error: CSRFError) -> Any:
+        return render_template("lms/error.html", code=400, error=error, csrf=True), 400
+
+    def _render_500(error: Exception) -> Any:
+        db.session.rollback()
+        log.exception("unhandled error")
+        return render_template("lms/error.html", code=500, error=None), 500
+
+    def _ours_or_default(handler: Any) -> Any:
+        # In a host app, only our blueprints' errors get our pages.
+        def handle(error: Any) -> Any:
+            if _ours():
+                return handler(error)
+            return error
+
+        return handle
+
+    def _host_handles(code: int) -> bool:
+        return not state.standalone and bool(app.error_handler_spec.get(None, {}).get(code))
+
+    for code in (400, 403, 404, 405, 413, 429):
+        if not _host_handles(code):
+            app.register_error_handler(code, _ours_or_default(_render_error))
+    app.register_error_handler(CSRFError, _ours_or_default(_render_csrf))
+    if state.standalone:
+        app.register_error_handler(500, _render_500)
+
+__all__ = ["Widget", "bp", "install_hooks"]
