@@ -118,13 +118,20 @@ def create_user(
 
     password = password or os.environ.get("LMS_NEW_PASSWORD") or getpass.getpass("Password: ")
     try:
-        user = create(db.session, email, full_name, password=password,
-                      roles=tuple(Role(r) for r in roles))
+        user = create(
+            db.session, email, full_name, password=password, roles=tuple(Role(r) for r in roles)
+        )
         if org_code:
             if not audience_code:
                 raise click.UsageError("--audience è obbligatorio con --organisation")
-            add_member(db.session, organisation_by_code(db.session, org_code), email=user.email,
-                       full_name=full_name, audience_code=audience_code, is_referent=referent)
+            add_member(
+                db.session,
+                organisation_by_code(db.session, org_code),
+                email=user.email,
+                full_name=full_name,
+                audience_code=audience_code,
+                is_referent=referent,
+            )
     except ServiceError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
@@ -135,20 +142,63 @@ def create_user(
 DEMO_ACCOUNTS = [
     # email, name, roles, organisation code, audience, referent
     ("admin@rete-milano.test", "Amministratrice Demo", (Role.ADMIN,), None, None, False),
-    ("coordinamento@rete-milano.test", "Coordinatrice di Rete", (Role.COORDINATOR,), "CDM-ADI",
-     "amministrazione", False),
-    ("formatrice@rete-milano.test", "Formatrice Demo", (Role.TRAINER,), "CDM-ADI",
-     "amministrazione", False),
-    ("referente.pl@rete-milano.test", "Referente Polizia Locale", (), "CDM-PL-NTDM",
-     "polizia_locale", True),
-    ("referente.asst@rete-milano.test", "Referente ASST Niguarda", (), "ASST-NIGUARDA",
-     "triage_asst", True),
-    ("referente.cav@rete-milano.test", "Referente Casa delle Donne", (), "CAV-CADMI",
-     "operatrici_cav", True),
+    (
+        "coordinamento@rete-milano.test",
+        "Coordinatrice di Rete",
+        (Role.COORDINATOR,),
+        "CDM-ADI",
+        "amministrazione",
+        False,
+    ),
+    (
+        "formatrice@rete-milano.test",
+        "Formatrice Demo",
+        (Role.TRAINER,),
+        "CDM-ADI",
+        "amministrazione",
+        False,
+    ),
+    (
+        "referente.pl@rete-milano.test",
+        "Referente Polizia Locale",
+        (),
+        "CDM-PL-NTDM",
+        "polizia_locale",
+        True,
+    ),
+    (
+        "referente.asst@rete-milano.test",
+        "Referente ASST Niguarda",
+        (),
+        "ASST-NIGUARDA",
+        "triage_asst",
+        True,
+    ),
+    (
+        "referente.cav@rete-milano.test",
+        "Referente Casa delle Donne",
+        (),
+        "CAV-CADMI",
+        "operatrici_cav",
+        True,
+    ),
     ("agente@rete-milano.test", "Agente Demo", (), "CDM-PL-NTDM", "polizia_locale", False),
-    ("infermiera@rete-milano.test", "Infermiera Triage Demo", (), "ASST-NIGUARDA", "triage_asst",
-     False),
-    ("operatrice@rete-milano.test", "Operatrice CAV Demo", (), "CAV-CADMI", "operatrici_cav", False),
+    (
+        "infermiera@rete-milano.test",
+        "Infermiera Triage Demo",
+        (),
+        "ASST-NIGUARDA",
+        "triage_asst",
+        False,
+    ),
+    (
+        "operatrice@rete-milano.test",
+        "Operatrice CAV Demo",
+        (),
+        "CAV-CADMI",
+        "operatrici_cav",
+        False,
+    ),
 ]
 
 
@@ -167,10 +217,22 @@ def demo() -> None:
         if user is None:
             user = create(db.session, email, name, password=DEMO_PASSWORD, roles=roles)
             if org_code:
-                add_member(db.session, organisation_by_code(db.session, org_code), email=email,
-                           full_name=name, audience_code=audience, is_referent=referent)
-        rows.append((email, ", ".join(r.value for r in roles) or
-                     ("referente" if referent else "operatore/operatrice"), org_code or "-"))
+                add_member(
+                    db.session,
+                    organisation_by_code(db.session, org_code),
+                    email=email,
+                    full_name=name,
+                    audience_code=audience,
+                    is_referent=referent,
+                )
+        rows.append(
+            (
+                email,
+                ", ".join(r.value for r in roles)
+                or ("referente" if referent else "operatore/operatrice"),
+                org_code or "-",
+            )
+        )
     db.session.commit()
     for plugin in current_app.extensions["lms"].plugins:
         for line in plugin.demo_data(db.session):

@@ -89,11 +89,14 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["LMS_MAIL_FILE_DIR"] = str(instance / "mail")
 
     secure = bool(app.config["LMS_SECURE_COOKIES"])
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask ships these keys with permissive values, so setdefault would not apply.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = secure
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config["REMEMBER_COOKIE_HTTPONLY"] = True
+    if not app.config.get("REMEMBER_COOKIE_SAMESITE"):
+        app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
     app.config.setdefault("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)

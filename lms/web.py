@@ -34,7 +34,10 @@ from lms.urls import safe_next_url
 
 log = logging.getLogger(__name__)
 bp = Blueprint(
-    "lms", __name__, template_folder="templates", static_folder="static",
+    "lms",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
     static_url_path="/assets",
 )
 
@@ -170,5 +173,6 @@ def install_hooks(app: Flask, state: Any) -> None:
     app.register_error_handler(CSRFError, _ours_or_default(_render_csrf))
     if state.standalone:
         app.register_error_handler(500, _render_500)
+
 
 __all__ = ["Widget", "bp", "install_hooks"]

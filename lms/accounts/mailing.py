@@ -31,7 +31,10 @@ def send_invitation(user: User, organisation_name: str, invited_by: str) -> None
     with force_locale(user.locale):
         subject = _("Invito alla piattaforma di formazione della Rete antiviolenza di Milano")
         body = render_template(
-            "accounts/email/invitation.txt", user=user, link=link,
-            organisation_name=organisation_name, invited_by=invited_by,
+            "accounts/email/invitation.txt",
+            user=user,
+            link=link,
+            organisation_name=organisation_name,
+            invited_by=invited_by,
         )
     mail.send(user.email, subject, body)

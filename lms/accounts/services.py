@@ -131,10 +131,18 @@ def authenticate(
     now = now or utcnow()
     account_key = email.strip().lower()
     locked = throttle.is_limited(
-        db, "login-account", account_key, limit=policy.max_per_account, window=policy.window,
+        db,
+        "login-account",
+        account_key,
+        limit=policy.max_per_account,
+        window=policy.window,
         now=now,
     ) or throttle.is_limited(
-        db, "login-address", remote_addr, limit=policy.max_per_address, window=policy.window,
+        db,
+        "login-address",
+        remote_addr,
+        limit=policy.max_per_address,
+        window=policy.window,
         now=now,
     )
     if locked:

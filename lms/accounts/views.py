@@ -53,7 +53,10 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         result = services.authenticate(
-            db.session, form.email.data, form.password.data, request.remote_addr or "-",
+            db.session,
+            form.email.data,
+            form.password.data,
+            request.remote_addr or "-",
             _throttle_policy(),
         )
         db.session.commit()
@@ -96,16 +99,15 @@ def logout() -> Any:
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            services.change_password(
-                db.session, current_user, form.current.data, form.password.data
-            )
+            services.change_password(db.session, user, form.current.data, form.password.data)
         except ServiceError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
             db.session.commit()
-            login_user(current_user, fresh=True)  # keep this session, end the others
+            login_user(user, fresh=True)  # keep this session, end the others
             flash(_("Password aggiornata. Le altre sessioni sono state chiuse."), "success")
             return redirect(url_for("lms.home"))
     return render_template("accounts/change_password.html", form=form)
@@ -134,7 +136,10 @@ def reset_request() -> Any:
 def _token_user(salt: str, token: str, max_age_key: str) -> User | None:
     try:
         return services.read_token(
-            db.session, current_app.config["SECRET_KEY"], salt, token,
+            db.session,
+            current_app.config["SECRET_KEY"],
+            salt,
+            token,
             int(current_app.config[max_age_key]),
         )
     except services.TokenError as error:

@@ -54,7 +54,9 @@ def seed_registry(db: Session, registry: dict[str, Any] | None = None) -> SeedRe
             if org is None:
                 db.add(
                     Organisation(
-                        code=entry["code"], name=entry["name"], type=org_type.value,
+                        code=entry["code"],
+                        name=entry["name"],
+                        type=org_type.value,
                         signatory=signatory,
                     )
                 )
@@ -97,9 +99,7 @@ class OrganisationSummary:
     staff_count: int
 
 
-def list_organisations(
-    db: Session, only_ids: set[int] | None = None
-) -> list[OrganisationSummary]:
+def list_organisations(db: Session, only_ids: set[int] | None = None) -> list[OrganisationSummary]:
     """Organisations with their current staff count, in one query."""
     staff = (
         select(Membership.organisation_id, func.count(Membership.id).label("n"))

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from lms import db
 from lms.accounts.mailing import send_invitation
@@ -38,15 +39,15 @@ def index() -> Any:
         if current_user.is_admin
         else referent_organisation_ids(current_user)
     )
-    return render_template(
-        "organisations/index.html", summaries=summaries, manageable=manageable
-    )
+    return render_template("organisations/index.html", summaries=summaries, manageable=manageable)
 
 
 def _invite_form() -> InviteMemberForm:
     form = InviteMemberForm()
     locale = str(get_locale())
-    form.audience.choices = [(a.code, a.name(locale)) for a in services.list_audiences(db.session)]
+    form.audience.choices = [
+        SelectChoice(a.code, a.name(locale)) for a in services.list_audiences(db.session)
+    ]
     return form
 
 
@@ -58,7 +59,10 @@ def detail(org_id: int) -> Any:
     if form.validate_on_submit():
         try:
             membership, created = services.add_member(
-                db.session, organisation, email=form.email.data, full_name=form.full_name.data,
+                db.session,
+                organisation,
+                email=form.email.data,
+                full_name=form.full_name.data,
                 audience_code=form.audience.data,
                 is_referent=bool(form.is_referent.data and current_user.is_admin),
             )
@@ -98,8 +102,10 @@ def remove_member(org_id: int, user_id: int) -> Any:
     else:
         db.session.commit()
         flash(
-            _("%(name)s non fa più parte dell'organizzazione; lo storico resta.",
-              name=membership.user.full_name),
+            _(
+                "%(name)s non fa più parte dell'organizzazione; lo storico resta.",
+                name=membership.user.full_name,
+            ),
             "success",
         )
     return redirect(url_for("organisations.detail", org_id=org_id))

@@ -1,0 +1,41 @@
+# Two commands for a fresh clone:  make run  |  make test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export LMS_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test install translations lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip 2>/dev/null
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(BIN)/python -c "import lms, flask, sqlalchemy, playwright"
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -d lms/translations
+
+## Serve the platform with demo data on SQLite at http://127.0.0.1:5000
+run: install
+	$(BIN)/lms init-db
+	$(BIN)/lms demo
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+## Install and run the whole test suite on SQLite and on PostgreSQL
+test: install
+	$(BIN)/ruff check .
+	tools/run-tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -1,0 +1,217 @@
+"""Shared fixtures: one database per session (migrated once), rollback per test.
+
+The database is SQLite in a temp dir unless ``LMS_TEST_DATABASE_URL`` names
+another (``tools/run-tests`` points it at a throwaway PostgreSQL cluster).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from lms import create_app, db
+from lms.accounts.models import Role, User
+from lms.accounts.services import create_user
+from lms.organisations.models import Membership
+from lms.organisations.services import add_member, organisation_by_code, seed_registry
+
+PASSWORD = "correct horse battery"
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def database_url(tmp_dir: Path) -> str:
+    return os.environ.get("LMS_TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+def make_test_app(tmp_dir: Path, url: str, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_dir / "instance"),
+        "LMS_DATABASE_URL": url,
+        "LMS_SECRET_KEY": "test-secret-key-not-for-production",
+        "LMS_MAIL_BACKEND": "file",
+        "LMS_MAIL_FILE_DIR": str(tmp_dir / "mail"),
+        "LMS_LOG_JSON": False,
+        "LMS_BASE_URL": "http://lms.test",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    from lms.migrate import upgrade
+
+    tmp_dir = tmp_path_factory.mktemp("lms")
+    url = database_url(tmp_dir)
+    app = make_test_app(tmp_dir, url)
+    engine = app.extensions["lms"].engine
+    _drop_everything(engine)
+    with app.app_context():
+        upgrade(app)
+        seed_registry(db.session)
+        db.session.commit()
+        db.session.remove()
+    yield app
+    engine.dispose()
+
+
+def _drop_everything(engine: Any) -> None:
+    """Start the shared PostgreSQL test database from nothing (SQLite files are new)."""
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+_current_connection: list[Any] = []
+
+
+@contextmanager
+def own_database() -> Iterator[None]:
+    """Let an extra app in a test use its own engine, outside the test transaction."""
+    db.session.remove()
+    db.session.configure(bind=None)
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session.configure(bind=_current_connection[-1])
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app: Flask) -> Iterator[None]:
+    """Each test runs inside a transaction rolled back at the end.
+
+    Code under test may commit: with ``create_savepoint`` its commits release
+    savepoints inside the outer transaction, which the fixture then discards.
+    """
+    engine = app.extensions["lms"].engine
+    connection = engine.connect()
+    outer = connection.begin()
+    db.session.remove()
+    db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    _current_connection.append(connection)
+    # No app context is pushed here: each request gets its own (and its own
+    # session and ``g``), as in production. Tests push one when they need it.
+    yield
+    db.session.remove()
+    db.session.configure(bind=None, join_transaction_mode="conservative_savepoint")
+    _current_connection.pop()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def outbox(app: Flask, tmp_path: Path) -> Iterator[Outbox]:
+    directory = tmp_path / "mail"
+    previous = app.config["LMS_MAIL_FILE_DIR"]
+    app.config["LMS_MAIL_FILE_DIR"] = str(directory)
+    yield Outbox(directory)
+    app.config["LMS_MAIL_FILE_DIR"] = previous
+
+
+class Outbox:
+    """Messages written by the ``file`` mail backend."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def messages(self) -> list[Any]:
+        from email import message_from_bytes, policy
+
+        if not self.directory.exists():
+            return []
+        files = sorted(self.directory.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+        return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
+
+    def links(self, prefix: str) -> list[str]:
+        found = []
+        for message in self.messages():
+            body = message.get_content()
+            found += re.findall(re.escape(prefix) + r"\S+", body)
+        return found
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """Read the CSRF token from a real form, as a browser would."""
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {page.status_code})"
+    return match.group(1)
+
+
+def post_form(
+    client: FlaskClient,
+    url: str,
+    data: dict[str, Any],
+    *,
+    form_url: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    token = csrf_token(client, form_url or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return post_form(client, "/account/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def make_user() -> Any:
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        *,
+        email: str | None = None,
+        name: str = "Persona di Prova",
+        roles: tuple[Role, ...] = (),
+        org: str | None = None,
+        audience: str = "polizia_locale",
+        referent: bool = False,
+        password: str | None = PASSWORD,
+    ) -> User:
+        email = email or f"persona{next(counter)}@rete-milano.test"
+        user = create_user(db.session, email, name, password=password, roles=roles)
+        if org:
+            add_member(
+                db.session,
+                organisation_by_code(db.session, org),
+                email=email,
+                full_name=name,
+                audience_code=audience,
+                is_referent=referent,
+            )
+        db.session.commit()
+        return user
+
+    return factory
+
+
+def membership(user: User, org_code: str) -> Membership:
+    from sqlalchemy import select
+
+    org = organisation_by_code(db.session, org_code)
+    found = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.organisation_id == org.id
+        )
+    )
+    assert found is not None
+    return found
