@@ -21,3 +21,37 @@ class NotFound(ServiceError):
 
 class Forbidden(ServiceError):
     pass
+
+
+class FormatIssue:
+    """One problem in an uploaded or imported file, located for the author."""
+
+    __slots__ = ("file", "line", "message")
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        self.file, self.line, self.message = file, line, message
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"FormatIssue({self.file!r}, {self.line!r}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FormatIssue) and (self.file, self.line, self.message) == (
+            other.file,
+            other.line,
+            other.message,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.file, self.line, self.message))
+
+
+class FormatError(ServiceError):
+    """A file (course, quiz, CSV) that cannot be accepted; ``issues`` says where and why."""
+
+    def __init__(self, issues: list[FormatIssue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues[:5]))
+        self.issues = issues

@@ -1,0 +1,41 @@
+"""Signals between features, so that no plugin imports another's internals.
+
+Receivers run synchronously, inside the sender's database transaction: what they
+write commits or rolls back with the event that caused it (for example, a
+certificate is created in the same transaction as the course completion).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+
+@dataclass(frozen=True)
+class CompletionEvent:
+    """Something a person completed that may deserve a certificate.
+
+    ``key`` names what is completed across versions (``course:<slug>``,
+    ``commitment:<id>``, ``session:<id>``): a new completion with the same key
+    is a renewal. ``completion_ref`` names this one completion
+    (``course-completion:<id>``), so it is certified once.
+    """
+
+    user_id: int
+    kind: str  # "course" | "commitment" | "session"
+    key: str
+    completion_ref: str
+    title: str
+    version_label: str
+    hours: float
+    completed_at: dt.datetime
+    renewal_months: int | None = None
+    credits: str | None = None  # e.g. professional credits (CFP) for lawyers
+
+
+#: sent with ``session`` (SQLAlchemy session) and ``event`` (CompletionEvent)
+completion_recorded = _signals.signal("completion-recorded")
