@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ServiceError(Exception):
     """A refused action; ``str(error)`` is already translated for the user."""
@@ -23,30 +25,17 @@ class Forbidden(ServiceError):
     pass
 
 
+@dataclass(frozen=True)
 class FormatIssue:
     """One problem in an uploaded or imported file, located for the author."""
 
-    __slots__ = ("file", "line", "message")
-
-    def __init__(self, file: str, line: int | None, message: str) -> None:
-        self.file, self.line, self.message = file, line, message
+    file: str
+    line: int | None
+    message: str
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         return f"{where}: {self.message}"
-
-    def __repr__(self) -> str:
-        return f"FormatIssue({self.file!r}, {self.line!r}, {self.message!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FormatIssue) and (self.file, self.line, self.message) == (
-            other.file,
-            other.line,
-            other.message,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.file, self.line, self.message))
 
 
 class FormatError(ServiceError):
