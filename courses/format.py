@@ -1,0 +1,531 @@
+"""Reading a course folder (or zip) into a validated :class:`CourseBundle`.
+
+The format is documented in ``docs/course-format.md``. Every problem found is
+reported with file and line; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+
+from courses.yamlsource import LocatedYaml, load_located
+from lms.errors import FormatError, FormatIssue
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
+MODULE_FILE_RE = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*[a-z0-9])\.md$")
+QUIZ_FENCE_RE = re.compile(r"^(```|~~~)\s*quiz\s*$")
+IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+HTML_SRC_RE = re.compile(r"""<(?:img|a)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.I)
+LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
+MAX_ASSET_BYTES = 5 * 1024 * 1024
+MAX_TOTAL_BYTES = 50 * 1024 * 1024
+MAX_FILES = 300
+ASSET_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+}
+COURSE_KEYS = {
+    "slug",
+    "title",
+    "summary",
+    "audiences",
+    "estimated_hours",
+    "objectives",
+    "prerequisites",
+    "language",
+    "version",
+    "renewal_months",
+    "self_enrolment",
+}
+MODULE_KEYS = {"title", "estimated_minutes", "required", "slug"}
+
+#: Validators for fenced blocks other plugins own (e.g. ``quiz``): called with the
+#: block's source, the module file name and the block's first line; return issues.
+BlockValidator = Callable[[str, str, int], list[FormatIssue]]
+block_validators: dict[str, BlockValidator] = {}
+
+
+@dataclass
+class ModuleSource:
+    slug: str
+    position: int
+    title: str
+    estimated_minutes: int
+    required: bool
+    body: str  # Markdown as written, quiz block included
+    filename: str
+    body_first_line: int
+    has_quiz: bool = False
+
+
+@dataclass
+class CourseBundle:
+    slug: str
+    title: str
+    summary: str
+    audiences: list[str]
+    all_audiences: bool
+    estimated_hours: Decimal
+    objectives: list[str]
+    prerequisites: list[str]
+    language: str
+    version_label: str
+    renewal_months: int | None
+    self_enrolment: bool
+    intro: str
+    intro_first_line: int = 1
+    modules: list[ModuleSource] = field(default_factory=list)
+    assets: dict[str, bytes] = field(default_factory=dict)
+
+
+def split_front_matter(text: str, file: str) -> tuple[str, str, int, list[FormatIssue]]:
+    """Return (yaml, body, first body line); the file must open with a ``---`` line."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        return (
+            "",
+            text,
+            1,
+            [FormatIssue(file, 1, _("manca l'intestazione YAML tra due righe '---'"))],
+        )
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2, []
+    return (
+        "",
+        "",
+        1,
+        [FormatIssue(file, 1, _("l'intestazione YAML non è chiusa da una riga '---'"))],
+    )
+
+
+def split_quiz(body: str) -> tuple[str, str | None, int]:
+    """Separate the lesson from its quiz block: (lesson, quiz source, quiz first line).
+
+    Lines are relative to ``body`` (1-based); the lesson keeps everything else.
+    """
+    lines = body.splitlines(keepends=True)
+    for start, line in enumerate(lines):
+        match = QUIZ_FENCE_RE.match(line.rstrip("\n"))
+        if not match:
+            continue
+        fence = match.group(1)
+        for end in range(start + 1, len(lines)):
+            if lines[end].strip() == fence:
+                lesson = "".join(lines[:start] + lines[end + 1 :])
+                return lesson, "".join(lines[start + 1 : end]), start + 2
+        return "".join(lines[:start]), "".join(lines[start + 1 :]), start + 2
+    return body, None, 0
+
+
+def _decode(data: bytes, file: str, issues: list[FormatIssue]) -> str | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        issues.append(FormatIssue(file, line, _("il file non è in UTF-8")))
+        return None
+    return text.replace("\r\n", "\n")
+
+
+def _check_keys(doc: LocatedYaml, allowed: set[str], file: str, issues: list[FormatIssue]) -> None:
+    for key in doc.data:
+        if key not in allowed:
+            issues.append(
+                FormatIssue(file, doc.line(key), _("chiave sconosciuta: %(key)s", key=key))
+            )
+
+
+def _required_text(
+    doc: LocatedYaml, key: str, file: str, issues: list[FormatIssue], max_len: int
+) -> str:
+    value = doc.data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        issues.append(FormatIssue(file, doc.line(key), _("manca '%(key)s'", key=key)))
+        return ""
+    if not isinstance(value, str | int | float):
+        issues.append(
+            FormatIssue(file, doc.line(key), _("'%(key)s' deve essere un testo", key=key))
+        )
+        return ""
+    value = str(value).strip()
+    if len(value) > max_len:
+        issues.append(
+            FormatIssue(
+                file, doc.line(key), _("'%(key)s' supera %(n)d caratteri", key=key, n=max_len)
+            )
+        )
+    return value
+
+
+def _string_list(doc: LocatedYaml, key: str, file: str, issues: list[FormatIssue]) -> list[str]:
+    value = doc.data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        issues.append(
+            FormatIssue(file, doc.line(key), _("'%(key)s' deve essere un elenco di testi", key=key))
+        )
+        return []
+    for index, item in enumerate(value):
+        if not isinstance(item, str | int | float):
+            issues.append(
+                FormatIssue(
+                    file,
+                    doc.line(key, index),
+                    _(
+                        "'%(key)s': questa voce non è un testo semplice; se contiene ': ' "
+                        "scrivila tra virgolette",
+                        key=key,
+                    ),
+                )
+            )
+    return [str(v).strip() for v in value if isinstance(v, str | int | float)]
+
+
+def parse_bundle(files: dict[str, bytes], known_audiences: Iterable[str]) -> CourseBundle:
+    """Validate the files of one course; raise :class:`FormatError` listing every issue."""
+    issues: list[FormatIssue] = []
+    known = set(known_audiences)
+    total = sum(len(v) for v in files.values())
+    if len(files) > MAX_FILES:
+        issues.append(
+            FormatIssue(
+                "", None, _("troppi file: %(n)d (massimo %(max)d)", n=len(files), max=MAX_FILES)
+            )
+        )
+    if total > MAX_TOTAL_BYTES:
+        issues.append(
+            FormatIssue("", None, _("il corso supera %(mb)d MB", mb=MAX_TOTAL_BYTES >> 20))
+        )
+    if "course.md" not in files:
+        raise FormatError(issues + [FormatIssue("course.md", None, _("manca il file course.md"))])
+
+    bundle = _parse_course_file(files["course.md"], known, issues)
+    markdown_files = sorted(p for p in files if p.endswith(".md") and p != "course.md")
+    assets = {p: data for p, data in files.items() if not p.endswith(".md")}
+    positions: dict[int, str] = {}
+    slugs: dict[str, str] = {}
+    for path in markdown_files:
+        if "/" in path:
+            issues.append(
+                FormatIssue(path, None, _("i moduli devono stare nella cartella principale"))
+            )
+            continue
+        module = _parse_module(path, files[path], issues)
+        if module is None:
+            continue
+        if module.position in positions:
+            issues.append(
+                FormatIssue(
+                    path,
+                    None,
+                    _(
+                        "modulo duplicato: il numero %(n)d è già usato da %(other)s",
+                        n=module.position,
+                        other=positions[module.position],
+                    ),
+                )
+            )
+        elif module.slug in slugs:
+            issues.append(
+                FormatIssue(
+                    path,
+                    None,
+                    _(
+                        "modulo duplicato: lo slug '%(slug)s' è già usato da %(other)s",
+                        slug=module.slug,
+                        other=slugs[module.slug],
+                    ),
+                )
+            )
+        else:
+            positions[module.position] = path
+            slugs[module.slug] = path
+            if bundle is not None:
+                bundle.modules.append(module)
+    for path, data in sorted(assets.items()):
+        suffix = path[path.rfind(".") :].lower() if "." in path else ""
+        if suffix not in ASSET_TYPES:
+            issues.append(
+                FormatIssue(
+                    path,
+                    None,
+                    _(
+                        "tipo di file non ammesso (ammessi: %(types)s)",
+                        types=", ".join(sorted(ASSET_TYPES)),
+                    ),
+                )
+            )
+        elif len(data) > MAX_ASSET_BYTES:
+            issues.append(
+                FormatIssue(
+                    path,
+                    None,
+                    _(
+                        "file troppo grande: %(mb).1f MB (massimo %(max)d MB)",
+                        mb=len(data) / 2**20,
+                        max=MAX_ASSET_BYTES >> 20,
+                    ),
+                )
+            )
+    if bundle is not None:
+        if not bundle.modules and not any(
+            i.file.endswith(".md") and i.file != "course.md" for i in issues
+        ):
+            issues.append(
+                FormatIssue("course.md", None, _("il corso non ha moduli (file 01-nome.md)"))
+            )
+        bundle.modules.sort(key=lambda m: m.position)
+        bundle.assets = assets
+        _check_references(bundle, files, issues)
+    if issues or bundle is None:
+        raise FormatError(sorted(issues, key=lambda i: (i.file, i.line or 0)))
+    return bundle
+
+
+def _parse_course_file(
+    data: bytes, known: set[str], issues: list[FormatIssue]
+) -> CourseBundle | None:
+    file = "course.md"
+    if len(data) > MAX_MARKDOWN_BYTES:
+        issues.append(FormatIssue(file, None, _("file troppo grande")))
+        return None
+    text = _decode(data, file, issues)
+    if text is None:
+        return None
+    front, body, body_line, front_issues = split_front_matter(text, file)
+    issues += front_issues
+    if front_issues:
+        return None
+    doc, yaml_issues = load_located(front, file=file, first_line=2)
+    issues += yaml_issues
+    if doc is None:
+        return None
+    if not isinstance(doc.data, dict):
+        issues.append(
+            FormatIssue(file, 2, _("l'intestazione deve essere un elenco di chiavi: valori"))
+        )
+        return None
+    _check_keys(doc, COURSE_KEYS, file, issues)
+    slug = _required_text(doc, "slug", file, issues, 80)
+    if slug and not SLUG_RE.match(slug):
+        issues.append(
+            FormatIssue(
+                file,
+                doc.line("slug"),
+                _("slug non valido: usa minuscole, cifre e '-' (3-80 caratteri)"),
+            )
+        )
+    title = _required_text(doc, "title", file, issues, 200)
+    summary = _required_text(doc, "summary", file, issues, 2000)
+    audiences = _string_list(doc, "audiences", file, issues)
+    all_audiences = audiences == ["all"]
+    if not audiences and "audiences" not in doc.data:
+        issues.append(FormatIssue(file, doc.line(), _("manca 'audiences' (o [all])")))
+    if not all_audiences:
+        for index, code in enumerate(audiences):
+            if code not in known:
+                issues.append(
+                    FormatIssue(
+                        file,
+                        doc.line("audiences", index),
+                        _("pubblico sconosciuto: %(code)s", code=code),
+                    )
+                )
+    hours = Decimal(0)
+    raw_hours = doc.data.get("estimated_hours")
+    try:
+        hours = Decimal(str(raw_hours))
+        if not hours.is_finite() or hours <= 0 or hours > 1000:
+            raise InvalidOperation
+        hours = hours.quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        issues.append(
+            FormatIssue(
+                file,
+                doc.line("estimated_hours"),
+                _("'estimated_hours' deve essere un numero maggiore di 0"),
+            )
+        )
+    renewal = doc.data.get("renewal_months")
+    if renewal is not None and (
+        isinstance(renewal, bool) or not isinstance(renewal, int) or not 1 <= renewal <= 240
+    ):
+        issues.append(
+            FormatIssue(
+                file,
+                doc.line("renewal_months"),
+                _("'renewal_months' deve essere un numero intero di mesi (1-240)"),
+            )
+        )
+        renewal = None
+    language = str(doc.data.get("language", "it"))
+    if language not in ("it", "en"):
+        issues.append(
+            FormatIssue(file, doc.line("language"), _("lingua non supportata: %(l)s", l=language))
+        )
+    self_enrolment = doc.data.get("self_enrolment", True)
+    if not isinstance(self_enrolment, bool):
+        issues.append(
+            FormatIssue(
+                file, doc.line("self_enrolment"), _("'self_enrolment' deve essere true o false")
+            )
+        )
+        self_enrolment = True
+    prerequisites = _string_list(doc, "prerequisites", file, issues)
+    for index, prerequisite in enumerate(prerequisites):
+        if prerequisite == slug:
+            issues.append(
+                FormatIssue(
+                    file,
+                    doc.line("prerequisites", index),
+                    _("un corso non può essere prerequisito di sé stesso"),
+                )
+            )
+    return CourseBundle(
+        slug=slug,
+        title=title,
+        summary=summary,
+        audiences=[] if all_audiences else audiences,
+        all_audiences=all_audiences,
+        estimated_hours=hours,
+        objectives=_string_list(doc, "objectives", file, issues),
+        prerequisites=prerequisites,
+        language=language,
+        version_label=str(doc.data.get("version", "") or "")[:40],
+        renewal_months=renewal,
+        self_enrolment=self_enrolment,
+        intro=body.strip("\n"),
+        intro_first_line=body_line + len(body) - len(body.lstrip("\n")),
+    )
+
+
+def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSource | None:
+    match = MODULE_FILE_RE.match(path)
+    if not match:
+        issues.append(
+            FormatIssue(
+                path,
+                None,
+                _("nome di modulo non valido: usa 'NN-nome.md' (es. 01-introduzione.md)"),
+            )
+        )
+        return None
+    if len(data) > MAX_MARKDOWN_BYTES:
+        issues.append(
+            FormatIssue(
+                path,
+                None,
+                _(
+                    "file troppo grande: %(mb).1f MB (massimo %(max)d MB)",
+                    mb=len(data) / 2**20,
+                    max=MAX_MARKDOWN_BYTES >> 20,
+                ),
+            )
+        )
+        return None
+    text = _decode(data, path, issues)
+    if text is None:
+        return None
+    front, body, body_line, front_issues = split_front_matter(text, path)
+    issues += front_issues
+    if front_issues:
+        return None
+    doc, yaml_issues = load_located(front, file=path, first_line=2)
+    issues += yaml_issues
+    if doc is None:
+        return None
+    if not isinstance(doc.data, dict):
+        issues.append(
+            FormatIssue(path, 2, _("l'intestazione deve essere un elenco di chiavi: valori"))
+        )
+        return None
+    _check_keys(doc, MODULE_KEYS, path, issues)
+    title = _required_text(doc, "title", path, issues, 200)
+    minutes = doc.data.get("estimated_minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 6000:
+        issues.append(
+            FormatIssue(
+                path,
+                doc.line("estimated_minutes"),
+                _("'estimated_minutes' deve essere un numero intero maggiore di 0"),
+            )
+        )
+        minutes = 1
+    required = doc.data.get("required", True)
+    if not isinstance(required, bool):
+        issues.append(
+            FormatIssue(path, doc.line("required"), _("'required' deve essere true o false"))
+        )
+        required = True
+    slug = match.group(2)
+    if doc.data.get("slug") not in (None, slug):
+        issues.append(
+            FormatIssue(
+                path,
+                doc.line("slug"),
+                _("lo slug deve coincidere con il nome del file (%(slug)s)", slug=slug),
+            )
+        )
+    module = ModuleSource(
+        slug=slug,
+        position=int(match.group(1)),
+        title=title,
+        estimated_minutes=minutes,
+        required=required,
+        body=body,
+        filename=path,
+        body_first_line=body_line,
+    )
+    _lesson, quiz, quiz_line = split_quiz(body)
+    if quiz is not None:
+        module.has_quiz = True
+        rest = _lesson
+        if split_quiz(rest)[1] is not None:
+            issues.append(FormatIssue(path, None, _("un modulo può avere un solo blocco quiz")))
+        validator = block_validators.get("quiz")
+        if validator is not None:
+            issues += validator(quiz, path, body_line + quiz_line - 1)
+    return module
+
+
+def _check_references(
+    bundle: CourseBundle, files: dict[str, bytes], issues: list[FormatIssue]
+) -> None:
+    """Every local image or attachment the Markdown points to must be in the folder."""
+    sources = [("course.md", bundle.intro, bundle.intro_first_line - 1)] + [
+        (m.filename, m.body, m.body_first_line - 1) for m in bundle.modules
+    ]
+    for file, text, offset in sources:
+        for number, line in enumerate(text.splitlines(), start=1):
+            for target in (
+                IMAGE_RE.findall(line) + HTML_SRC_RE.findall(line) + LINK_RE.findall(line)
+            ):
+                if _is_external(target) or target.startswith("#"):
+                    continue
+                path = target.split("#", 1)[0].split("?", 1)[0].removeprefix("./")
+                if path and path not in files:
+                    issues.append(
+                        FormatIssue(
+                            file,
+                            offset + number,
+                            _("file non trovato nella cartella del corso: %(path)s", path=path),
+                        )
+                    )
+
+
+def _is_external(target: str) -> bool:
+    lowered = target.lower()
+    return bool(re.match(r"^[a-z][a-z0-9+.-]*:", lowered)) or lowered.startswith("//")

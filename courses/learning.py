@@ -1,0 +1,514 @@
+"""Taking courses: catalogue, enrolment, progress, completion, renewal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import String, and_, cast, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from courses.models import (
+    Course,
+    CourseCompletion,
+    CourseVersion,
+    Enrolment,
+    EnrolmentSource,
+    Module,
+    ModuleProgress,
+    ProgressStatus,
+    VersionStatus,
+    version_audience,
+)
+from courses.signals import module_completed
+from lms.accounts.models import User
+from lms.db import utcnow
+from lms.errors import Forbidden, NotFound, ServiceError
+from lms.organisations.models import Audience, Membership
+from lms.signals import CompletionEvent, completion_recorded
+
+# Time spent is estimated from activity: gaps longer than this count as a pause.
+MAX_ACTIVITY_GAP = dt.timedelta(minutes=10)
+
+
+def latest_versions_query():  # noqa: ANN201 - a Select
+    """Latest published version of every (non archived) course."""
+    latest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .where(CourseVersion.status == VersionStatus.PUBLISHED)
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    return (
+        select(CourseVersion)
+        .join(
+            latest,
+            and_(
+                latest.c.course_id == CourseVersion.course_id,
+                latest.c.number == CourseVersion.number,
+            ),
+        )
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(Course.archived.is_(False))
+    )
+
+
+def published_version(session: Session, slug: str) -> CourseVersion:
+    version = session.scalar(
+        latest_versions_query()
+        .where(Course.slug == slug)
+        .options(selectinload(CourseVersion.modules), selectinload(CourseVersion.audiences))
+    )
+    if version is None:
+        raise NotFound(_("Corso non trovato."))
+    return version
+
+
+def catalogue(
+    session: Session, *, audience_code: str | None = None, query: str | None = None
+) -> list[CourseVersion]:
+    stmt = latest_versions_query().options(selectinload(CourseVersion.audiences))
+    if audience_code:
+        in_audience = exists().where(
+            version_audience.c.version_id == CourseVersion.id,
+            version_audience.c.audience_id == Audience.id,
+            Audience.code == audience_code,
+        )
+        stmt = stmt.where(or_(CourseVersion.all_audiences.is_(True), in_audience))
+    if query and query.strip():
+        pattern = f"%{query.strip().lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(CourseVersion.title).like(pattern),
+                func.lower(CourseVersion.summary).like(pattern),
+                func.lower(cast(CourseVersion.objectives, String)).like(pattern),
+            )
+        )
+    return list(session.scalars(stmt.order_by(CourseVersion.title)))
+
+
+def user_audience_codes(session: Session, user_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(Audience.code)
+            .join(Membership, Membership.audience_id == Audience.id)
+            .where(Membership.user_id == user_id, Membership.ended_at.is_(None))
+        )
+    )
+
+
+# --- Enrolment ----------------------------------------------------------------------
+
+
+def active_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
+    return session.scalar(
+        select(Enrolment).where(
+            Enrolment.user_id == user_id,
+            Enrolment.course_id == course_id,
+            Enrolment.ended_at.is_(None),
+        )
+    )
+
+
+def enrol(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    *,
+    source: EnrolmentSource,
+    by: User | None = None,
+) -> Enrolment:
+    """Enrol (or re-enrol) a person; history rows are reused, never duplicated."""
+    if source is EnrolmentSource.SELF and not version.self_enrolment:
+        raise Forbidden(
+            _("Per questo corso l'iscrizione è fatta dalla/dal referente della tua organizzazione.")
+        )
+    enrolment = session.scalar(
+        select(Enrolment).where(
+            Enrolment.user_id == user.id, Enrolment.course_id == version.course_id
+        )
+    )
+    if enrolment is None:
+        enrolment = Enrolment(
+            user_id=user.id,
+            course_id=version.course_id,
+            source=source,
+            enrolled_by_id=by.id if by else None,
+        )
+        session.add(enrolment)
+    elif enrolment.ended_at is not None:
+        enrolment.ended_at = None
+        enrolment.source = source
+        enrolment.enrolled_by_id = by.id if by else None
+        enrolment.enrolled_at = utcnow()
+    session.flush()
+    return enrolment
+
+
+def unenrol(session: Session, user_id: int, course_id: int) -> None:
+    enrolment = active_enrolment(session, user_id, course_id)
+    if enrolment is None:
+        raise NotFound(_("Non risulti iscritta/o a questo corso."))
+    enrolment.ended_at = utcnow()
+    session.flush()
+
+
+def enrol_members(
+    session: Session,
+    organisation_id: int,
+    version: CourseVersion,
+    user_ids: list[int],
+    *,
+    by: User,
+) -> int:
+    """A referent enrols staff of their own organisation; anyone else is refused whole."""
+    members = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.organisation_id == organisation_id,
+                Membership.ended_at.is_(None),
+                Membership.user_id.in_(user_ids),
+            )
+        )
+    )
+    strangers = set(user_ids) - members
+    if strangers:
+        raise Forbidden(_("Puoi iscrivere solo il personale della tua organizzazione."))
+    users = session.scalars(select(User).where(User.id.in_(members))).all()
+    before = {
+        e.user_id
+        for e in session.scalars(
+            select(Enrolment).where(
+                Enrolment.course_id == version.course_id,
+                Enrolment.ended_at.is_(None),
+                Enrolment.user_id.in_(members),
+            )
+        )
+    }
+    for user in users:
+        if user.id not in before:
+            enrol(session, user, version, source=EnrolmentSource.REFERENT, by=by)
+    return len(members - before)
+
+
+# --- Prerequisites and progress -------------------------------------------------------
+
+
+def missing_prerequisites(session: Session, user_id: int, version: CourseVersion) -> list[str]:
+    """Titles of prerequisite courses the person has not completed."""
+    if not version.prerequisites:
+        return []
+    done = set(
+        session.scalars(
+            select(Course.slug)
+            .join(CourseCompletion, CourseCompletion.course_id == Course.id)
+            .where(CourseCompletion.user_id == user_id, Course.slug.in_(version.prerequisites))
+        )
+    )
+    missing = [slug for slug in version.prerequisites if slug not in done]
+    if not missing:
+        return []
+    titles = {
+        v.course.slug: v.title
+        for v in session.scalars(latest_versions_query().where(Course.slug.in_(missing)))
+    }
+    return [titles.get(slug, slug) for slug in missing]
+
+
+def require_access(session: Session, user: User, version: CourseVersion) -> Enrolment:
+    enrolment = active_enrolment(session, user.id, version.course_id)
+    if enrolment is None:
+        raise Forbidden(_("Iscriviti al corso per accedere ai moduli."))
+    missing = missing_prerequisites(session, user.id, version)
+    if missing:
+        raise Forbidden(
+            _("Prima di questo corso devi completare: %(titles)s.", titles=", ".join(missing))
+        )
+    return enrolment
+
+
+def find_module(version: CourseVersion, module_slug: str) -> Module:
+    for module in version.modules:
+        if module.slug == module_slug:
+            return module
+    raise NotFound(_("Modulo non trovato."))
+
+
+def _progress_row(
+    session: Session, user_id: int, enrolment: Enrolment, module_slug: str, now: dt.datetime
+) -> ModuleProgress:
+    row = session.scalar(
+        select(ModuleProgress).where(
+            ModuleProgress.user_id == user_id,
+            ModuleProgress.course_id == enrolment.course_id,
+            ModuleProgress.cycle == enrolment.cycle,
+            ModuleProgress.module_slug == module_slug,
+        )
+    )
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = ModuleProgress(
+                    user_id=user_id,
+                    course_id=enrolment.course_id,
+                    cycle=enrolment.cycle,
+                    module_slug=module_slug,
+                    status=ProgressStatus.IN_PROGRESS,
+                    started_at=now,
+                    last_seen_at=now,
+                )
+                session.add(row)
+        except IntegrityError:  # a concurrent request created it first
+            row = session.scalar(
+                select(ModuleProgress).where(
+                    ModuleProgress.user_id == user_id,
+                    ModuleProgress.course_id == enrolment.course_id,
+                    ModuleProgress.cycle == enrolment.cycle,
+                    ModuleProgress.module_slug == module_slug,
+                )
+            )
+            assert row is not None
+    return row
+
+
+def record_activity(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    module_slug: str,
+    *,
+    now: dt.datetime | None = None,
+) -> ModuleProgress:
+    """A sign of life on a module page: starts it, remembers it for resuming, counts time."""
+    now = now or utcnow()
+    enrolment = require_access(session, user, version)
+    find_module(version, module_slug)
+    row = _progress_row(session, user.id, enrolment, module_slug, now)
+    gap = now - row.last_seen_at
+    if dt.timedelta(0) < gap <= MAX_ACTIVITY_GAP:
+        row.time_spent_seconds += int(gap.total_seconds())
+    row.last_seen_at = now
+    enrolment.last_module_slug = module_slug
+    session.flush()
+    return row
+
+
+def complete_module(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    module_slug: str,
+    *,
+    by_quiz: bool = False,
+    now: dt.datetime | None = None,
+) -> CourseCompletion | None:
+    """Mark a module complete; modules with a quiz complete only through the quiz.
+
+    Returns the course completion if this made the course complete.
+    """
+    now = now or utcnow()
+    enrolment = require_access(session, user, version)
+    module = find_module(version, module_slug)
+    if module.has_quiz and not by_quiz:
+        raise ServiceError(_("Questo modulo si completa superando il quiz."))
+    row = _progress_row(session, user.id, enrolment, module_slug, now)
+    if row.status != ProgressStatus.COMPLETED:
+        row.status = ProgressStatus.COMPLETED
+        row.completed_at = now
+        row.completed_version_number = version.number
+        module_completed.send(
+            version,
+            session=session,
+            user_id=user.id,
+            course_id=version.course_id,
+            module_slug=module_slug,
+        )
+    row.last_seen_at = now
+    enrolment.last_module_slug = module_slug
+    session.flush()
+    return check_completion(session, user, version, enrolment, now=now)
+
+
+def check_completion(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    enrolment: Enrolment,
+    *,
+    now: dt.datetime | None = None,
+) -> CourseCompletion | None:
+    """Record the course completion once, when every required module is complete."""
+    now = now or utcnow()
+    required = {m.slug for m in version.modules if m.required}
+    completed = set(
+        session.scalars(
+            select(ModuleProgress.module_slug).where(
+                ModuleProgress.user_id == user.id,
+                ModuleProgress.course_id == version.course_id,
+                ModuleProgress.cycle == enrolment.cycle,
+                ModuleProgress.status == ProgressStatus.COMPLETED,
+            )
+        )
+    )
+    if not required <= completed:
+        return None
+    existing = completion_for_cycle(session, user.id, version.course_id, enrolment.cycle)
+    if existing is not None:
+        return None
+    expires = add_months(now, version.renewal_months) if version.renewal_months else None
+    completion = CourseCompletion(
+        user_id=user.id,
+        course_id=version.course_id,
+        version_id=version.id,
+        cycle=enrolment.cycle,
+        completed_at=now,
+        expires_at=expires,
+    )
+    try:
+        with session.begin_nested():
+            session.add(completion)
+            session.flush()
+            completion_recorded.send(
+                session=session,
+                event=CompletionEvent(
+                    user_id=user.id,
+                    kind="course",
+                    key=f"course:{version.course.slug}",
+                    completion_ref=f"course-completion:{completion.id}",
+                    title=version.title,
+                    version_label=version.label or str(version.number),
+                    hours=float(version.estimated_hours),
+                    completed_at=now,
+                    renewal_months=version.renewal_months,
+                ),
+            )
+    except IntegrityError:  # completed concurrently by another request: recorded once
+        return None
+    return completion
+
+
+def completion_for_cycle(
+    session: Session, user_id: int, course_id: int, cycle: int
+) -> CourseCompletion | None:
+    return session.scalar(
+        select(CourseCompletion).where(
+            CourseCompletion.user_id == user_id,
+            CourseCompletion.course_id == course_id,
+            CourseCompletion.cycle == cycle,
+        )
+    )
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    month = moment.month - 1 + months
+    year = moment.year + month // 12
+    month = month % 12 + 1
+    import calendar
+
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass
+class CourseProgress:
+    enrolment: Enrolment | None
+    modules: dict[str, ModuleProgress] = field(default_factory=dict)
+    completion: CourseCompletion | None = None
+    required_count: int = 0
+    completed_count: int = 0
+
+    @property
+    def percent(self) -> int:
+        if not self.required_count:
+            return 0
+        return round(100 * self.completed_count / self.required_count)
+
+    def status_of(self, module_slug: str) -> str:
+        row = self.modules.get(module_slug)
+        return row.status if row is not None else "not_started"
+
+
+def progress_for(session: Session, user_id: int, version: CourseVersion) -> CourseProgress:
+    enrolment = active_enrolment(session, user_id, version.course_id)
+    if enrolment is None:
+        latest = session.scalar(
+            select(CourseCompletion)
+            .where(
+                CourseCompletion.user_id == user_id,
+                CourseCompletion.course_id == version.course_id,
+            )
+            .order_by(CourseCompletion.completed_at.desc())
+            .limit(1)
+        )
+        return CourseProgress(None, completion=latest)
+    rows = {
+        r.module_slug: r
+        for r in session.scalars(
+            select(ModuleProgress).where(
+                ModuleProgress.user_id == user_id,
+                ModuleProgress.course_id == version.course_id,
+                ModuleProgress.cycle == enrolment.cycle,
+            )
+        )
+    }
+    required = [m.slug for m in version.modules if m.required]
+    done = sum(
+        1 for slug in required if rows.get(slug) and rows[slug].status == ProgressStatus.COMPLETED
+    )
+    return CourseProgress(
+        enrolment,
+        rows,
+        completion_for_cycle(session, user_id, version.course_id, enrolment.cycle),
+        len(required),
+        done,
+    )
+
+
+def resume_module(version: CourseVersion, progress: CourseProgress) -> Module | None:
+    """Where to continue: the last module visited unless complete, else the first not complete."""
+    if progress.enrolment is None or not version.modules:
+        return None
+    last = progress.enrolment.last_module_slug
+    for module in version.modules:
+        if module.slug == last and progress.status_of(last) != ProgressStatus.COMPLETED:
+            return module
+    for module in version.modules:
+        if progress.status_of(module.slug) != ProgressStatus.COMPLETED:
+            return module
+    return version.modules[0]
+
+
+def start_renewal(
+    session: Session, user: User, version: CourseVersion, *, now: dt.datetime | None = None
+) -> Enrolment:
+    """Open a new cycle once the last completion has expired (or is about to)."""
+    now = now or utcnow()
+    enrolment = require_access(session, user, version)
+    completion = completion_for_cycle(session, user.id, version.course_id, enrolment.cycle)
+    if completion is None:
+        raise ServiceError(_("Il corso non è ancora completato: non c'è nulla da rinnovare."))
+    if completion.expires_at is None or completion.expires_at - now > dt.timedelta(days=90):
+        raise ServiceError(_("Il rinnovo si apre 90 giorni prima della scadenza."))
+    enrolment.cycle += 1
+    enrolment.last_module_slug = None
+    session.flush()
+    return enrolment
+
+
+def my_courses(session: Session, user_id: int) -> list[tuple[CourseVersion, Enrolment]]:
+    enrolments = {
+        e.course_id: e
+        for e in session.scalars(
+            select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.ended_at.is_(None))
+        )
+    }
+    if not enrolments:
+        return []
+    versions = session.scalars(
+        latest_versions_query()
+        .where(CourseVersion.course_id.in_(enrolments))
+        .order_by(CourseVersion.title)
+    )
+    return [(v, enrolments[v.course_id]) for v in versions]

@@ -1,0 +1,171 @@
+"""Course files in and out: folders, zip uploads, and export.
+
+A zip upload is checked before anything is extracted: declared sizes, entry
+count, compression ratio and paths (no absolute paths, no ``..``, no links).
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import yaml
+from flask_babel import gettext as _
+
+from courses.format import MAX_FILES, MAX_TOTAL_BYTES, CourseBundle
+from courses.models import CourseVersion
+from lms.errors import FormatError, FormatIssue
+
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".git", "__MACOSX"}
+
+
+def read_folder(root: Path) -> dict[str, bytes]:
+    """Files of a course folder, relative POSIX paths; hidden files and symlinks skipped."""
+    if not (root / "course.md").is_file():
+        raise FormatError([FormatIssue(str(root), None, _("manca il file course.md"))])
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith(".") or part in IGNORED_NAMES for part in relative.parts):
+            continue
+        if path.is_symlink():
+            raise FormatError(
+                [FormatIssue(str(relative), None, _("i collegamenti simbolici non sono ammessi"))]
+            )
+        if path.is_file():
+            total += path.stat().st_size
+            if total > MAX_TOTAL_BYTES or len(files) >= MAX_FILES:
+                raise FormatError(
+                    [FormatIssue(str(root), None, _("il corso supera i limiti di dimensione"))]
+                )
+            files[relative.as_posix()] = path.read_bytes()
+    return files
+
+
+def read_zip(data: bytes) -> dict[str, bytes]:
+    """Files of a zipped course folder (the folder itself may be the zip's top level)."""
+    if len(data) > MAX_ZIP_BYTES:
+        raise FormatError(
+            [FormatIssue("", None, _("il file zip supera %(mb)d MB", mb=MAX_ZIP_BYTES >> 20))]
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise FormatError([FormatIssue("", None, _("il file non è uno zip valido"))]) from error
+    entries = [i for i in infos if not i.is_dir()]
+    if len(entries) > MAX_FILES:
+        raise FormatError(
+            [FormatIssue("", None, _("troppi file nello zip: %(n)d", n=len(entries)))]
+        )
+    declared = sum(i.file_size for i in entries)
+    if declared > MAX_TOTAL_BYTES:
+        raise FormatError(
+            [
+                FormatIssue(
+                    "", None, _("il contenuto dello zip supera %(mb)d MB", mb=MAX_TOTAL_BYTES >> 20)
+                )
+            ]
+        )
+    issues: list[FormatIssue] = []
+    names: dict[str, zipfile.ZipInfo] = {}
+    for info in entries:
+        name = info.filename.replace("\\", "/")
+        pure = PurePosixPath(name)
+        mode = info.external_attr >> 16
+        if name.startswith("/") or ".." in pure.parts or (len(name) > 1 and name[1] == ":"):
+            issues.append(FormatIssue(name, None, _("percorso non ammesso nello zip")))
+        elif stat.S_ISLNK(mode):
+            issues.append(FormatIssue(name, None, _("i collegamenti simbolici non sono ammessi")))
+        elif info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
+            issues.append(
+                FormatIssue(name, None, _("rapporto di compressione sospetto (zip bomb?)"))
+            )
+        elif not any(p.startswith(".") or p in IGNORED_NAMES for p in pure.parts):
+            names[name] = info
+    if issues:
+        raise FormatError(issues)
+    prefix = _common_folder(list(names))
+    files: dict[str, bytes] = {}
+    read_total = 0
+    for name, info in names.items():
+        with archive.open(info) as handle:
+            content = handle.read(info.file_size + 1)  # never trust the declared size alone
+        read_total += len(content)
+        if len(content) > info.file_size or read_total > MAX_TOTAL_BYTES:
+            raise FormatError(
+                [FormatIssue(name, None, _("dimensione dichiarata non corrispondente"))]
+            )
+        files[name.removeprefix(prefix)] = content
+    return files
+
+
+def _common_folder(names: list[str]) -> str:
+    if "course.md" in names:
+        return ""
+    tops = {n.split("/", 1)[0] for n in names}
+    if len(tops) == 1 and all("/" in n for n in names):
+        return tops.pop() + "/"
+    return ""
+
+
+def _front_matter(data: dict[str, object]) -> str:
+    dumped = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000)
+    return f"---\n{dumped}---\n"
+
+
+def version_files(version: CourseVersion) -> dict[str, bytes]:
+    """The course folder of a version, as it would be written to disk."""
+    meta: dict[str, object] = {
+        "slug": version.course.slug,
+        "title": version.title,
+        "summary": version.summary,
+        "audiences": ["all"]
+        if version.all_audiences
+        else sorted(a.code for a in version.audiences),
+        "estimated_hours": float(version.estimated_hours)
+        if version.estimated_hours % 1
+        else int(version.estimated_hours),
+        "objectives": list(version.objectives),
+        "prerequisites": list(version.prerequisites),
+        "language": version.language,
+        "version": version.label,
+        "self_enrolment": version.self_enrolment,
+    }
+    if version.renewal_months:
+        meta["renewal_months"] = version.renewal_months
+    files = {"course.md": (_front_matter(meta) + version.intro_md + "\n").encode()}
+    for module in version.modules:
+        header: dict[str, object] = {
+            "title": module.title,
+            "estimated_minutes": module.estimated_minutes,
+        }
+        if not module.required:
+            header["required"] = False
+        files[module.filename] = (_front_matter(header) + module.body_md).encode()
+    for asset in version.assets:
+        files[asset.path] = asset.content
+    return files
+
+
+def write_folder(files: dict[str, bytes], target: Path) -> None:
+    for name, content in files.items():
+        path = target / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+
+def zip_files(files: dict[str, bytes], folder: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in sorted(files.items()):
+            archive.writestr(f"{folder}/{name}", content)
+    return buffer.getvalue()
+
+
+__all__ = ["CourseBundle", "read_folder", "read_zip", "version_files", "write_folder", "zip_files"]

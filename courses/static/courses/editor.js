@@ -1,0 +1,26 @@
+// Live preview for the module editor: the server renders with the same
+// Markdown pipeline and sanitiser as published lessons.
+(function () {
+  "use strict";
+  var source = document.getElementById("body");
+  var preview = document.getElementById("preview");
+  var quizNote = document.getElementById("preview-quiz");
+  if (!source || !preview || !window.fetch) { return; }
+  var timer = null;
+  function render() {
+    fetch(preview.getAttribute("data-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": preview.getAttribute("data-csrf") },
+      body: JSON.stringify({ markdown: source.value, version_id: parseInt(preview.getAttribute("data-version"), 10) })
+    }).then(function (response) { return response.json(); }).then(function (data) {
+      preview.innerHTML = data.html;  // sanitised server-side by nh3
+      quizNote.hidden = !data.has_quiz;
+    });
+  }
+  source.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(render, 300);
+  });
+  render();
+})();

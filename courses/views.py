@@ -1,0 +1,236 @@
+"""Learner pages: catalogue, course, modules, enrolment, progress; referent enrolment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from courses import learning
+from courses.blueprint import bp
+from courses.forms import ActionForm, CatalogueFilterForm, EnrolStaffForm
+from courses.models import Asset, CourseVersion, EnrolmentSource
+from lms import db
+from lms.authz import authenticated, organisation_manager
+from lms.errors import ServiceError
+from lms.organisations.services import current_members, get_organisation, list_audiences
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+@bp.app_template_global("courses_my_courses")
+def my_courses_for_widget() -> list[Any]:
+    return learning.my_courses(db.session, current_user.id)
+
+
+@bp.route("/")
+@authenticated
+def catalogue() -> Any:
+    form = CatalogueFilterForm(request.args)
+    locale = str(get_locale())
+    form.audience.choices = [SelectChoice("", _("Tutti i profili"))] + [
+        SelectChoice(a.code, a.name(locale)) for a in list_audiences(db.session)
+    ]
+    mine = learning.user_audience_codes(db.session, current_user.id)
+    if "audience" not in request.args and len(mine) == 1:
+        form.audience.data = next(iter(mine))  # start from the learner's own profile
+    versions = learning.catalogue(
+        db.session, audience_code=form.audience.data or None, query=form.q.data
+    )
+    enrolled = {v.course_id for v, _e in learning.my_courses(db.session, current_user.id)}
+    return render_template(
+        "courses/catalogue.html", form=form, versions=versions, enrolled=enrolled, locale=locale
+    )
+
+
+@bp.route("/<slug>/")
+@authenticated
+def course(slug: str) -> Any:
+    version = learning.published_version(db.session, slug)
+    progress = learning.progress_for(db.session, current_user.id, version)
+    return render_template(
+        "courses/course.html",
+        version=version,
+        progress=progress,
+        missing=learning.missing_prerequisites(db.session, current_user.id, version),
+        resume=learning.resume_module(version, progress),
+        action_form=ActionForm(),
+        locale=str(get_locale()),
+    )
+
+
+def _post_action(slug: str, action: Any, success: str) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    version = learning.published_version(db.session, slug)
+    try:
+        action(version)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("courses.course", slug=slug))
+
+
+@bp.route("/<slug>/enrol", methods=["POST"])
+@authenticated
+def enrol(slug: str) -> Any:
+    return _post_action(
+        slug,
+        lambda v: learning.enrol(db.session, _user(), v, source=EnrolmentSource.SELF),
+        _("Iscrizione effettuata."),
+    )
+
+
+@bp.route("/<slug>/unenrol", methods=["POST"])
+@authenticated
+def unenrol(slug: str) -> Any:
+    return _post_action(
+        slug,
+        lambda v: learning.unenrol(db.session, current_user.id, v.course_id),
+        _("Iscrizione annullata. I tuoi progressi restano registrati."),
+    )
+
+
+@bp.route("/<slug>/renew", methods=["POST"])
+@authenticated
+def renew(slug: str) -> Any:
+    return _post_action(
+        slug,
+        lambda v: learning.start_renewal(db.session, _user(), v),
+        _("Rinnovo avviato: ripercorri i moduli per aggiornare l'attestato."),
+    )
+
+
+@bp.route("/<slug>/modules/<module_slug>")
+@authenticated
+def module(slug: str, module_slug: str) -> Any:
+    version = learning.published_version(db.session, slug)
+    try:
+        learning.require_access(db.session, _user(), version)
+        current = learning.find_module(version, module_slug)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("courses.course", slug=slug))
+    progress = learning.progress_for(db.session, current_user.id, version)
+    index = version.modules.index(current)
+    return render_template(
+        "courses/module.html",
+        version=version,
+        module=current,
+        progress=progress,
+        position=index + 1,
+        previous=version.modules[index - 1] if index else None,
+        next=version.modules[index + 1] if index + 1 < len(version.modules) else None,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/<slug>/modules/<module_slug>/seen", methods=["POST"])
+@authenticated
+def module_seen(slug: str, module_slug: str) -> Any:
+    """Heartbeat from the module page (JS): starts the module and counts time spent."""
+    version = learning.published_version(db.session, slug)
+    try:
+        learning.record_activity(db.session, _user(), version, module_slug)
+    except ServiceError:
+        db.session.rollback()
+        return "", 403
+    db.session.commit()
+    return "", 204
+
+
+@bp.route("/<slug>/modules/<module_slug>/complete", methods=["POST"])
+@authenticated
+def module_complete(slug: str, module_slug: str) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    version = learning.published_version(db.session, slug)
+    try:
+        completion = learning.complete_module(db.session, _user(), version, module_slug)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("courses.module", slug=slug, module_slug=module_slug))
+    db.session.commit()
+    if completion is not None:
+        flash(
+            _("Complimenti: hai completato il corso «%(title)s».", title=version.title), "success"
+        )
+        return redirect(url_for("courses.course", slug=slug))
+    following = learning.resume_module(
+        version, learning.progress_for(db.session, current_user.id, version)
+    )
+    flash(_("Modulo completato."), "success")
+    if following is not None and following.slug != module_slug:
+        return redirect(url_for("courses.module", slug=slug, module_slug=following.slug))
+    return redirect(url_for("courses.course", slug=slug))
+
+
+@bp.route("/<slug>/modules/assets/<int:version_id>/<path:path>")
+@authenticated
+def asset(slug: str, version_id: int, path: str) -> Any:
+    """Images and attachments of a published version (drafts: see the author views)."""
+    version = db.session.get(CourseVersion, version_id)
+    if version is None or version.course.slug != slug or version.is_draft:
+        abort(404)
+    return send_asset(version_id, path)
+
+
+def send_asset(version_id: int, path: str) -> Any:
+    found = db.session.scalar(
+        select(Asset).where(Asset.version_id == version_id, Asset.path == path)
+    )
+    if found is None:
+        abort(404)
+    response = make_response(found.content)
+    response.headers["Content-Type"] = found.media_type
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if found.media_type == "application/pdf":
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{path.rsplit("/", 1)[-1]}"'
+        )
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@bp.route("/organisations/<int:org_id>/enrol", methods=["GET", "POST"])
+@organisation_manager()
+def enrol_staff(org_id: int) -> Any:
+    """A referent (or admin) enrols staff of the organisation, one by one or all at once."""
+    organisation = get_organisation(db.session, org_id)
+    versions = learning.catalogue(db.session)
+    form = EnrolStaffForm()
+    form.course.choices = [SelectChoice(v.course.slug, v.title) for v in versions]
+    members = current_members(db.session, org_id)
+    if form.validate_on_submit():
+        chosen = [int(v) for v in request.form.getlist("member") if v.isdigit()]
+        if not chosen:
+            flash(_("Seleziona almeno una persona."), "error")
+        else:
+            version = learning.published_version(db.session, form.course.data)
+            try:
+                count = learning.enrol_members(db.session, org_id, version, chosen, by=_user())
+            except ServiceError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+            else:
+                db.session.commit()
+                flash(_("Iscritte/i al corso: %(n)d.", n=count), "success")
+                return redirect(url_for("courses.enrol_staff", org_id=org_id))
+    return render_template(
+        "courses/enrol_staff.html",
+        organisation=organisation,
+        form=form,
+        members=members,
+        locale=str(get_locale()),
+    )
