@@ -87,6 +87,29 @@ def import_command(path: Path, publish: bool) -> None:
     click.echo(f"{len(results)} corsi in {time.perf_counter() - started:.2f} s")
 
 
+@courses_cli.command("import-packs")
+@click.option("--publish", is_flag=True, help="Pubblica subito le nuove versioni.")
+@with_appcontext
+def import_packs_command(publish: bool) -> None:
+    """Import the course packs of installed packages (entry points ``lms.course_packs``)."""
+    from courses.packs import discover_packs
+
+    packs = discover_packs()
+    if not packs:
+        click.echo("Nessun pacchetto di corsi installato.")
+        return
+    try:
+        for name, folder in packs.items():
+            results = import_path(folder, publish=publish)
+            click.echo(f"{name}: {', '.join(r.course.slug for r in results)}")
+    except FormatError as error:
+        db.session.rollback()
+        for issue in error.issues:
+            click.echo(f"  {issue}", err=True)
+        raise SystemExit(1) from error
+    db.session.commit()
+
+
 @courses_cli.command("export")
 @click.argument("slug")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))

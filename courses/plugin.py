@@ -42,12 +42,18 @@ class CoursesPlugin(Plugin):
 
     def demo_data(self, session: Session) -> Iterable[str]:
         from courses.cli import import_path
+        from courses.packs import discover_packs
 
-        if not CONTENT_DIR.is_dir():
-            return []
-        results = import_path(CONTENT_DIR, publish=True)
-        published = sum(1 for r in results if r.published)
-        return [f"Corsi da content/: {len(results)} ({published} nuove versioni pubblicate)."]
+        lines = []
+        folders = {"content/": CONTENT_DIR} if CONTENT_DIR.is_dir() else {}
+        folders.update(discover_packs())
+        for name, folder in folders.items():
+            results = import_path(folder, publish=True)
+            published = sum(1 for r in results if r.published)
+            lines.append(
+                f"Corsi da {name}: {len(results)} ({published} nuove versioni pubblicate)."
+            )
+        return lines
 
 
 plugin = CoursesPlugin()
