@@ -2,11 +2,100 @@
 
 from __future__ import annotations
 
-from lms.plugins import Plugin
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import click
+from flask import Blueprint, Flask, current_app
+
+from lms.plugins import NavItem, Plugin, Widget
+from lms.signals import CompletionEvent, completion_recorded
+
+if TYPE_CHECKING:
+    from lms.accounts.models import User
+
+
+def on_completion_recorded(
+    sender: Any, *, session: Any, event: CompletionEvent, **_extra: Any
+) -> None:
+    """Issue the certificate inside the completion's transaction (no commit here).
+
+    Blinker receivers are global, so this is connected once for the process;
+    it acts only for apps that loaded this plugin.
+    """
+    app = sender if isinstance(sender, Flask) else current_app._get_current_object()
+    state = app.extensions.get("lms")
+    if state is None or state.plugin(CertificatesPlugin.name) is None:
+        return
+    from certificates.config import issuer_settings
+    from certificates.issuing import issue
+
+    issue(session, event, issuer_settings(app))
 
 
 class CertificatesPlugin(Plugin):
     name = "certificates"
+    models = "certificates.models"
+
+    def blueprint(self) -> Blueprint:
+        from certificates.views import bp
+
+        return bp
+
+    def cli(self) -> click.Group:
+        from certificates.cli import group
+
+        return group
+
+    def init_app(self, app: Flask) -> None:
+        from certificates.config import init_config
+
+        init_config(app)
+        # Connecting the same function again is a no-op in blinker: one receiver.
+        completion_recorded.connect(on_completion_recorded, weak=False)
+
+    def nav_items(self, user: User) -> Iterable[NavItem]:
+        from flask_babel import gettext as _
+
+        from lms.organisations.policy import referent_organisation_ids
+
+        items = [NavItem(_("I miei attestati"), "certificates.mine", order=40)]
+        managed = sorted(referent_organisation_ids(user))
+        if managed:
+            items.append(
+                NavItem(
+                    _("Attestati dell'organizzazione"),
+                    "certificates.organisation",
+                    order=85,
+                    values=(("org_id", managed[0]),),
+                )
+            )
+        if user.is_admin:
+            items.append(NavItem(_("Gestione attestati"), "certificates.admin_index", order=90))
+        return items
+
+    def dashboard_widgets(self, user: User) -> Iterable[Widget]:
+        from flask_babel import gettext as _
+
+        from certificates import listing
+        from certificates.config import expiring_days
+        from lms import db
+
+        rows = [
+            row
+            for row in listing.with_status(
+                listing.of_holder(db.session, user.id), expiring_days()
+            )
+            if row.certificate.superseded_at is None and row.certificate.revoked_at is None
+        ]
+        return [
+            Widget(
+                title=_("I miei attestati"),
+                template="certificates/_widget.html",
+                context=(("certificate_rows", tuple(rows[:5])), ("certificate_total", len(rows))),
+                order=40,
+            )
+        ]
 
 
 plugin = CertificatesPlugin()
