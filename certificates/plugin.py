@@ -83,9 +83,7 @@ class CertificatesPlugin(Plugin):
 
         rows = [
             row
-            for row in listing.with_status(
-                listing.of_holder(db.session, user.id), expiring_days()
-            )
+            for row in listing.with_status(listing.of_holder(db.session, user.id), expiring_days())
             if row.certificate.superseded_at is None and row.certificate.revoked_at is None
         ]
         return [
