@@ -25,6 +25,16 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
+@bp.app_template_filter("hours")
+def format_hours(value: Any) -> str:
+    """Hours as people write them in the current language: 2,5 ore (it) / 2.5 (en)."""
+    from decimal import Decimal
+
+    from flask_babel import format_decimal
+
+    return format_decimal(Decimal(value).normalize())
+
+
 @bp.app_template_global("courses_my_courses")
 def my_courses_for_widget() -> list[Any]:
     return learning.my_courses(db.session, current_user.id)

@@ -112,3 +112,40 @@ def init_app(app: Flask) -> Engine:
         session.remove()
 
     return engine
+
+
+def is_transient_conflict(error: Exception) -> bool:
+    """A write that lost a race and may simply be retried.
+
+    SQLite refuses to upgrade a read transaction whose snapshot is stale
+    ("database is locked"); PostgreSQL reports serialisation failures and deadlocks.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(error, OperationalError):
+        return False
+    message = str(error.orig).lower()
+    code = getattr(error.orig, "sqlstate", None)
+    return "database is locked" in message or code in {"40001", "40P01"}
+
+
+def commit_with_retries(action: Any, *, attempts: int = 6, first_delay: float = 0.05) -> Any:
+    """Run ``action()`` and commit; on a lost race, roll back and run it again.
+
+    ``action`` must be idempotent (it re-reads what it needs). Used where two
+    requests may write the same rows at once (double submits), on SQLite and
+    PostgreSQL alike.
+    """
+    import time
+
+    for attempt in range(attempts):
+        try:
+            result = action()
+            session.commit()
+            return result
+        except Exception as error:
+            if not is_transient_conflict(error) or attempt == attempts - 1:
+                raise  # the caller decides what to keep (e.g. a recorded expiry)
+            session.rollback()
+            time.sleep(first_delay * 2**attempt)
+    raise AssertionError("unreachable")

@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
-from lms.plugins import Plugin
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, has_app_context
+
+from lms.accounts.models import Role, User
+from lms.i18n import lazy_gettext as _l
+from lms.plugins import NavItem, Plugin
+
+
+def _on_version_published(sender: Any, *, session: Any, version: Any) -> None:
+    if has_app_context() and current_app.extensions["lms"].plugin("quizzes") is None:
+        return
+    from quizzes.attempts import build_quizzes
+
+    build_quizzes(session, version)
 
 
 class QuizzesPlugin(Plugin):
     name = "quizzes"
     requires = ("courses",)
+    models = "quizzes.models"
+
+    def blueprint(self) -> Blueprint:
+        from quizzes.views import bp
+
+        return bp
+
+    def init_app(self, app: Flask) -> None:
+        from courses.format import block_validators
+        from courses.signals import version_published
+        from quizzes.spec import validate_quiz_block
+
+        block_validators["quiz"] = validate_quiz_block
+        version_published.connect(_on_version_published, weak=False)
+
+    def nav_items(self, user: User) -> Iterable[NavItem]:
+        if user.has_role(Role.TRAINER, Role.ADMIN):
+            return [NavItem(str(_l("Statistiche quiz")), "quizzes.stats_index", order=65)]
+        return []
 
 
 plugin = QuizzesPlugin()

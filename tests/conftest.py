@@ -90,6 +90,34 @@ def own_database() -> Iterator[None]:
         db.session.configure(bind=_current_connection[-1])
 
 
+@contextmanager
+def separate_database(tmp_dir: Path) -> Iterator[str]:
+    """A database of its own for tests that need real commits and concurrency.
+
+    A fresh SQLite file, or a fresh PostgreSQL database beside the shared test one.
+    """
+    import secrets
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    shared = os.environ.get("LMS_TEST_DATABASE_URL")
+    if not shared:
+        yield f"sqlite:///{tmp_dir / f'separate-{secrets.token_hex(4)}.sqlite3'}"
+        return
+    url = make_url(shared)
+    name = f"lmstest_{secrets.token_hex(6)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(autouse=True)
 def _transaction(app: Flask) -> Iterator[None]:
     """Each test runs inside a transaction rolled back at the end.
@@ -111,6 +139,14 @@ def _transaction(app: Flask) -> Iterator[None]:
     _current_connection.pop()
     outer.rollback()
     connection.close()
+
+
+@pytest.fixture
+def in_app_context(app: Flask) -> Iterator[None]:
+    """For service-level tests (no test client): an application context, as in a CLI
+    command. Not autouse: requests in one shared app context would share ``g``."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture

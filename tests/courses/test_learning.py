@@ -15,6 +15,9 @@ from lms.signals import completion_recorded
 from tests.courses.helpers import course_files
 
 
+pytestmark = pytest.mark.usefixtures("in_app_context")
+
+
 def publish(files: dict[str, bytes]):
     return authoring.import_files(db.session, files, user=None, publish=True).version
 

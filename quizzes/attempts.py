@@ -1,0 +1,348 @@
+"""Attempts: start, submit (once), expiry, limits, and module completion.
+
+Everything the learner's browser sends is checked against the attempt frozen
+on the server (``Attempt.presented``); the correct answers never leave it
+before submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from courses import learning
+from courses.format import split_quiz
+from courses.models import CourseVersion, Module, ProgressStatus
+from lms.accounts.models import User
+from lms.db import utcnow
+from lms.errors import Forbidden, NotFound, ServiceError
+from quizzes.models import Attempt, AttemptAnswer, AttemptChoice, AttemptStatus, Quiz
+from quizzes.records import QuizSpec
+from quizzes.scoring import score_attempt
+from quizzes.spec import parse_quiz_block
+from quizzes.types import InvalidResponse
+
+TIME_LIMIT_GRACE = dt.timedelta(seconds=30)
+CHOICE_TYPES = {"single", "multiple", "true_false"}
+
+
+def build_quizzes(session: Session, version: CourseVersion) -> list[Quiz]:
+    """Store the parsed quiz of every module of a just-published version."""
+    created = []
+    for module in version.modules:
+        _lesson, source, line = split_quiz(module.body_md)
+        if source is None:
+            continue
+        spec = parse_quiz_block(source, file=module.filename, first_line=line)
+        quiz = Quiz(
+            module_id=module.id,
+            course_id=version.course_id,
+            module_slug=module.slug,
+            version_number=version.number,
+            spec=spec.to_dict(),
+        )
+        session.add(quiz)
+        created.append(quiz)
+    session.flush()
+    return created
+
+
+def quiz_of(session: Session, module: Module) -> Quiz:
+    quiz = session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    if quiz is None and module.has_quiz and not module.version.is_draft:
+        # Published before this plugin was installed: build its quizzes now, once.
+        built = build_quizzes(session, module.version)
+        quiz = next((q for q in built if q.module_id == module.id), None)
+    if quiz is None:
+        raise NotFound(_("Questo modulo non ha un quiz."))
+    return quiz
+
+
+def spec_of(quiz: Quiz) -> QuizSpec:
+    return QuizSpec.from_dict(quiz.spec)
+
+
+def _fraction(value: Decimal | None) -> Fraction:
+    return Fraction(str(value)) if value is not None else Fraction(0)
+
+
+@dataclass
+class QuizState:
+    quiz: Quiz
+    spec: QuizSpec
+    attempts: list[Attempt]
+    open_attempt: Attempt | None
+    completed: bool
+    attempts_left: int | None  # None = unlimited
+    next_start_at: dt.datetime | None
+    blocked_reason: str | None
+
+    @property
+    def can_start(self) -> bool:
+        return self.blocked_reason is None
+
+    @property
+    def best(self) -> Attempt | None:
+        graded = [a for a in self.attempts if a.status == AttemptStatus.SUBMITTED]
+        if not graded:
+            return None
+        if self.spec.grading == "last":
+            return max(graded, key=lambda a: a.number)
+        return max(graded, key=lambda a: (a.percent or 0, -a.number))
+
+
+def _cycle_attempts(
+    session: Session, user_id: int, course_id: int, module_slug: str, cycle: int
+) -> list[Attempt]:
+    return list(
+        session.scalars(
+            select(Attempt)
+            .where(
+                Attempt.user_id == user_id,
+                Attempt.course_id == course_id,
+                Attempt.module_slug == module_slug,
+                Attempt.cycle == cycle,
+            )
+            .order_by(Attempt.number)
+        )
+    )
+
+
+def quiz_state(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    module: Module,
+    *,
+    now: dt.datetime | None = None,
+) -> QuizState:
+    now = now or utcnow()
+    enrolment = learning.require_access(session, user, version)
+    quiz = quiz_of(session, module)
+    spec = spec_of(quiz)
+    attempts = _cycle_attempts(session, user.id, version.course_id, module.slug, enrolment.cycle)
+    open_attempt = next((a for a in attempts if a.status == AttemptStatus.OPEN), None)
+    if open_attempt is not None and _expired(open_attempt, now):
+        open_attempt.status = AttemptStatus.EXPIRED
+        session.flush()
+        open_attempt = None
+    progress = learning.progress_for(session, user.id, version)
+    completed = progress.status_of(module.slug) == ProgressStatus.COMPLETED
+    counted = [a for a in attempts if a.status != AttemptStatus.VOIDED]
+    left = None if spec.attempts == 0 else max(spec.attempts - len(counted), 0)
+    finished = [a.submitted_at or a.started_at for a in counted if a.status != AttemptStatus.OPEN]
+    next_start = (
+        max(finished) + dt.timedelta(minutes=spec.cooldown_minutes)
+        if finished and spec.cooldown_minutes
+        else None
+    )
+    reason = None
+    if completed:
+        reason = _("Hai già superato questo quiz.")
+    elif open_attempt is None and left == 0:
+        reason = _("Hai esaurito i tentativi disponibili. Contatta la/il referente per riaprirli.")
+    elif open_attempt is None and next_start is not None and next_start > now:
+        minutes = max(1, int((next_start - now).total_seconds() + 59) // 60)
+        reason = _("Puoi riprovare tra %(n)d minuti.", n=minutes)
+    return QuizState(quiz, spec, attempts, open_attempt, completed, left, next_start, reason)
+
+
+def _expired(attempt: Attempt, now: dt.datetime) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + TIME_LIMIT_GRACE
+
+
+def start_attempt(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    module: Module,
+    *,
+    now: dt.datetime | None = None,
+) -> Attempt:
+    """Start (or resume) an attempt, freezing the questions drawn and their order."""
+    now = now or utcnow()
+    state = quiz_state(session, user, version, module, now=now)
+    if state.open_attempt is not None:
+        return state.open_attempt
+    if state.blocked_reason:
+        raise ServiceError(state.blocked_reason)
+    enrolment = learning.require_access(session, user, version)
+    seed = secrets.randbits(31)
+    number = max((a.number for a in state.attempts), default=0) + 1
+    deadline = (
+        now + dt.timedelta(minutes=state.spec.time_limit_minutes)
+        if state.spec.time_limit_minutes
+        else None
+    )
+    from quizzes.scoring import present_attempt
+
+    attempt = Attempt(
+        quiz_id=state.quiz.id,
+        user_id=user.id,
+        course_id=version.course_id,
+        module_slug=module.slug,
+        cycle=enrolment.cycle,
+        number=number,
+        status=AttemptStatus.OPEN,
+        seed=seed,
+        presented=present_attempt(state.spec, random.Random(seed)),
+        started_at=now,
+        deadline_at=deadline,
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:  # a concurrent request started one: use it
+        existing = session.scalar(
+            select(Attempt).where(
+                Attempt.user_id == user.id,
+                Attempt.course_id == version.course_id,
+                Attempt.module_slug == module.slug,
+                Attempt.status == AttemptStatus.OPEN,
+            )
+        )
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def own_attempt(session: Session, user: User, attempt_id: int) -> Attempt:
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound(_("Tentativo non trovato."))
+    if attempt.user_id != user.id:
+        raise Forbidden(_("Questo tentativo non è tuo."))
+    return attempt
+
+
+def submit_attempt(
+    session: Session,
+    user: User,
+    attempt_id: int,
+    responses: dict[str, Any],
+    *,
+    now: dt.datetime | None = None,
+) -> Attempt:
+    """Score an attempt once. A repeated or concurrent submit returns the first result."""
+    now = now or utcnow()
+    attempt = own_attempt(session, user, attempt_id)
+    if attempt.status == AttemptStatus.SUBMITTED:
+        return attempt
+    if attempt.status != AttemptStatus.OPEN:
+        raise ServiceError(_("Il tentativo è chiuso: iniziane uno nuovo se ti è consentito."))
+    if _expired(attempt, now):
+        attempt.status = AttemptStatus.EXPIRED
+        session.flush()
+        raise ServiceError(_("Il tempo a disposizione è scaduto: il tentativo è stato chiuso."))
+    version = session.get(CourseVersion, attempt.quiz.module.version_id)
+    learning.require_access(session, user, version)
+    spec = spec_of(attempt.quiz)
+    try:
+        score = score_attempt(spec, attempt.presented, responses)
+    except InvalidResponse as error:
+        raise ServiceError(
+            _(
+                "Risposte non valide (%(problem)s). Ricarica la pagina del quiz.",
+                problem=error.message,
+            )
+        ) from error
+    claimed = session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.OPEN)
+        .values(
+            status=AttemptStatus.SUBMITTED,
+            submitted_at=now,
+            percent=Decimal(float(score.percent)).quantize(Decimal("0.001")),
+            points_earned=Decimal(float(score.points_earned)).quantize(Decimal("0.001")),
+            points_available=Decimal(float(score.points_available)).quantize(Decimal("0.001")),
+            passed=score.passed,
+            result=score.to_dict(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(attempt)
+    if claimed.rowcount == 0:  # another request submitted it first
+        return attempt
+    for question_score in score.per_question:
+        question = spec.question(question_score.question_id)
+        session.add(
+            AttemptAnswer(
+                attempt_id=attempt.id,
+                quiz_id=attempt.quiz_id,
+                question_id=question.id,
+                fraction=Decimal(float(question_score.fraction)).quantize(Decimal("0.000001")),
+                points=Decimal(float(question.weight)).quantize(Decimal("0.001")),
+                answered=question_score.response not in (None, [], {}, ""),
+            )
+        )
+        if question.type in CHOICE_TYPES and question_score.response is not None:
+            chosen = question_score.response
+            for option_id in chosen if isinstance(chosen, list) else [chosen]:
+                session.add(
+                    AttemptChoice(
+                        attempt_id=attempt.id,
+                        quiz_id=attempt.quiz_id,
+                        question_id=question.id,
+                        option_id=str(option_id),
+                    )
+                )
+    session.flush()
+    if score.passed:
+        module = attempt.quiz.module
+        current = learning.published_version(session, version.course.slug)
+        target = (
+            module
+            if module.version_id == current.id
+            else learning.find_module(current, module.slug)
+        )
+        learning.complete_module(session, user, current, target.slug, by_quiz=True, now=now)
+    return attempt
+
+
+def attempt_count(session: Session, quiz_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Attempt.id)).where(
+                Attempt.quiz_id == quiz_id, Attempt.status == AttemptStatus.SUBMITTED
+            )
+        )
+        or 0
+    )
+
+
+def void_attempts(session: Session, user_id: int, course_id: int, module_slug: str) -> int:
+    """An administrator reopens a quiz for someone: their attempts stop counting."""
+    result = session.execute(
+        update(Attempt)
+        .where(
+            Attempt.user_id == user_id,
+            Attempt.course_id == course_id,
+            Attempt.module_slug == module_slug,
+            Attempt.status.in_(
+                [AttemptStatus.SUBMITTED, AttemptStatus.EXPIRED, AttemptStatus.OPEN]
+            ),
+            Attempt.passed.is_(False),
+        )
+        .values(status=AttemptStatus.VOIDED)
+    )
+    return int(result.rowcount or 0)
+
+
+def visible_feedback(spec: QuizSpec, attempt: Attempt, passed_ever: bool) -> tuple[bool, bool]:
+    """Whether this result page may show feedback and the correct answers."""
+
+    def allowed(rule: str) -> bool:
+        return rule == "after_each_attempt" or (rule == "after_passing" and passed_ever)
+
+    return allowed(spec.show_feedback), allowed(spec.show_answers)

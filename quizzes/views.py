@@ -1,0 +1,287 @@
+"""Quiz pages: introduction, attempt form, submit, result; statistics for trainers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice
+
+from courses import authoring, learning
+from courses.models import CourseVersion
+from courses.rendering import render_markdown
+from lms import db
+from lms.accounts.models import Role
+from lms.authz import authenticated, roles_required
+from lms.errors import ServiceError
+from lms.organisations.services import list_audiences, list_organisations
+from quizzes import attempts as service
+from quizzes import stats as statistics
+from quizzes.forms import ActionForm, StatsFilterForm
+from quizzes.models import AttemptStatus
+from quizzes.types import question_type
+
+bp = Blueprint(
+    "quizzes",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+FIELD_PREFIX = "q::"
+
+
+def _user() -> Any:
+    return current_user._get_current_object()
+
+
+@bp.app_template_filter("quiz_markdown")
+def quiz_markdown(text: str) -> str:
+    return render_markdown(text)
+
+
+def read_responses(form: MultiDict[str, str]) -> dict[str, Any]:
+    """Form fields ``q::<question>`` (values) and ``q::<question>::<token>`` (one each)."""
+    responses: dict[str, Any] = {}
+    for key in form:
+        if not key.startswith(FIELD_PREFIX):
+            continue
+        parts = key.split("::")
+        if len(parts) == 2:
+            values = [v for v in form.getlist(key) if v.strip()]
+            if values:
+                responses[parts[1]] = values
+        elif len(parts) == 3 and form[key]:
+            responses.setdefault(parts[1], {})[parts[2]] = form[key]
+        else:
+            responses.setdefault(parts[1], {})  # malformed: let the engine refuse it
+    return responses
+
+
+def _version_and_module(slug: str, module_slug: str) -> tuple[CourseVersion, Any]:
+    version = learning.published_version(db.session, slug)
+    return version, learning.find_module(version, module_slug)
+
+
+@bp.route("/<slug>/<module_slug>/")
+@authenticated
+def quiz(slug: str, module_slug: str) -> Any:
+    try:
+        version, module = _version_and_module(slug, module_slug)
+        state = service.quiz_state(db.session, _user(), version, module)
+    except ServiceError as error:
+        flash(str(error), "error")
+        return redirect(url_for("courses.course", slug=slug))
+    db.session.commit()  # an expired open attempt may just have been closed
+    return render_template(
+        "quizzes/quiz.html", version=version, module=module, state=state, action_form=ActionForm()
+    )
+
+
+@bp.route("/<slug>/<module_slug>/start", methods=["POST"])
+@authenticated
+def start(slug: str, module_slug: str) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        version, module = _version_and_module(slug, module_slug)
+        attempt = service.start_attempt(db.session, _user(), version, module)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("quizzes.quiz", slug=slug, module_slug=module_slug))
+    db.session.commit()
+    return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@authenticated
+def attempt(attempt_id: int) -> Any:
+    try:
+        current = service.own_attempt(db.session, _user(), attempt_id)
+    except ServiceError:
+        abort(404)
+    module = current.quiz.module
+    slug = module.version.course.slug
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        return _submit(current.id, slug, module.slug)
+    if current.status == AttemptStatus.SUBMITTED:
+        return redirect(url_for("quizzes.result", attempt_id=current.id))
+    if current.status != AttemptStatus.OPEN:
+        flash(_("Il tentativo è chiuso."), "error")
+        return redirect(url_for("quizzes.quiz", slug=slug, module_slug=module.slug))
+    return render_template(
+        "quizzes/attempt.html",
+        attempt=current,
+        module=module,
+        version=module.version,
+        questions=current.presented["questions"],
+        action_form=ActionForm(),
+    )
+
+
+def _submit(attempt_id: int, slug: str, module_slug: str) -> Any:
+    responses = read_responses(request.form)
+    try:
+        submitted = db.commit_with_retries(
+            lambda: service.submit_attempt(db.session, _user(), attempt_id, responses)
+        )
+    except ServiceError as error:
+        db.session.commit()  # keeps an expiry that was just recorded, nothing else
+        flash(str(error), "error")
+        if service.own_attempt(db.session, _user(), attempt_id).status == AttemptStatus.OPEN:
+            return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
+        return redirect(url_for("quizzes.quiz", slug=slug, module_slug=module_slug))
+    return redirect(url_for("quizzes.result", attempt_id=submitted.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@authenticated
+def result(attempt_id: int) -> Any:
+    try:
+        current = service.own_attempt(db.session, _user(), attempt_id)
+    except ServiceError:
+        abort(404)
+    if current.status != AttemptStatus.SUBMITTED:
+        return redirect(url_for("quizzes.attempt", attempt_id=current.id))
+    spec = service.spec_of(current.quiz)
+    module = current.quiz.module
+    version = learning.published_version(db.session, module.version.course.slug)
+    state = service.quiz_state(
+        db.session, _user(), version, learning.find_module(version, module.slug)
+    )
+    passed_ever = any(a.passed for a in state.attempts)
+    show_feedback, show_answers = service.visible_feedback(spec, current, passed_ever)
+    rows = []
+    scores = {q["question_id"]: q for q in current.result["per_question"]}
+    for shown in current.presented["questions"]:
+        question = spec.question(shown["id"])
+        rows.append(
+            {
+                "shown": shown,
+                "question": question,
+                "score": scores[question.id],
+                "chosen": _chosen_texts(question, scores[question.id]["response"]),
+                "correct": question_type(question).correct_answer(question)
+                if show_answers
+                else None,
+            }
+        )
+    return render_template(
+        "quizzes/result.html",
+        attempt=current,
+        spec=spec,
+        module=module,
+        version=version,
+        rows=rows,
+        show_feedback=show_feedback,
+        show_answers=show_answers,
+        state=state,
+    )
+
+
+def _chosen_texts(question: Any, response: Any) -> list[str]:
+    """The learner's answer in words, for the result page."""
+    if response in (None, "", [], {}):
+        return []
+    if question.type in ("single", "multiple"):
+        ids = response if isinstance(response, list) else [response]
+        by_id = {o.id: o for o in question.options}
+        return [by_id[i].text for i in ids if i in by_id]
+    if question.type == "true_false":
+        return [_("Vero") if response in (True, "true") else _("Falso")]
+    if question.type == "matching":
+        by_id = {p.id: p for p in question.pairs}
+        return [
+            f"{by_id[left].left} → {by_id[right].right}"
+            for left, right in response.items()
+            if left in by_id and right in by_id
+        ]
+    if question.type == "ordering":
+        by_id = {i.id: i.text for i in question.items}
+        return [by_id.get(i, "?") for i in response]
+    return [str(response)]
+
+
+# --- Trainer statistics ---------------------------------------------------------------
+
+
+@bp.route("/stats/")
+@roles_required(Role.TRAINER)
+def stats_index() -> Any:
+    return render_template(
+        "quizzes/stats_index.html", courses=authoring.authored_courses(db.session, _user())
+    )
+
+
+def _stats_context(slug: str) -> tuple[Any, StatsFilterForm]:
+    course = authoring.get_course(db.session, slug) if slug else None
+    if course is None or not authoring.can_author(_user(), course):
+        abort(403)
+    form = StatsFilterForm(request.args)
+    locale = str(get_locale())
+    form.organisation.choices = [SelectChoice("", _("Tutte le organizzazioni"))] + [
+        SelectChoice(str(s.organisation.id), s.organisation.name)
+        for s in list_organisations(db.session)
+    ]
+    form.audience.choices = [SelectChoice("", _("Tutti i profili"))] + [
+        SelectChoice(a.code, a.name(locale)) for a in list_audiences(db.session)
+    ]
+    return course, form
+
+
+def _compute(course: Any, form: StatsFilterForm) -> list[tuple[Any, Any]]:
+    organisation = int(form.organisation.data) if (form.organisation.data or "").isdigit() else None
+    return [
+        (
+            quiz,
+            statistics.quiz_stats(
+                db.session,
+                course.id,
+                quiz.module_slug,
+                service.spec_of(quiz),
+                organisation_id=organisation,
+                audience_code=form.audience.data or None,
+            ),
+        )
+        for quiz in statistics.module_quizzes(db.session, course.id)
+    ]
+
+
+@bp.route("/stats/<slug>/")
+@roles_required(Role.TRAINER)
+def stats(slug: str) -> Any:
+    course, form = _stats_context(slug)
+    return render_template(
+        "quizzes/stats.html", course=course, form=form, results=_compute(course, form)
+    )
+
+
+@bp.route("/stats/<slug>/<module_slug>.csv")
+@roles_required(Role.TRAINER)
+def stats_csv(slug: str, module_slug: str) -> Any:
+    course, form = _stats_context(slug)
+    for quiz, computed in _compute(course, form):
+        if quiz.module_slug == module_slug:
+            response = make_response(statistics.stats_csv(computed))
+            response.headers["Content-Type"] = "text/csv; charset=utf-8"
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="quiz-{slug}-{module_slug}.csv"'
+            )
+            return response
+    abort(404)

@@ -1,0 +1,156 @@
+"""Quiz statistics against a hand-computed example, and the trainer's pages."""
+
+from __future__ import annotations
+
+import statistics as pystats
+
+import pytest
+from flask import Flask
+
+from courses import authoring, learning
+from courses.models import EnrolmentSource
+from lms import db
+from lms.accounts.models import Role
+from lms.organisations.services import organisation_by_code
+from quizzes import attempts as service
+from quizzes import stats
+from tests.conftest import login
+from tests.quizzes.test_attempts import make_course
+
+
+def _answer(attempt, choices: dict[str, list[str] | str]) -> dict[str, object]:
+    """Responses by option text, translated to the attempt's tokens."""
+    responses: dict[str, object] = {}
+    shown = {q["id"]: q for q in attempt.presented["questions"]}
+    for question_id, wanted in choices.items():
+        question = shown[question_id]
+        if question["type"] == "short":
+            responses[question_id] = [wanted]
+            continue
+        texts = [wanted] if isinstance(wanted, str) else wanted
+        responses[question_id] = [o["id"] for o in question["options"] if o["text"] in texts]
+    return responses
+
+
+ANSWERS = {  # person: answers, expected percent
+    "A": (
+        {
+            "codice": "Codice giallo",
+            "garanzie": ["Stanza dedicata", "Figli con la madre"],
+            "obi": "Vero",
+            "strumento": "risposta segreta da5",
+        },
+        100.0,
+    ),
+    "B": (
+        {
+            "codice": "Codice giallo",
+            "garanzie": ["Stanza dedicata"],
+            "obi": "Falso",
+            "strumento": "altro",
+        },
+        37.5,
+    ),
+    "C": (
+        {
+            "codice": "Codice bianco",
+            "garanzie": [],
+            "obi": "Vero",
+            "strumento": "RISPOSTA SEGRETA DA5",
+        },
+        50.0,
+    ),
+    "D": (
+        {
+            "codice": "Codice bianco",
+            "garanzie": ["Stanza dedicata", "Denuncia immediata"],
+            "obi": "Falso",
+            "strumento": "",
+        },
+        0.0,
+    ),
+}
+
+
+@pytest.fixture
+def graded(app: Flask, make_user):
+    with app.app_context():
+        return _grade(make_user)
+
+
+def _grade(make_user):
+    version = authoring.import_files(db.session, make_course(), user=None, publish=True).version
+    module = version.modules[0]
+    people = {}
+    for name, (choices, expected) in ANSWERS.items():
+        org = "CDM-PL-NTDM" if name in "AB" else "ASST-NIGUARDA"
+        user = make_user(org=org, audience="polizia_locale" if name in "AB" else "triage_asst")
+        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        attempt = service.start_attempt(db.session, user, version, module)
+        done = service.submit_attempt(
+            db.session, user, attempt.id, _answer(attempt, {k: v for k, v in choices.items() if v})
+        )
+        assert float(done.percent) == pytest.approx(expected), name
+        people[name] = user
+    db.session.commit()
+    return version, people
+
+
+def test_statistics_match_the_hand_computed_example(graded):
+    version, _people = graded
+    quiz = service.quiz_of(db.session, version.modules[0])
+    result = stats.quiz_stats(db.session, version.course_id, "triage", service.spec_of(quiz))
+    assert result.attempts == 4 and result.passed == 1
+    assert result.pass_rate == pytest.approx(25.0)
+    assert result.mean_percent == pytest.approx((100 + 37.5 + 50 + 0) / 4)
+    by_id = {q.question_id: q for q in result.questions}
+    codice = by_id["codice"]
+    assert codice.facility == pytest.approx(50.0)
+    # Discrimination: correlation of the question's score with the rest of the quiz.
+    x = [1, 1, 0, 0]
+    rest = [(4 - 1) / 3, (1.5 - 1) / 3, 2 / 3, 0 / 3]
+    assert codice.discrimination == pytest.approx(pystats.correlation(x, rest))
+    assert {text: n for _id, text, n, _right in codice.options} == {
+        "Codice bianco": 2,
+        "Codice giallo": 2,
+    }
+    garanzie = by_id["garanzie"]
+    assert garanzie.facility == pytest.approx((1 + 0.5 + 0 + 0) / 4 * 100)
+    assert by_id["strumento"].facility == pytest.approx(50.0)
+
+
+def test_statistics_filter_by_organisation_and_audience(graded):
+    version, _people = graded
+    quiz = service.quiz_of(db.session, version.modules[0])
+    spec = service.spec_of(quiz)
+    police = organisation_by_code(db.session, "CDM-PL-NTDM").id
+    only_police = stats.quiz_stats(
+        db.session, version.course_id, "triage", spec, organisation_id=police
+    )
+    assert only_police.attempts == 2 and only_police.passed == 1
+    triage = stats.quiz_stats(
+        db.session, version.course_id, "triage", spec, audience_code="triage_asst"
+    )
+    assert triage.attempts == 2 and triage.passed == 0
+
+
+def test_trainer_sees_statistics_and_csv_operator_does_not(graded, app: Flask, make_user):
+    version, people = graded
+    trainer = make_user(roles=(Role.TRAINER,))
+    course = authoring.get_course(db.session, "corso-quiz")
+    from courses.models import CourseOwner
+
+    db.session.add(CourseOwner(course_id=course.id, user_id=trainer.id))
+    db.session.commit()
+    client = app.test_client()
+    login(client, trainer.email)
+    page = client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
+    assert "Tentativi: 4" in page and "50%" in page
+    for person in people.values():
+        assert person.full_name not in page or person.full_name == "Persona di Prova"
+    csv_text = client.get("/quizzes/stats/corso-quiz/triage.csv").get_data(as_text=True)
+    assert csv_text.splitlines()[0].startswith("question_id,type,attempts")
+    assert "codice,single,4,50.0" in csv_text
+    operator = app.test_client()
+    login(operator, people["A"].email)
+    assert operator.get("/quizzes/stats/corso-quiz/").status_code == 403
