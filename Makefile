@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export LMS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test install translations lint bench clean
+.PHONY: run test test-tools install translations lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,13 @@ run: install
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 ## Install and run the whole test suite on SQLite and on PostgreSQL
-test: install
+test: install test-tools
 	$(BIN)/ruff check .
 	tools/run-tests
+
+## Browser-test tooling when missing: Debian's chromium (apt-get), axe-core (npm) in .tools/
+test-tools:
+	tools/install-test-tools
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,4 +42,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache test-artifacts
+	rm -rf $(VENV) instance .pytest_cache test-artifacts .tools
