@@ -303,7 +303,7 @@ def author_publish(slug: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        version, changed = authoring.publish_draft(db.session, course)
+        version, changed = authoring.publish_draft(db.session, course, actor=_user())
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -315,6 +315,21 @@ def author_publish(slug: str) -> Any:
             else _("La bozza è identica alla versione pubblicata: nulla da pubblicare."),
             "success",
         )
+    return redirect(url_for("courses.author_course", slug=slug))
+
+
+@bp.route("/author/<slug>/archive", methods=["POST"])
+@author_only
+def author_archive(slug: str) -> Any:
+    course = _authored(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    authoring.set_archived(db.session, course, not course.archived, actor=_user())
+    db.session.commit()
+    flash(
+        _("Corso ritirato dal catalogo.") if course.archived else _("Corso di nuovo nel catalogo."),
+        "success",
+    )
     return redirect(url_for("courses.author_course", slug=slug))
 
 

@@ -28,6 +28,7 @@ from courses.models import (
 )
 from courses.rendering import render_lesson, render_markdown
 from courses.signals import version_published
+from lms import audit
 from lms.accounts.models import Role, User
 from lms.db import utcnow
 from lms.errors import Forbidden, FormatError, FormatIssue, NotFound
@@ -112,7 +113,7 @@ def import_files(
     draft = replace_draft(session, course, bundle, audiences, user)
     if not publish:
         return ImportResult(course, draft, created, published=False, unchanged=False)
-    version, changed = publish_draft(session, course)
+    version, changed = publish_draft(session, course, actor=user)
     return ImportResult(course, version, created, published=changed, unchanged=not changed)
 
 
@@ -190,7 +191,9 @@ def packaging_media_type(path: str) -> str:
     return ASSET_TYPES[path[path.rfind(".") :].lower()]
 
 
-def publish_draft(session: Session, course: Course) -> tuple[CourseVersion, bool]:
+def publish_draft(
+    session: Session, course: Course, *, actor: User | None = None
+) -> tuple[CourseVersion, bool]:
     """Publish the draft as the next version; an unchanged draft publishes nothing.
 
     Returns the version learners now see and whether a new one was published.
@@ -211,6 +214,14 @@ def publish_draft(session: Session, course: Course) -> tuple[CourseVersion, bool
     draft.published_at = utcnow()
     session.flush()
     version_published.send(course, session=session, version=draft)
+    audit.record(
+        session,
+        "course.published",
+        actor=actor,
+        object_type="course",
+        object_id=course.slug,
+        details={"version": draft.number},
+    )
     return draft, True
 
 
@@ -264,6 +275,21 @@ def diff_against_published(session: Session, course: Course) -> list[str]:
             lineterm="",
         )
     return lines
+
+
+def set_archived(session: Session, course: Course, archived: bool, *, actor: User | None) -> None:
+    """Unpublish (hide from the catalogue and learners) or publish again; history stays."""
+    if course.archived == archived:
+        return
+    course.archived = archived
+    audit.record(
+        session,
+        "course.unpublished" if archived else "course.republished",
+        actor=actor,
+        object_type="course",
+        object_id=course.slug,
+    )
+    session.flush()
 
 
 def versions_of(session: Session, course_id: int) -> list[CourseVersion]:

@@ -23,6 +23,7 @@ from courses.models import (
     version_audience,
 )
 from courses.signals import module_completed
+from lms import audit
 from lms.accounts.models import User
 from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
@@ -189,7 +190,17 @@ def enrol_members(
     }
     for user in users:
         if user.id not in before:
-            enrol(session, user, version, source=EnrolmentSource.REFERENT, by=by)
+            enrolment = enrol(session, user, version, source=EnrolmentSource.REFERENT, by=by)
+            audit.record(
+                session,
+                "enrolment.by_referent",
+                actor=by,
+                organisation_id=organisation_id,
+                object_type="course",
+                object_id=version.course.slug,
+                subject_id=user.id,
+                details={"enrolment_id": enrolment.id},
+            )
     return len(members - before)
 
 

@@ -59,7 +59,9 @@ class LMS:
 
         # Core models first so plugin models can refer to them.
         import lms.accounts.models  # noqa: F401
+        import lms.audit  # noqa: F401
         import lms.organisations.models  # noqa: F401
+        import lms.settings  # noqa: F401
         import lms.throttle  # noqa: F401
 
         allowed = self.plugin_names
@@ -81,12 +83,14 @@ class LMS:
         self._init_csrf(app, state)
 
         from lms.accounts.views import bp as accounts_bp
+        from lms.admin.views import bp as admin_bp
         from lms.organisations.views import bp as organisations_bp
         from lms.web import bp as core_bp
 
         self._register(app, state, core_bp, "")
         self._register(app, state, accounts_bp, "/account")
         self._register(app, state, organisations_bp, "/organisations")
+        self._register(app, state, admin_bp, "/admin")
         for plugin in plugins:
             blueprint = plugin.blueprint()
             if blueprint is not None:

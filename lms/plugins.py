@@ -16,7 +16,8 @@ for each one:
 3. mounts ``cli()`` as ``lms <name> ...``;
 4. calls ``init_app(app)`` to connect signals.
 
-``lms demo`` calls ``demo_data(session)`` of each plugin after the core's.
+``lms demo`` calls ``demo_data(session)`` of each plugin after the core's;
+personal-data export and erasure call each plugin's ``privacy()`` provider.
 
 At request time the core asks every plugin for ``nav_items(user)`` (menu
 entries) and ``dashboard_widgets(user)`` (fragments on the home page).
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -54,6 +55,21 @@ class NavItem:
     endpoint: str
     order: int = 100
     values: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class PrivacyProvider:
+    """How a plugin exports and erases the personal data it holds (GDPR Art. 15, 17).
+
+    ``tables`` names every table of the plugin with a reference to a person; a test
+    fails if a table referencing ``lms_user`` is covered by no provider. ``export``
+    returns JSON-compatible data about one person; ``erase`` removes or pseudonymises
+    it, keeping what anonymous statistics need. Both run in the caller's transaction.
+    """
+
+    tables: frozenset[str]
+    export: Callable[[Session, int], dict[str, Any]]
+    erase: Callable[[Session, int], None]
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,10 @@ class Plugin:
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
         return ()
+
+    def privacy(self) -> PrivacyProvider | None:
+        """Declare personal data: required for any plugin whose tables reference a person."""
+        return None
 
     def demo_data(self, session: Session) -> Iterable[str]:
         """Load the plugin's demo data (idempotently); yield lines to print."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from courses import learning
 from courses.format import split_quiz
 from courses.models import CourseVersion, Module, ProgressStatus
+from lms import audit
 from lms.accounts.models import User
 from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
@@ -321,7 +322,9 @@ def attempt_count(session: Session, quiz_id: int) -> int:
     )
 
 
-def void_attempts(session: Session, user_id: int, course_id: int, module_slug: str) -> int:
+def void_attempts(
+    session: Session, user_id: int, course_id: int, module_slug: str, *, actor: User | None = None
+) -> int:
     """An administrator reopens a quiz for someone: their attempts stop counting."""
     result = session.execute(
         update(Attempt)
@@ -336,7 +339,18 @@ def void_attempts(session: Session, user_id: int, course_id: int, module_slug: s
         )
         .values(status=AttemptStatus.VOIDED)
     )
-    return int(result.rowcount or 0)
+    count = int(result.rowcount or 0)
+    if count:
+        audit.record(
+            session,
+            "quiz.attempts_reset",
+            actor=actor,
+            object_type="quiz",
+            object_id=module_slug,
+            subject_id=user_id,
+            details={"course_id": course_id, "attempts": count},
+        )
+    return count
 
 
 def visible_feedback(spec: QuizSpec, attempt: Attempt, passed_ever: bool) -> tuple[bool, bool]:

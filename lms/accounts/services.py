@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms import throttle
+from lms import audit, throttle
 from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
 from lms.db import utcnow
 from lms.errors import ServiceError
@@ -88,9 +88,18 @@ def create_user(
     return user
 
 
-def grant_role(db: Session, user: User, role: Role) -> None:
+def grant_role(db: Session, user: User, role: Role, *, actor: User | None = None) -> None:
     if not user.has_role(role):
         user.roles.append(UserRole(role=str(role)))
+        audit.record(
+            db,
+            "role.granted",
+            actor=actor,
+            object_type="user",
+            object_id=user.id,
+            subject_id=user.id,
+            details={"role": str(role)},
+        )
         db.flush()
 
 
@@ -146,6 +155,10 @@ def authenticate(
         now=now,
     )
     if locked:
+        known = get_user_by_email(db, email)
+        audit.record(
+            db, "login.failed", subject_id=known.id if known else None, details={"locked": True}
+        )
         return LoginResult(LoginOutcome.LOCKED)
 
     user = get_user_by_email(db, email)
@@ -155,10 +168,14 @@ def authenticate(
     if user is None or not user.password_hash or not password_ok or not user.active:
         throttle.record(db, "login-account", account_key, now=now)
         throttle.record(db, "login-address", remote_addr, now=now)
+        audit.record(
+            db, "login.failed", subject_id=user.id if user else None, details={"locked": False}
+        )
         return LoginResult(LoginOutcome.INVALID)
 
     throttle.clear(db, "login-account", account_key)
     user.last_login_at = now
+    audit.record(db, "login", actor=user, subject_id=user.id)
     return LoginResult(LoginOutcome.OK, user)
 
 
@@ -166,6 +183,7 @@ def change_password(db: Session, user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise ServiceError(_("La password attuale non è corretta."))
     set_password(db, user, new)
+    audit.record(db, "password.changed", actor=user, subject_id=user.id)
 
 
 def set_password(db: Session, user: User, new: str) -> None:

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from lms import db
+from lms import audit, db
 from lms.accounts import services
 from lms.accounts.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.accounts.mailing import send_password_reset
@@ -122,6 +122,8 @@ def reset_request() -> Any:
         user = services.get_user_by_email(db.session, form.email.data)
         if user is not None and user.active:
             send_password_reset(user)
+            audit.record(db.session, "password.reset_requested", subject_id=user.id)
+            db.session.commit()
         flash(
             _(
                 "Se l'indirizzo è registrato, riceverai un'e-mail con un link "
@@ -151,7 +153,11 @@ def _token_user(salt: str, token: str, max_age_key: str) -> User | None:
 @public
 def reset_password(token: str) -> Any:
     return _set_password_page(
-        token, services.RESET_SALT, "LMS_RESET_TOKEN_MAX_AGE", _("Reimposta la password")
+        token,
+        services.RESET_SALT,
+        "LMS_RESET_TOKEN_MAX_AGE",
+        _("Reimposta la password"),
+        "password.reset",
     )
 
 
@@ -159,11 +165,15 @@ def reset_password(token: str) -> Any:
 @public
 def accept_invitation(token: str) -> Any:
     return _set_password_page(
-        token, services.INVITE_SALT, "LMS_INVITE_TOKEN_MAX_AGE", _("Attiva il tuo account")
+        token,
+        services.INVITE_SALT,
+        "LMS_INVITE_TOKEN_MAX_AGE",
+        _("Attiva il tuo account"),
+        "invitation.accepted",
     )
 
 
-def _set_password_page(token: str, salt: str, max_age_key: str, title: str) -> Any:
+def _set_password_page(token: str, salt: str, max_age_key: str, title: str, action: str) -> Any:
     user = _token_user(salt, token, max_age_key)
     if user is None:
         return render_template("accounts/token_invalid.html"), 400
@@ -176,6 +186,7 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str) -> A
             flash(str(error), "error")
         else:
             user.last_login_at = utcnow()
+            audit.record(db.session, action, actor=user, subject_id=user.id)
             db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
@@ -183,3 +194,18 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str) -> A
             flash(_("Password impostata. Benvenuta/o, %(name)s!", name=user.full_name), "success")
             return redirect(url_for("lms.home"))
     return render_template("accounts/set_password.html", form=form, title=title, user=user)
+
+
+@bp.route("/data")
+@authenticated
+def my_data() -> Any:
+    return render_template("accounts/my_data.html")
+
+
+@bp.route("/data.<any(json,html):fmt>")
+@authenticated
+def my_data_download(fmt: str) -> Any:
+    """GDPR Art. 15 and 20: everything the platform holds about me."""
+    from lms.admin.views import _data_response
+
+    return _data_response(current_user.id, fmt)

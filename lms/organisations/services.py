@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from lms import audit
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.db import utcnow
@@ -145,6 +146,7 @@ def add_member(
     full_name: str,
     audience_code: str,
     is_referent: bool = False,
+    actor: User | None = None,
 ) -> tuple[Membership, bool]:
     """Add a person to an organisation, creating the account if needed.
 
@@ -175,10 +177,22 @@ def add_member(
         membership.audience = audience
         membership.is_referent = is_referent
     db.flush()
+    audit.record(
+        db,
+        "membership.added",
+        actor=actor,
+        organisation_id=organisation.id,
+        object_type="membership",
+        object_id=membership.id,
+        subject_id=user.id,
+        details={"audience": audience.code, "referent": is_referent, "new_account": created},
+    )
     return membership, created
 
 
-def end_membership(db: Session, organisation_id: int, user_id: int) -> Membership:
+def end_membership(
+    db: Session, organisation_id: int, user_id: int, *, actor: User | None = None
+) -> Membership:
     """Remove someone from the organisation; the row stays as history."""
     membership = db.scalar(
         select(Membership).where(
@@ -192,4 +206,13 @@ def end_membership(db: Session, organisation_id: int, user_id: int) -> Membershi
     membership.ended_at = utcnow()
     membership.is_referent = False
     db.flush()
+    audit.record(
+        db,
+        "membership.ended",
+        actor=actor,
+        organisation_id=organisation_id,
+        object_type="membership",
+        object_id=membership.id,
+        subject_id=user_id,
+    )
     return membership

@@ -65,6 +65,7 @@ def detail(org_id: int) -> Any:
                 full_name=form.full_name.data,
                 audience_code=form.audience.data,
                 is_referent=bool(form.is_referent.data and current_user.is_admin),
+                actor=current_user._get_current_object(),
             )
         except ServiceError as error:
             db.session.rollback()
@@ -95,7 +96,9 @@ def remove_member(org_id: int, user_id: int) -> Any:
     if not RemoveMemberForm().validate_on_submit():
         abort(400)
     try:
-        membership = services.end_membership(db.session, org_id, user_id)
+        membership = services.end_membership(
+            db.session, org_id, user_id, actor=current_user._get_current_object()
+        )
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")

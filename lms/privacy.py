@@ -1,0 +1,164 @@
+"""Personal data: export and erasure across the core and every plugin.
+
+Erasure pseudonymises rather than deletes: the person's rows stay attached to
+an anonymous account, so organisation and network statistics keep counting
+what happened, while nothing identifies the person any more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from lms import audit
+from lms.accounts.models import User
+from lms.db import Base, utcnow
+from lms.errors import NotFound, ServiceError
+from lms.organisations.models import Membership
+from lms.plugins import PrivacyProvider
+from lms.settings import Setting
+
+ERASED_NAME = "Persona cancellata"
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _core_export(session: Session, user_id: int) -> dict[str, Any]:
+    user = session.get(User, user_id)
+    assert user is not None
+    memberships = session.scalars(select(Membership).where(Membership.user_id == user_id))
+    entries = session.scalars(
+        select(audit.AuditEntry)
+        .where(or_(audit.AuditEntry.actor_id == user_id, audit.AuditEntry.subject_id == user_id))
+        .order_by(audit.AuditEntry.created_at)
+    )
+    return {
+        "profile": {
+            "id": user.id,
+            "email": user.email,
+            "full_name": user.full_name,
+            "locale": user.locale,
+            "active": user.active,
+            "created_at": _iso(user.created_at),
+            "last_login_at": _iso(user.last_login_at),
+            "roles": sorted(user.role_names),
+        },
+        "memberships": [
+            {
+                "organisation": m.organisation.name,
+                "audience": m.audience.code,
+                "referent": m.is_referent,
+                "from": _iso(m.created_at),
+                "until": _iso(m.ended_at),
+            }
+            for m in memberships
+        ],
+        "activity_log": [
+            {
+                "at": _iso(e.created_at),
+                "action": e.action,
+                "as": "actor" if e.actor_id == user_id else "subject",
+                "object": f"{e.object_type}:{e.object_id}" if e.object_type else None,
+            }
+            for e in entries
+        ],
+    }
+
+
+def _core_erase(session: Session, user_id: int) -> None:
+    user = session.get(User, user_id)
+    assert user is not None
+    user.email = f"cancellata-{user.id}@erased.invalid"
+    user.full_name = ERASED_NAME
+    user.password_hash = None
+    user.active = False
+    user.last_login_at = None
+    user.rotate_session_token()
+    user.roles.clear()
+    session.execute(
+        update(Setting).where(Setting.updated_by_id == user_id).values(updated_by_id=None)
+    )
+    now = utcnow()
+    for membership in session.scalars(
+        select(Membership).where(Membership.user_id == user_id, Membership.ended_at.is_(None))
+    ):
+        membership.ended_at = now
+        membership.is_referent = False
+
+
+CORE_PROVIDER = PrivacyProvider(
+    tables=frozenset(
+        {"lms_user", "lms_user_role", "lms_membership", "lms_audit_entry", "lms_setting"}
+    ),
+    export=_core_export,
+    erase=_core_erase,
+)
+
+
+def providers() -> dict[str, PrivacyProvider]:
+    found = {"core": CORE_PROVIDER}
+    for plugin in current_app.extensions["lms"].plugins:
+        provider = plugin.privacy()
+        if provider is not None:
+            found[plugin.name] = provider
+    return found
+
+
+def uncovered_tables() -> set[str]:
+    """Tables that reference a person but that no privacy provider declares."""
+    covered = set().union(*(p.tables for p in providers().values()))
+    personal = {
+        table.name
+        for table in Base.metadata.tables.values()
+        if any(fk.column.table.name == "lms_user" for fk in table.foreign_keys)
+    }
+    return personal - covered
+
+
+def export_user(session: Session, user_id: int, *, actor: User | None) -> dict[str, Any]:
+    if session.get(User, user_id) is None:
+        raise NotFound("utente non trovato")
+    data: dict[str, Any] = {"generated_at": utcnow().isoformat()}
+    for name, provider in providers().items():
+        data[name] = provider.export(session, user_id)
+    audit.record(
+        session,
+        "privacy.exported",
+        actor=actor,
+        object_type="user",
+        object_id=user_id,
+        subject_id=user_id,
+    )
+    return data
+
+
+def erase_user(session: Session, user_id: int, *, actor: User, confirm_email: str) -> None:
+    """Irreversible: pseudonymise a person everywhere. The admin retypes the e-mail."""
+    from flask_babel import gettext as _
+
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("Persona non trovata."))
+    if user.full_name == ERASED_NAME and not user.active and user.email.endswith(".invalid"):
+        raise ServiceError(_("Questa persona è già stata cancellata."))
+    if confirm_email.strip().lower() != user.email:
+        raise ServiceError(_("Per confermare scrivi esattamente l'indirizzo e-mail della persona."))
+    if user.id == actor.id:
+        raise ServiceError(_("Non puoi cancellare il tuo stesso account."))
+    for provider in reversed(list(providers().values())):  # plugins first, core last
+        provider.erase(session, user_id)
+    audit.record(
+        session,
+        "privacy.erased",
+        actor=actor,
+        object_type="user",
+        object_id=user_id,
+        subject_id=user_id,
+    )
+    session.flush()
