@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lms.accounts.models import Role, User
 from lms.i18n import lazy_gettext as _l
-from lms.plugins import NavItem, Plugin, Widget
+from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
 
@@ -30,6 +30,11 @@ class CoursesPlugin(Plugin):
         from courses.cli import courses_cli
 
         return courses_cli
+
+    def privacy(self) -> PrivacyProvider:
+        from courses.privacy import PROVIDER
+
+        return PROVIDER
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         items = [NavItem(str(_l("Catalogo")), "courses.catalogue", order=10)]

@@ -80,8 +80,10 @@ def record(
     object_id: Any = None,
     subject_id: int | None = None,
     details: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
+        created_at=at or utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_role=role_of(actor, organisation_id),
         organisation_id=organisation_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from collections.abc import Iterable
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -24,7 +25,17 @@ def build_cli(plugins: Iterable[Plugin]) -> click.Group:
     def group() -> None:
         pass
 
-    for command in (init_db, seed_organisations, create_user, demo, prune, db_group):
+    for command in (
+        init_db,
+        seed_organisations,
+        create_user,
+        demo,
+        prune,
+        db_group,
+        retention,
+        backup_command,
+        restore_command,
+    ):
         group.add_command(command)
     for plugin in plugins:
         plugin_group = plugin.cli()
@@ -254,6 +265,53 @@ def prune(days: int) -> None:
     removed = throttle.prune(db.session, dt.timedelta(days=days))
     db.session.commit()
     click.echo(f"Eventi rimossi: {removed}.")
+
+
+@click.command("retention")
+@with_appcontext
+def retention() -> None:
+    """Delete old audit entries; warn, then deactivate, inactive accounts (for cron)."""
+    from lms.retention import RetentionPolicy, run_retention
+
+    report = run_retention(db.session, RetentionPolicy.from_config(current_app))
+    db.session.commit()
+    click.echo(
+        f"Voci del registro eliminate: {report.audit_entries_deleted}; "
+        f"avvisi inviati: {report.warned}; account disattivati: {report.deactivated}."
+    )
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a backup (database + instance keys) to PATH (.tar.gz)."""
+    from lms.backup import backup
+
+    manifest = backup(current_app, path)
+    click.echo(
+        f"Copia di sicurezza scritta in {path}: {sum(manifest['row_counts'].values())} righe."
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Non chiedere conferma.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database and instance keys with the backup in PATH."""
+    from lms.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("Il database attuale verrà sostituito. Continuare?", abort=True)
+    db.session.remove()
+    import tarfile
+
+    try:
+        manifest = restore(current_app, path)
+    except (BackupError, tarfile.TarError, KeyError, OSError) as error:
+        raise click.ClickException(f"Ripristino non riuscito, nulla è stato modificato: {error}")
+    click.echo(f"Ripristinata la copia del {manifest['created_at']}.")
 
 
 def main() -> None:

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "LMS_RESET_TOKEN_MAX_AGE": 3600,  # seconds
     "LMS_INVITE_TOKEN_MAX_AGE": 14 * 24 * 3600,
     "LMS_LOG_JSON": True,
+    "LMS_AUDIT_RETENTION_DAYS": 730,  # two years of audit entries
+    "LMS_INACTIVE_MONTHS": 24,  # accounts without a login are deactivated after this
+    "LMS_INACTIVE_WARNING_DAYS": 30,  # ... this many days after a warning e-mail
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

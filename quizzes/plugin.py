@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, current_app, has_app_context
 
 from lms.accounts.models import Role, User
 from lms.i18n import lazy_gettext as _l
-from lms.plugins import NavItem, Plugin
+from lms.plugins import NavItem, Plugin, PrivacyProvider
 
 
 def _on_version_published(sender: Any, *, session: Any, version: Any) -> None:
@@ -37,6 +37,11 @@ class QuizzesPlugin(Plugin):
 
         block_validators["quiz"] = validate_quiz_block
         version_published.connect(_on_version_published, weak=False)
+
+    def privacy(self) -> PrivacyProvider:
+        from quizzes.privacy import PROVIDER
+
+        return PROVIDER
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         if user.has_role(Role.TRAINER, Role.ADMIN):

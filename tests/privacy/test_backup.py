@@ -1,0 +1,65 @@
+"""Backup and restore round trip, on SQLite and (in the PostgreSQL run) on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+
+from lms import db
+from lms.accounts.models import User
+from lms.accounts.services import create_user
+from lms.backup import row_counts
+from lms.migrate import upgrade
+from lms.organisations.services import seed_registry
+from tests.conftest import make_test_app, own_database, separate_database
+
+
+def test_backup_and_restore_round_trip(tmp_path: Path):
+    with separate_database(tmp_path) as url, own_database():
+        app = make_test_app(tmp_path, url)
+        runner = app.test_cli_runner()
+        try:
+            with app.app_context():
+                upgrade(app)
+                seed_registry(db.session)
+                for n in range(5):
+                    create_user(
+                        db.session,
+                        f"persona{n}@rete-milano.test",
+                        f"Persona {n}",
+                        password="una-password-lunga",
+                    )
+                db.session.commit()
+            secret_before = (
+                (Path(app.instance_path) / "secret_key").read_bytes()
+                if (Path(app.instance_path) / "secret_key").exists()
+                else None
+            )
+            counts_before = row_counts(app.extensions["lms"].engine)
+            archive = tmp_path / "backup.tar.gz"
+            result = runner.invoke(args=["lms", "backup", str(archive)])
+            assert result.exit_code == 0, result.output
+            assert oct(archive.stat().st_mode & 0o777) == "0o600"
+            with app.app_context():  # lose data after the backup
+                db.session.execute(delete(User).where(User.email.like("persona%")))
+                create_user(db.session, "dopo@rete-milano.test", "Dopo il Backup")
+                db.session.commit()
+                assert db.session.scalar(select(func.count(User.id))) == 1
+            result = runner.invoke(args=["lms", "restore", str(archive), "--yes"])
+            assert result.exit_code == 0, result.output
+            assert row_counts(app.extensions["lms"].engine) == counts_before
+            with app.app_context():
+                emails = set(db.session.scalars(select(User.email)))
+            assert "dopo@rete-milano.test" not in emails and "persona3@rete-milano.test" in emails
+            if secret_before is not None:
+                assert (Path(app.instance_path) / "secret_key").read_bytes() == secret_before
+        finally:
+            app.extensions["lms"].engine.dispose()
+
+
+def test_restore_refuses_a_corrupt_archive(tmp_path: Path, app):
+    bogus = tmp_path / "bogus.tar.gz"
+    bogus.write_bytes(b"not a tar file")
+    result = app.test_cli_runner().invoke(args=["lms", "restore", str(bogus), "--yes"])
+    assert result.exit_code == 1 and "Ripristino non riuscito" in result.output
