@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from flask import Blueprint, Flask, current_app
 
-from lms.plugins import NavItem, Plugin, Widget
+from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget
 from lms.signals import CompletionEvent, completion_recorded
 
 if TYPE_CHECKING:
@@ -53,6 +53,11 @@ class CertificatesPlugin(Plugin):
         init_config(app)
         # Connecting the same function again is a no-op in blinker: one receiver.
         completion_recorded.connect(on_completion_recorded, weak=False)
+
+    def privacy(self) -> PrivacyProvider:
+        from certificates.privacy import PROVIDER
+
+        return PROVIDER
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _

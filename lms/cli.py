@@ -310,7 +310,8 @@ def restore_command(path: Path, yes: bool) -> None:
     try:
         manifest = restore(current_app, path)
     except (BackupError, tarfile.TarError, KeyError, OSError) as error:
-        raise click.ClickException(f"Ripristino non riuscito, nulla è stato modificato: {error}")
+        message = f"Ripristino non riuscito, nulla è stato modificato: {error}"
+        raise click.ClickException(message) from error
     click.echo(f"Ripristinata la copia del {manifest['created_at']}.")
 
 
