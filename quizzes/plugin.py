@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import click
 from flask import Blueprint, Flask, current_app, has_app_context
 
 from lms.accounts.models import Role, User
@@ -29,6 +30,11 @@ class QuizzesPlugin(Plugin):
         from quizzes.views import bp
 
         return bp
+
+    def cli(self) -> click.Group:
+        from quizzes.cli import quizzes_cli
+
+        return quizzes_cli
 
     def init_app(self, app: Flask) -> None:
         from courses.format import block_validators

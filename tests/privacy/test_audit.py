@@ -200,3 +200,28 @@ def test_coordinator_sees_and_exports_the_whole_log(app: Flask, make_user):
         == 1
     )
     assert csrf_token(client, "/admin/audit/")  # the page renders its forms
+
+
+def test_quiz_attempt_reset_is_audited(app: Flask, make_user):
+    from quizzes import attempts as service
+    from tests.quizzes.test_attempts import make_course
+
+    user = make_user()
+    with app.app_context():
+        from courses import learning
+        from courses.models import EnrolmentSource
+
+        version = authoring.import_files(db.session, make_course(), user=None,
+                                         publish=True).version
+        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        attempt = service.start_attempt(db.session, user, version, version.modules[0])
+        service.submit_attempt(db.session, user, attempt.id, {})
+        db.session.commit()
+    result = app.test_cli_runner().invoke(
+        args=["lms", "quizzes", "reset", user.email, "corso-quiz", "triage"])
+    assert result.exit_code == 0 and "Tentativi annullati: 1" in result.output
+    reset = entries("quiz.attempts_reset")
+    assert len(reset) == 1 and reset[0].subject_id == user.id
+    again = app.test_cli_runner().invoke(
+        args=["lms", "quizzes", "reset", user.email, "corso-quiz", "triage"])
+    assert "Tentativi annullati: 0" in again.output and len(entries("quiz.attempts_reset")) == 1
