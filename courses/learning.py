@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -32,6 +33,10 @@ from lms.signals import CompletionEvent, completion_recorded
 
 # Time spent is estimated from activity: gaps longer than this count as a pause.
 MAX_ACTIVITY_GAP = dt.timedelta(minutes=10)
+
+#: Conditions other plugins add to a course's completion (e.g. attendance of a required
+#: in-person session): called with the session, the person's id and the version.
+completion_requirements: list[Callable[[Session, int, CourseVersion], bool]] = []
 
 
 def latest_versions_query():  # noqa: ANN201 - a Select
@@ -364,6 +369,8 @@ def check_completion(
         )
     )
     if not required <= completed:
+        return None
+    if not all(requirement(session, user.id, version) for requirement in completion_requirements):
         return None
     existing = completion_for_cycle(session, user.id, version.course_id, enrolment.cycle)
     if existing is not None:

@@ -89,6 +89,12 @@ def logout() -> Any:
     from lms.accounts.forms import LogoutForm
 
     if LogoutForm().validate_on_submit() and current_user.is_authenticated:
+        # A copied session cookie must stop working too (shared office PCs): rotating the
+        # token ends this person's sessions everywhere, which is the safe side to err on.
+        user = current_user._get_current_object()
+        user.rotate_session_token()
+        audit.record(db.session, "logout", actor=user, subject_id=user.id)
+        db.session.commit()
         logout_user()
         flash(_("Sei uscita/o dalla piattaforma."), "info")
     return redirect(url_for("accounts.login"))

@@ -179,3 +179,14 @@ def test_security_headers(client):
     assert "frame-ancestors 'none'" in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_logout_invalidates_a_copied_session_cookie(app: Flask, make_user):
+    user = make_user()
+    client = app.test_client()
+    login(client, user.email)
+    stolen = client.get_cookie("session").value
+    client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/").status_code == 302  # back to the login page
