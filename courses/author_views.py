@@ -212,10 +212,17 @@ def _module_file(files: dict[str, bytes], module_slug: str) -> str:
 @author_only
 def author_module(slug: str, module_slug: str) -> Any:
     course = _authored(slug)
-    files = authoring.draft_files(db.session, course, _user())
-    name = _module_file(files, module_slug)
     form = ModuleForm()
+    # Reading shows the draft, or the published version until the first save: a GET
+    # never creates a draft.
+    shown = authoring.get_draft(db.session, course.id) or authoring.latest_published(
+        db.session, course.id
+    )
+    if shown is None or module_slug not in {m.slug for m in shown.modules}:
+        abort(404)
     if form.validate_on_submit():
+        files = authoring.draft_files(db.session, course, _user())
+        name = _module_file(files, module_slug)
         header = (
             f"---\ntitle: {_yaml_text(form.title.data)}\n"
             f"estimated_minutes: {form.estimated_minutes.data}\n---\n"
@@ -223,15 +230,13 @@ def author_module(slug: str, module_slug: str) -> Any:
         files[name] = (header + form.body.data.replace("\r\n", "\n")).encode()
         if _save(course, files, _("Modulo salvato nella bozza.")):
             return redirect(url_for("courses.author_module", slug=slug, module_slug=module_slug))
+        shown = authoring.get_draft(db.session, course.id) or shown
     elif request.method == "GET":
-        draft = authoring.get_draft(db.session, course.id)
-        module = next(m for m in draft.modules if m.slug == module_slug)
+        module = next(m for m in shown.modules if m.slug == module_slug)
         form.title.data, form.estimated_minutes.data = module.title, module.estimated_minutes
         form.body.data = module.body_md
-    db.session.commit()  # the draft may just have been created from the published version
-    draft = authoring.get_draft(db.session, course.id)
     return render_template(
-        "courses/author/module.html", course=course, draft=draft, module_slug=module_slug, form=form
+        "courses/author/module.html", course=course, draft=shown, module_slug=module_slug, form=form
     )
 
 

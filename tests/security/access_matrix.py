@@ -88,8 +88,78 @@ CORE: Table = {
     "organisations.remove_member": {"POST": signed_in(403, referent_a=302, admin=302)},
 }
 
+CORE.update(
+    {
+        "lms.privacy": {"GET": expect(200)},
+        "accounts.my_data": {"GET": signed_in(200)},
+        "accounts.my_data_download": {"GET": signed_in(200)},
+    }
+)
+
+_ADMIN_ONLY = signed_in(403, admin=200)
+ADMIN: Table = {
+    "admin.users": {"GET": _ADMIN_ONLY},
+    "admin.user": {"GET": _ADMIN_ONLY},
+    "admin.user_data": {"GET": _ADMIN_ONLY},
+    "admin.change_role": {"POST": signed_in(403, admin=400)},  # no role chosen
+    "admin.erase": {"POST": signed_in(403, admin=400)},  # no confirmation: refused
+    "admin.audit_log": {"GET": signed_in(403, coordinator=200, admin=200)},
+    "admin.organisation_audit": {"GET": signed_in(403, **_MANAGERS_OF_A)},
+    "admin.privacy_notice": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},
+}
+
+# --- Courses and quizzes -------------------------------------------------------------------
+# The course "corso-matrice" is owned by the trainer; the operator is enrolled and has an
+# open quiz attempt; nobody else is enrolled.
+_OWNERS = {"trainer": 200, "admin": 200}
+COURSES: Table = {
+    "courses.catalogue": {"GET": signed_in(200)},
+    "courses.course": {"GET": signed_in(200)},
+    "courses.enrol": {"POST": signed_in(302)},
+    "courses.unenrol": {"POST": signed_in(302)},
+    "courses.renew": {"POST": signed_in(302)},  # refused with a message: nothing to renew
+    "courses.module": {"GET": signed_in(302, operator=200)},  # others must enrol first
+    "courses.module_seen": {"POST": signed_in(403, operator=204)},
+    "courses.module_complete": {"POST": signed_in(302)},  # quiz module: explained, redirected
+    "courses.asset": {"GET": signed_in(200)},
+    "courses.enrol_staff": {
+        "GET": signed_in(403, **_MANAGERS_OF_A),
+        "POST": signed_in(403, **_MANAGERS_OF_A),
+    },
+    "courses.author_index": {"GET": signed_in(403, **_OWNERS)},
+    "courses.author_upload": {"POST": signed_in(403, trainer=302, admin=302)},
+    # With no fields the form keeps its template course.md, which is valid: a new draft.
+    "courses.author_new": {
+        "GET": signed_in(403, **_OWNERS),
+        "POST": signed_in(403, trainer=302, admin=302),
+    },
+    "courses.author_course": {"GET": signed_in(403, **_OWNERS)},
+    "courses.author_start_draft": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_meta": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_module": {"GET": signed_in(403, **_OWNERS), "POST": signed_in(403, **_OWNERS)},
+    "courses.author_module_new": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_module_move": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_module_delete": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_publish": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_archive": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_diff": {"GET": signed_in(403, **_OWNERS)},
+    "courses.author_export": {"GET": signed_in(403, **_OWNERS)},
+    "courses.author_preview": {"POST": signed_in(403, **_OWNERS)},
+    "courses.author_asset": {"GET": signed_in(403, **_OWNERS)},
+}
+QUIZZES: Table = {
+    "quizzes.quiz": {"GET": signed_in(302, operator=200)},
+    "quizzes.start": {"POST": signed_in(302)},
+    # Someone else's attempt does not exist, as far as they can tell.
+    "quizzes.attempt": {"GET": signed_in(404, operator=200), "POST": signed_in(404, operator=302)},
+    "quizzes.result": {"GET": signed_in(404, operator=302)},  # still open: back to the form
+    "quizzes.stats_index": {"GET": signed_in(403, **_OWNERS)},
+    "quizzes.stats": {"GET": signed_in(403, **_OWNERS)},
+    "quizzes.stats_csv": {"GET": signed_in(403, **_OWNERS)},
+}
+
 # Plugins add their tables here (e.g. COURSES, QUIZZES, CERTIFICATES); see the docstring.
-TABLES: list[Table] = [CORE]
+TABLES: list[Table] = [CORE, ADMIN, COURSES, QUIZZES]
 
 
 def merged(tables: list[Table] | None = None) -> Table:
@@ -109,11 +179,56 @@ MATRIX = merged()
 
 Resolver = Callable[["World"], Any]
 
+
+def _course(world: World) -> dict[str, Any]:
+    """The trainer's published course with a quiz and an image, made once per world."""
+    if "course" not in world.extra:
+        from courses import authoring, learning
+        from courses.models import EnrolmentSource
+        from lms import db
+        from lms.accounts.models import User
+        from quizzes import attempts
+        from tests.quizzes.test_attempts import make_course
+
+        files = make_course()
+        files["01-triage.md"] = files["01-triage.md"].replace(
+            b"Lezione sul triage.", b"Lezione sul triage. ![Schema](images/schema.png)"
+        )
+        files["02-extra.md"] = b"---\ntitle: Extra\nestimated_minutes: 5\n---\nTesto.\n"
+        files["03-verifica.md"] = files["01-triage.md"].replace(
+            b"title: Triage", b"title: Verifica"
+        )
+        files["course.md"] = files["course.md"].replace(b"corso-quiz", b"corso-matrice")
+        files["images/schema.png"] = b"\x89PNG\r\n\x1a\nmatrice"
+        trainer = db.session.get(User, world.user_id("trainer"))
+        version = authoring.import_files(db.session, files, user=trainer, publish=True).version
+        operator = db.session.get(User, world.user_id("operator"))
+        learning.enrol(db.session, operator, version, source=EnrolmentSource.SELF)
+        attempt = attempts.start_attempt(db.session, operator, version, version.modules[0])
+        world.extra["course"] = {
+            "slug": "corso-matrice",
+            "version_id": version.id,
+            "attempt_id": attempt.id,
+        }
+        db.session.commit()
+    return world.extra["course"]
+
+
 PARAMS: dict[str, Resolver] = {
     "org_id": lambda w: w.org_a,
     "user_id": lambda w: w.user_id("operator"),  # a member of organisation A
+    "slug": lambda w: _course(w)["slug"],
+    "module_slug": lambda w: (_course(w), "triage")[1],
+    "version_id": lambda w: _course(w)["version_id"],
+    "path": lambda w: "images/schema.png",
+    "direction": lambda w: "up",
+    "attempt_id": lambda w: _course(w)["attempt_id"],
+    "fmt": lambda w: "json",
 }
 ENDPOINT_PARAMS: dict[str, dict[str, Resolver]] = {
+    # A module without quiz (completed by hand) and a quiz nobody has started yet.
+    "courses.module_complete": {"module_slug": lambda w: (_course(w), "extra")[1]},
+    "quizzes.start": {"module_slug": lambda w: (_course(w), "verifica")[1]},
     "accounts.reset_password": {"token": lambda w: w.reset_token},
     "accounts.accept_invitation": {"token": lambda w: w.invitation_token},
 }
@@ -147,9 +262,60 @@ class Form:
 
     role: str
     data: Callable[[World], dict[str, Any]]
+    # False for POSTs that never change state (e.g. a live preview), or only in
+    # circumstances the matrix world does not set up (covered by the feature's tests).
+    changes_state: bool = True
+
+
+def _draft(world: World, wanted: bool) -> dict[str, Any]:
+    from courses import authoring
+    from lms import db
+
+    course = authoring.get_course(db.session, _course(world)["slug"])
+    draft = authoring.get_draft(db.session, course.id)
+    if wanted and draft is None:
+        draft = authoring.edit_draft(db.session, course, None)
+        draft_files = authoring.draft_files(db.session, course, None)
+        draft_files["02-extra.md"] += b"\nUna modifica.\n"
+        authoring.save_files(db.session, course, draft_files, None)
+    elif not wanted and draft is not None:
+        db.session.delete(draft)
+    db.session.commit()
+    return {}
+
+
+def _with_draft(world: World) -> dict[str, Any]:
+    return _draft(world, True)
+
+
+def _without_draft(world: World) -> dict[str, Any]:
+    return _draft(world, False)
+
+
+def _zipped_course() -> Any:
+    import io
+    import zipfile
+
+    from tests.courses.helpers import course_files
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in course_files(slug="corso-caricato").items():
+            archive.writestr(name, content)
+    buffer.seek(0)
+    return buffer
 
 
 NEW_PASSWORD = "una-password-nuova-2026"
+_NEW_COURSE = """---
+slug: nuovo-corso-csrf
+title: Corso nuovo
+summary: Prova.
+audiences: [all]
+estimated_hours: 1
+---
+Intro.
+"""
 
 FORMS: dict[str, Form] = {
     "lms.set_language": Form("operator", lambda w: {"locale": "en", "next": "/"}),
@@ -177,4 +343,32 @@ FORMS: dict[str, Form] = {
         },
     ),
     "organisations.remove_member": Form("referent_a", lambda w: {}),
+    "admin.change_role": Form("admin", lambda w: {"role": "trainer", "action": "grant"}),
+    "admin.erase": Form("admin", lambda w: {"confirm_email": w.email("operator")}),
+    "admin.privacy_notice": Form("admin", lambda w: {"text": "## Nuova informativa"}),
+    "courses.enrol": Form("trainer", lambda w: {}),
+    "courses.unenrol": Form("operator", lambda w: {}),
+    "courses.renew": Form("operator", lambda w: {}, changes_state=False),
+    "courses.module_seen": Form("operator", lambda w: {}),
+    "courses.module_complete": Form("operator", lambda w: {}),
+    "courses.enrol_staff": Form(
+        "referent_a", lambda w: {"course": "corso-matrice", "member": str(w.user_id("referent_a"))}
+    ),
+    "courses.author_upload": Form("trainer", lambda w: {"archive": (_zipped_course(), "c.zip")}),
+    "courses.author_new": Form("trainer", lambda w: {"source": _NEW_COURSE}),
+    "courses.author_start_draft": Form("trainer", lambda w: _without_draft(w)),
+    "courses.author_meta": Form(
+        "trainer", lambda w: {"source": _NEW_COURSE.replace("nuovo-corso-csrf", "corso-matrice")}
+    ),
+    "courses.author_module": Form(
+        "trainer", lambda w: {"title": "Nuovo titolo", "estimated_minutes": "5", "body": "x"}
+    ),
+    "courses.author_module_new": Form("trainer", lambda w: {"slug": "nuovo", "title": "Nuovo"}),
+    "courses.author_module_move": Form("trainer", lambda w: {}),
+    "courses.author_module_delete": Form("trainer", lambda w: {}),
+    "courses.author_publish": Form("trainer", lambda w: _with_draft(w)),
+    "courses.author_archive": Form("trainer", lambda w: {}),
+    "courses.author_preview": Form("trainer", lambda w: {}, changes_state=False),
+    "quizzes.start": Form("operator", lambda w: {}),
+    "quizzes.attempt": Form("operator", lambda w: {}),
 }
