@@ -1,0 +1,196 @@
+"""``lms certificates ...``: offline verification, keys, reminders, re-issue, revocation."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+from flask import current_app, url_for
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from certificates import codes, keys, signing
+from certificates.config import external_url, issuer_settings, parse_days, renewal_url
+from certificates.models import Certificate
+from certificates.verification import Outcome, PdfCheck, check_pdf
+
+EXIT = {"valid": 0, "signature_invalid": 1, "not_issued_here": 2, "expired": 3, "revoked": 4}
+
+
+@click.group("certificates", help="Attestati: verifica, chiavi, promemoria.")
+def group() -> None:
+    pass
+
+
+def _date(value: str | None) -> str:
+    moment = signing.parse_timestamp(value)
+    return moment.date().isoformat() if moment else "-"
+
+
+def _print_details(check: PdfCheck) -> None:
+    p = check.payload
+    click.echo(f"  Numero / serial: {p.get('serial')}")
+    click.echo(f"  Titolare / holder: {p.get('holder')}")
+    click.echo(f"  Titolo / title: {p.get('title')} ({p.get('version')})")
+    click.echo(f"  Completato / completed: {_date(p.get('completed'))}")
+    click.echo(f"  Scadenza / expires: {_date(p.get('expires'))}")
+    click.echo(f"  Ente / issuer: {p.get('issuer')}")
+
+
+def _online_status(site: str, code: str) -> str | None:
+    """The platform's status for ``code`` (revoked, ...); None if it cannot be reached."""
+    with current_app.test_request_context():
+        path = url_for("certificates.status_json", code=code)
+    try:
+        with urllib.request.urlopen(site.rstrip("/") + path, timeout=10) as response:
+            return json.loads(response.read()).get("status")
+    except urllib.error.HTTPError as error:
+        return "unknown" if error.code == 404 else None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+@group.command("verify")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--public-key",
+    "public_key_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Chiave pubblica PEM (ripetibile). Predefinite: quelle della cartella instance.",
+)
+@click.option("--online", is_flag=True, help="Chiedi alla piattaforma se è stato revocato.")
+@click.option("--site", help="Indirizzo della piattaforma per --online (predefinito LMS_BASE_URL).")
+@with_appcontext
+def verify(
+    pdf_file: Path, public_key_files: tuple[Path, ...], online: bool, site: str | None
+) -> None:
+    """Check a certificate PDF with no database (and no network unless --online)."""
+    if public_key_files:
+        public = {}
+        for path in public_key_files:
+            key = keys.load_public_pem(path.read_bytes())
+            public[keys.key_id_of(key)] = key
+    else:
+        public = keys.public_keys(keys.keys_dir(current_app.instance_path))
+    check = check_pdf(pdf_file.read_bytes(), public)
+    if check.outcome is Outcome.NOT_ISSUED_HERE:
+        why = f"chiave sconosciuta {check.key_id}" if check.key_id else "nessun dato firmato"
+        click.echo(f"NON EMESSO QUI / NOT ISSUED HERE: {why}.")
+        sys.exit(EXIT["not_issued_here"])
+    if check.outcome is Outcome.SIGNATURE_INVALID:
+        click.echo("FIRMA NON VALIDA / SIGNATURE INVALID: il contenuto è stato alterato.")
+        sys.exit(EXIT["signature_invalid"])
+    click.echo(f"VALIDO / VALID: firma verificata (chiave {check.key_id}).")
+    _print_details(check)
+    result = "valid"
+    if check.expired:
+        click.echo(f"SCADUTO / EXPIRED il {_date(check.payload.get('expires'))}.")
+        result = "expired"
+    code = str(check.payload.get("code", ""))
+    if online:
+        status = _online_status(site or current_app.config["LMS_BASE_URL"], code)
+        if status is None:
+            click.echo("Piattaforma non raggiungibile: revoca non controllata.")
+        elif status == "revoked":
+            click.echo("REVOCATO / REVOKED: la piattaforma lo indica come revocato.")
+            result = "revoked"
+        else:
+            click.echo(f"Stato sulla piattaforma / platform status: {status}.")
+    else:
+        url = external_url("certificates.verify_code", code=code)
+        click.echo(f"Revoca non controllata (senza rete): {url}")
+    sys.exit(EXIT[result])
+
+
+@group.group("keys")
+def keys_group() -> None:
+    """Signing keys: list, rotate."""
+
+
+@keys_group.command("list")
+@with_appcontext
+def keys_list() -> None:
+    directory = keys.keys_dir(current_app.instance_path)
+    current = keys.current_key_id(directory)
+    for key_id in keys.public_keys(directory):
+        click.echo(f"{key_id}{'  (corrente)' if key_id == current else ''}")
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """New certificates get a new key; old public keys keep verifying."""
+    key_id = keys.rotate(keys.keys_dir(current_app.instance_path))
+    click.echo(f"Nuova chiave corrente: {key_id}")
+
+
+@group.command("remind")
+@click.option("--days", default=None, help="Soglie in giorni prima della scadenza, es. 60,30,7.")
+@with_appcontext
+def remind(days: str | None) -> None:
+    """E-mail holders (and their referents) before expiry; once per threshold (cron)."""
+    from certificates.reminders import send_reminders
+    from lms import db
+
+    try:
+        thresholds = parse_days(days or current_app.config["LMS_CERT_REMINDER_DAYS"])
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--days") from error
+    report = send_reminders(
+        db.session, thresholds, link=external_url("lms.home"), renewal_link=renewal_url
+    )
+    db.session.commit()
+    click.echo(
+        f"Promemoria inviati: {report.reminders}; riepiloghi ai referenti: {report.digests}."
+    )
+
+
+def _by_serial(serial: str) -> Certificate:
+    from lms import db
+
+    cert = db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+    if cert is None:
+        raise click.ClickException(f"Attestato non trovato: {serial}")
+    return cert
+
+
+@group.command("reissue")
+@click.argument("serial")
+@with_appcontext
+def reissue_command(serial: str) -> None:
+    """Re-issue with the holder's current name; the old one is revoked ("reissued")."""
+    from certificates.issuing import reissue
+    from lms import db
+    from lms.errors import ServiceError
+
+    try:
+        new = reissue(db.session, _by_serial(serial), issuer_settings())
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Nuovo attestato {new.serial} (codice {codes.grouped(new.code)}).")
+
+
+@group.command("revoke")
+@click.argument("serial")
+@click.option("--reason", required=True, help="Motivo della revoca.")
+@with_appcontext
+def revoke_command(serial: str, reason: str) -> None:
+    """Revoke a certificate (audit-logged); the verify page will say so."""
+    from certificates.issuing import revoke
+    from lms import db
+    from lms.errors import ServiceError
+
+    try:
+        revoke(db.session, _by_serial(serial), reason, actor=None)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Attestato {serial} revocato.")

@@ -1,0 +1,86 @@
+"""App-bound glue for documents: the PDF a person downloads, the referent's ZIP.
+
+Kept apart from ``pdf`` (which knows nothing of Flask) so that the drawing
+code can be timed and tested on plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from certificates import codes, export, fonts, pdf
+from certificates.config import verify_url
+from certificates.listing import Row
+from certificates.models import Certificate
+from lms import db
+
+
+def render_options(cert: Certificate) -> pdf.RenderOptions:
+    return pdf.RenderOptions(
+        verify_url=verify_url(cert.code),
+        locale=cert.user.locale,
+        font_path=fonts.certificate_font(current_app.instance_path),
+    )
+
+
+def certificate_pdf(cert: Certificate) -> bytes:
+    """The signed PDF, in the holder's language."""
+    return pdf.render(cert, render_options(cert))
+
+
+def zip_chunks(rows: list[Row]) -> Iterator[bytes]:
+    """An index (CSV) then one PDF per certificate, drawn as the stream goes.
+
+    The stream outlives the view's database session, so the index is built
+    now from plain values and each certificate is loaded again by id when its
+    turn comes (and let go of after).
+    """
+    header = [
+        _("Numero"),
+        _("Nome"),
+        _("Titolo"),
+        _("Versione"),
+        _("Ore"),
+        _("Completato il"),
+        _("Scadenza"),
+        _("Stato"),
+        _("Codice di verifica"),
+        _("File"),
+    ]
+    index = [
+        [
+            c.serial,
+            c.holder_name,
+            c.title,
+            c.version_label,
+            f"{c.hours:g}",
+            c.completed_at.date().isoformat(),
+            c.expires_at.date().isoformat() if c.expires_at else "",
+            row.status.value,
+            codes.grouped(c.code),
+            pdf.filename(c),
+        ]
+        for row in rows
+        for c in (row.certificate,)
+    ]
+    entries = [export.Entry("indice.csv", lambda: export.csv_bytes(header, index))]
+    entries += [
+        export.Entry(line[-1], _producer(row.certificate.id))
+        for row, line in zip(rows, index, strict=True)
+    ]
+    return export.stream_zip(entries)
+
+
+def _producer(cert_id: int) -> Callable[[], bytes]:
+    def produce() -> bytes:
+        cert = db.session.get(Certificate, cert_id)
+        if cert is None:  # deleted while streaming: skip its content, keep the name
+            return b""
+        data = certificate_pdf(cert)
+        db.session.expunge(cert)
+        return data
+
+    return produce

@@ -1,0 +1,128 @@
+"""Certificates, and the reminders already sent about them.
+
+A certificate is immutable once issued: its signed payload is stored as the
+exact bytes that were signed, so every later download carries the same
+signature, whatever key is current by then. History is kept by linking rows
+(``previous_id``): a renewal or a re-issue never overwrites the old row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User
+from lms.db import Base, UTCDateTime, utcnow
+
+
+class CertificateKind(enum.StrEnum):
+    """What was completed (``CompletionEvent.kind``)."""
+
+    COURSE = "course"
+    COMMITMENT = "commitment"
+    SESSION = "session"
+
+
+class Status(enum.StrEnum):
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+_KIND_VALUES = ", ".join(f"'{k.value}'" for k in CertificateKind)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates_certificate"
+    __table_args__ = (
+        # One certificate per completion; re-issues of it count up ``reissue``.
+        UniqueConstraint("completion_ref", "reissue"),
+        CheckConstraint(f"kind IN ({_KIND_VALUES})", name="kind_known"),
+        CheckConstraint("reissue >= 0", name="reissue_not_negative"),
+        Index("ix_certificates_certificate_user_key", "user_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="SET NULL"), index=True
+    )
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificates_certificate.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))
+    completion_ref: Mapped[str] = mapped_column(String(200))
+    reissue: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    serial: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)  # normalised, no dashes
+
+    holder_name: Mapped[str] = mapped_column(String(200))
+    organisation_name: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300))
+    version_label: Mapped[str] = mapped_column(String(100))
+    hours: Mapped[float] = mapped_column(Float)
+    credits: Mapped[str | None] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(255))
+
+    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(500))
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="SET NULL")
+    )
+
+    # The exact signed bytes (UTF-8 JSON), the signature (base64) and its key.
+    payload: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(String(100))
+    key_id: Mapped[str] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    previous: Mapped[Certificate | None] = relationship(remote_side="Certificate.id")
+
+    def status(self, now: dt.datetime, expiring_days: int) -> Status:
+        """Revoked beats superseded beats expired beats expiring."""
+        if self.revoked_at is not None:
+            return Status.REVOKED
+        if self.superseded_at is not None:
+            return Status.SUPERSEDED
+        if self.expires_at is not None:
+            if self.expires_at <= now:
+                return Status.EXPIRED
+            if self.expires_at <= now + dt.timedelta(days=expiring_days):
+                return Status.EXPIRING
+        return Status.VALID
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.serial}>"
+
+
+class ReminderSent(Base):
+    """One row per certificate and threshold (days before expiry): sent once."""
+
+    __tablename__ = "certificates_reminder_sent"
+    __table_args__ = (UniqueConstraint("certificate_id", "threshold_days"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates_certificate.id", ondelete="CASCADE")
+    )
+    threshold_days: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,165 @@
+"""Reminders before expiry, for cron: each certificate, each threshold, once.
+
+A certificate gets at most one e-mail per run: for the smallest threshold it
+has reached (a certificate found 5 days before expiry gets the 7-day reminder,
+not three at once). The sent row is inserted before the e-mail goes and
+committed right after it, so a second run (or a concurrent one, thanks to the
+UNIQUE constraint) never sends it again, and a failed send is retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from certificates.models import Certificate, ReminderSent
+from certificates.pdf import local_date
+from lms import mail
+from lms.accounts.models import User
+from lms.db import utcnow
+from lms.organisations.models import Membership, Organisation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Due:
+    certificate: Certificate
+    threshold_days: int
+
+
+@dataclass(frozen=True)
+class ReminderReport:
+    reminders: int
+    digests: int
+
+
+def due(session: Session, thresholds: list[int], now: dt.datetime) -> list[Due]:
+    """Current certificates that reached a threshold not yet reminded."""
+    horizon = now + dt.timedelta(days=max(thresholds))
+    stmt = (
+        select(Certificate)
+        .where(
+            Certificate.revoked_at.is_(None),
+            Certificate.superseded_at.is_(None),
+            Certificate.expires_at.is_not(None),
+            Certificate.expires_at > now,
+            Certificate.expires_at <= horizon,
+        )
+        .order_by(Certificate.expires_at, Certificate.id)
+    )
+    certs = list(session.scalars(stmt))
+    sent = {
+        (row.certificate_id, row.threshold_days)
+        for row in session.scalars(
+            select(ReminderSent).where(ReminderSent.certificate_id.in_([c.id for c in certs]))
+        )
+    }
+    found = []
+    for cert in certs:
+        if cert.expires_at is None:  # excluded by the query; keeps type checkers calm
+            continue
+        left = cert.expires_at - now
+        threshold = min(t for t in thresholds if left <= dt.timedelta(days=t))
+        if (cert.id, threshold) not in sent:
+            found.append(Due(cert, threshold))
+    return found
+
+
+def _claim(session: Session, item: Due, now: dt.datetime) -> bool:
+    try:
+        with session.begin_nested():
+            session.add(
+                ReminderSent(
+                    certificate_id=item.certificate.id,
+                    threshold_days=item.threshold_days,
+                    sent_at=now,
+                )
+            )
+    except IntegrityError:
+        return False  # another run has it
+    return True
+
+
+def _referents(session: Session, user_id: int) -> dict[Organisation, list[User]]:
+    """Current referents of each organisation the holder currently belongs to."""
+    holder_orgs = select(Membership.organisation_id).where(
+        Membership.user_id == user_id, Membership.ended_at.is_(None)
+    )
+    stmt = (
+        select(Membership)
+        .where(
+            Membership.organisation_id.in_(holder_orgs),
+            Membership.is_referent.is_(True),
+            Membership.ended_at.is_(None),
+        )
+        .order_by(Membership.organisation_id)
+    )
+    found: dict[Organisation, list[User]] = defaultdict(list)
+    for membership in session.scalars(stmt):
+        found[membership.organisation].append(membership.user)
+    return found
+
+
+def send_reminders(
+    session: Session,
+    thresholds: list[int],
+    *,
+    link: str,
+    renewal_link: Callable[[str], str] | None = None,
+    now: dt.datetime | None = None,
+) -> ReminderReport:
+    """E-mail holders, then one digest per referent and organisation.
+
+    ``renewal_link(key)`` gives the holder's way back to the course (default: ``link``).
+    """
+    now = now or utcnow()
+    digests: dict[tuple[int, int], list[Due]] = defaultdict(list)
+    users: dict[int, User] = {}
+    organisations: dict[int, Organisation] = {}
+    reminders = 0
+    for item in due(session, thresholds, now):
+        if not _claim(session, item, now):
+            continue
+        holder = item.certificate.user
+        with force_locale(holder.locale):
+            subject = _("Il tuo attestato «%(title)s» scade presto", title=item.certificate.title)
+            body = render_template(
+                "certificates/email/reminder.txt",
+                user=holder,
+                cert=item.certificate,
+                expires=local_date(item.certificate.expires_at, holder.locale),
+                link=renewal_link(item.certificate.key) if renewal_link else link,
+            )
+        mail.send(holder.email, subject, body)
+        session.commit()  # recorded as soon as it is sent
+        reminders += 1
+        for organisation, referents in _referents(session, holder.id).items():
+            organisations[organisation.id] = organisation
+            for referent in referents:
+                users[referent.id] = referent
+                digests[(referent.id, organisation.id)].append(item)
+    for (referent_id, organisation_id), items in digests.items():
+        referent, organisation = users[referent_id], organisations[organisation_id]
+        with force_locale(referent.locale):
+            subject = _("Attestati in scadenza: %(org)s", org=organisation.name)
+            body = render_template(
+                "certificates/email/digest.txt",
+                user=referent,
+                organisation=organisation,
+                items=[(i, local_date(i.certificate.expires_at, referent.locale)) for i in items],
+                link=link,
+            )
+        mail.send(referent.email, subject, body)
+    log.info("certificate reminders sent=%d digests=%d", reminders, len(digests))
+    return ReminderReport(reminders, len(digests))

@@ -1,0 +1,347 @@
+"""Certificate pages: the holder's list, public verification, referents' ZIP, admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from certificates import codes, issuing, keys, listing, verification
+from certificates.config import expiring_days, issuer_settings
+from certificates.documents import certificate_pdf, zip_chunks
+from certificates.forms import (
+    MAX_UPLOAD_BYTES,
+    CodeForm,
+    OrganisationFilterForm,
+    ReissueForm,
+    RevokeForm,
+    SearchForm,
+    UploadForm,
+)
+from certificates.models import Certificate, Status
+from certificates.pdf import filename
+from lms import db
+from lms.accounts.models import Role
+from lms.authz import authenticated, organisation_manager, public, roles_required
+from lms.db import utcnow
+from lms.errors import ServiceError
+from lms.i18n import lazy_gettext as _l
+from lms.organisations.policy import referent_organisation_ids
+from lms.organisations.services import get_organisation, list_organisations
+
+bp = Blueprint("certificates", __name__, template_folder="templates", static_folder="static")
+
+STATUS_LABELS = {
+    Status.VALID: _l("valido"),
+    Status.EXPIRING: _l("in scadenza"),
+    Status.EXPIRED: _l("scaduto"),
+    Status.REVOKED: _l("revocato"),
+    Status.SUPERSEDED: _l("sostituito da un rinnovo"),
+}
+FILTER_LABELS = {
+    "current": _l("validi e in scadenza"),
+    Status.VALID: _l("validi"),
+    Status.EXPIRING: _l("in scadenza"),
+    Status.EXPIRED: _l("scaduti"),
+}
+
+
+@bp.app_template_global()
+def certificate_status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(Status(status), status))
+
+
+@bp.app_template_global()
+def certificate_code(code: str) -> str:
+    return codes.grouped(code)
+
+
+def _now() -> dt.datetime:
+    return utcnow()
+
+
+# --- The holder ------------------------------------------------------------------
+
+
+@bp.route("/")
+@authenticated
+def mine() -> Any:
+    certs = listing.of_holder(db.session, current_user.id)
+    return render_template(
+        "certificates/mine.html", rows=listing.with_status(certs, expiring_days())
+    )
+
+
+@bp.route("/<int:cert_id>/download")
+@authenticated
+def download(cert_id: int) -> Any:
+    """Own certificates only (admins: any); others get 404, not a hint."""
+    cert = db.session.get(Certificate, cert_id)
+    if cert is None or (cert.user_id != current_user.id and not current_user.is_admin):
+        abort(404)
+    return Response(
+        certificate_pdf(cert),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename(cert)}"'},
+    )
+
+
+# --- Public verification ------------------------------------------------------------
+
+
+def _lookup_allowed() -> bool:
+    config = current_app.config
+    allowed = verification.lookup_allowed(
+        db.session,
+        request.remote_addr or "-",
+        limit=int(config["LMS_CERT_VERIFY_LIMIT"]),
+        window=dt.timedelta(seconds=int(config["LMS_CERT_VERIFY_WINDOW_SECONDS"])),
+    )
+    db.session.commit()
+    return allowed
+
+
+def _throttled_message() -> str:
+    return _("Troppe verifiche da questo indirizzo. Riprova tra qualche minuto.")
+
+
+def _verify_page(http_status: int = 200, **context: Any) -> Any:
+    context.setdefault("code_form", CodeForm())
+    context.setdefault("upload_form", UploadForm())
+    return render_template("certificates/verify.html", **context), http_status
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@public
+def verify() -> Any:
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = codes.normalise(form.code.data)
+        if code is None:
+            form.code.errors.append(_("Il codice non ha il formato atteso (28 caratteri)."))
+        else:
+            return redirect(url_for("certificates.verify_code", code=codes.grouped(code)))
+    return _verify_page(code_form=form)
+
+
+@bp.route("/verify/<code>")
+@public
+def verify_code(code: str) -> Any:
+    """The QR target: holder, course, dates and status; revoked told apart from unknown."""
+    if not _lookup_allowed():
+        return _verify_page(429, throttled=_throttled_message())
+    cert = verification.find_by_code(db.session, code)
+    status = cert.status(_now(), expiring_days()) if cert else None
+    return render_template("certificates/verify_code.html", cert=cert, status=status, code=code), (
+        200 if cert else 404
+    )
+
+
+@bp.route("/api/status/<code>")
+@public
+def status_json(code: str) -> Any:
+    """Machine-readable status, for ``lms certificates verify --online``."""
+    if not _lookup_allowed():
+        return jsonify(error=429, message=_throttled_message()), 429
+    cert = verification.find_by_code(db.session, code)
+    if cert is None:
+        return jsonify(status="unknown"), 404
+    status = cert.status(_now(), expiring_days())
+    return jsonify(
+        status=status.value,
+        serial=cert.serial,
+        revoked_at=cert.revoked_at.isoformat() if cert.revoked_at else None,
+        expires_at=cert.expires_at.isoformat() if cert.expires_at else None,
+    )
+
+
+@bp.route("/verify/upload", methods=["POST"])
+@public
+def verify_upload() -> Any:
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _verify_page(400, upload_form=form)
+    if not _lookup_allowed():
+        return _verify_page(429, throttled=_throttled_message())
+    data = form.document.data.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        form.document.errors.append(_("Il file è troppo grande (massimo 10 MB)."))
+        return _verify_page(413, upload_form=form)
+    directory = keys.keys_dir(current_app.instance_path)
+    check = verification.check_pdf(data, keys.public_keys(directory))
+    cert = (
+        verification.find_signed(db.session, check.payload)
+        if check.outcome is verification.Outcome.VALID
+        else None
+    )
+    status = cert.status(_now(), expiring_days()) if cert else None
+    return _verify_page(check=check, cert=cert, status=status)
+
+
+@bp.route("/public-key.pem")
+@public
+def public_key() -> Any:
+    """The current public key (stable URL); older ones are in keys.json."""
+    directory = keys.keys_dir(current_app.instance_path)
+    key_id = keys.current_key_id(directory)
+    pem = keys.public_pem(keys.public_keys(directory)[key_id])
+    return Response(pem, mimetype="application/x-pem-file")
+
+
+@bp.route("/keys.json")
+@public
+def keys_json() -> Any:
+    directory = keys.keys_dir(current_app.instance_path)
+    current = keys.current_key_id(directory)
+    body = {
+        "issuer": current_app.config["LMS_CERT_ISSUER"],
+        "algorithm": "Ed25519",
+        "current": current,
+        "keys": [
+            {"key_id": key_id, "public_key_pem": keys.public_pem(key)}
+            for key_id, key in keys.public_keys(directory).items()
+        ],
+    }
+    return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
+
+
+# --- Referents --------------------------------------------------------------------
+
+
+def _filters(org_id: int) -> tuple[OrganisationFilterForm, str | None, str]:
+    form = OrganisationFilterForm(request.args)
+    form.key.choices = [SelectChoice("", _("Tutti i corsi"))] + [
+        SelectChoice(key, title) for key, title in listing.organisation_titles(db.session, org_id)
+    ]
+    form.status.choices = [SelectChoice(str(v), str(label)) for v, label in FILTER_LABELS.items()]
+    if request.args and form.validate():
+        return form, form.key.data or None, form.status.data
+    return form, None, "current"
+
+
+@bp.route("/organisations/<int:org_id>/")
+@organisation_manager()
+def organisation(org_id: int) -> Any:
+    organisation = get_organisation(db.session, org_id)
+    form, key, status = _filters(org_id)
+    rows = listing.organisation_certificates(
+        db.session, org_id, key=key, status=status, expiring_days=expiring_days()
+    )
+    others = [
+        summary.organisation
+        for summary in list_organisations(db.session, referent_organisation_ids(current_user))
+        if summary.organisation.id != org_id
+    ]
+    return render_template(
+        "certificates/organisation.html",
+        organisation=organisation,
+        others=others,
+        form=form,
+        rows=rows,
+        zip_url=url_for("certificates.organisation_zip", org_id=org_id, key=key, status=status),
+    )
+
+
+@bp.route("/organisations/<int:org_id>/certificates.zip")
+@organisation_manager()
+def organisation_zip(org_id: int) -> Any:
+    """Streamed: each PDF is drawn while the previous ones are already on their way."""
+    organisation = get_organisation(db.session, org_id)
+    _form, key, status = _filters(org_id)
+    rows = listing.organisation_certificates(
+        db.session, org_id, key=key, status=status, expiring_days=expiring_days()
+    )
+    name = f"attestati-{organisation.code}-{_now().date().isoformat()}.zip"
+    return Response(
+        stream_with_context(zip_chunks(rows)),
+        mimetype="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- Administration ----------------------------------------------------------------
+
+
+@bp.route("/admin/")
+@roles_required(Role.ADMIN)
+def admin_index() -> Any:
+    form = SearchForm(request.args)
+    results = listing.search(db.session, form.q.data or "") if form.validate() else []
+    return render_template(
+        "certificates/admin_index.html",
+        form=form,
+        rows=listing.with_status(results, expiring_days()),
+    )
+
+
+def _certificate_or_404(cert_id: int) -> Certificate:
+    cert = db.session.get(Certificate, cert_id)
+    if cert is None:
+        abort(404)
+    return cert
+
+
+@bp.route("/admin/<int:cert_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def admin_detail(cert_id: int) -> Any:
+    """Revoke with a reason (the form posts here)."""
+    cert = _certificate_or_404(cert_id)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            issuing.revoke(db.session, cert, form.reason.data, actor=current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Attestato %(serial)s revocato.", serial=cert.serial), "success")
+            return redirect(url_for("certificates.admin_detail", cert_id=cert.id))
+    chain = []
+    previous = cert.previous
+    while previous is not None and len(chain) < 50:
+        chain.append(previous)
+        previous = previous.previous
+    return render_template(
+        "certificates/admin_detail.html",
+        cert=cert,
+        status=cert.status(_now(), expiring_days()),
+        chain=chain,
+        form=form,
+        reissue_form=ReissueForm(),
+    )
+
+
+@bp.route("/admin/<int:cert_id>/reissue", methods=["POST"])
+@roles_required(Role.ADMIN)
+def admin_reissue(cert_id: int) -> Any:
+    """Re-issue with the holder's current name (e.g. after a correction)."""
+    cert = _certificate_or_404(cert_id)
+    if not ReissueForm().validate_on_submit():
+        abort(400)
+    try:
+        new = issuing.reissue(db.session, cert, issuer_settings(), actor=current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("certificates.admin_detail", cert_id=cert.id))
+    db.session.commit()
+    flash(_("Nuovo attestato %(serial)s emesso.", serial=new.serial), "success")
+    return redirect(url_for("certificates.admin_detail", cert_id=new.id))

@@ -1,0 +1,81 @@
+"""Helpers for the certificates tests: completions sent as the courses plugin sends them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader, PdfWriter
+from sqlalchemy import select
+
+from certificates.documents import certificate_pdf
+from certificates.models import Certificate
+from lms import db
+from lms.accounts.models import User
+from lms.db import utcnow
+from lms.signals import CompletionEvent, completion_recorded
+
+_refs = itertools.count(1)
+
+
+def event_for(user: User, **overrides: Any) -> CompletionEvent:
+    values: dict[str, Any] = {
+        "user_id": user.id,
+        "kind": "course",
+        "key": "course:accoglienza",
+        "completion_ref": f"course-completion:{next(_refs)}-{user.id}",
+        "title": "Accoglienza e orientamento delle donne",
+        "version_label": "2026.1",
+        "hours": 8,
+        "completed_at": utcnow() - dt.timedelta(days=1),
+        "renewal_months": 24,
+        "credits": None,
+    }
+    values.update(overrides)
+    return CompletionEvent(**values)
+
+
+@pytest.fixture
+def complete(app: Flask) -> Callable[..., Certificate]:
+    """Record a completion through the signal, commit, return its certificate."""
+
+    def send(user: User, **overrides: Any) -> Certificate:
+        event = event_for(user, **overrides)
+        completion_recorded.send(app, session=db.session, event=event)
+        db.session.commit()
+        cert = db.session.scalar(
+            select(Certificate).where(
+                Certificate.completion_ref == event.completion_ref, Certificate.reissue == 0
+            )
+        )
+        assert cert is not None
+        return cert
+
+    return send
+
+
+def pdf_bytes(app: Flask, cert: Certificate) -> bytes:
+    with app.test_request_context():
+        return certificate_pdf(cert)
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def replace_attachments(data: bytes, payload: bytes, signature_doc: bytes) -> bytes:
+    """The same page with other attachments (what a forger would produce)."""
+    reader = PdfReader(io.BytesIO(data))
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.add_attachment("certificate.json", payload)
+    writer.add_attachment("certificate.sig", signature_doc)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
