@@ -126,12 +126,12 @@ def renew(slug: str) -> Any:
 def module(slug: str, module_slug: str) -> Any:
     version = learning.published_version(db.session, slug)
     try:
-        learning.require_access(db.session, _user(), version)
+        enrolment = learning.require_access(db.session, _user(), version)
         current = learning.find_module(version, module_slug)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
-    progress = learning.progress_for(db.session, current_user.id, version)
+    progress = learning.progress_for(db.session, current_user.id, version, enrolment=enrolment)
     index = version.modules.index(current)
     return render_template(
         "courses/module.html",
@@ -151,11 +151,14 @@ def module_seen(slug: str, module_slug: str) -> Any:
     """Heartbeat from the module page (JS): starts the module and counts time spent."""
     version = learning.published_version(db.session, slug)
     try:
-        learning.record_activity(db.session, _user(), version, module_slug)
+        # Retried on a lost write race (SQLite: "database is locked" when two workers
+        # upgrade their read transactions at once), as quiz submits are.
+        db.commit_with_retries(
+            lambda: learning.record_activity(db.session, _user(), version, module_slug)
+        )
     except ServiceError:
         db.session.rollback()
         return "", 403
-    db.session.commit()
     return "", 204
 
 
@@ -166,12 +169,13 @@ def module_complete(slug: str, module_slug: str) -> Any:
         abort(400)
     version = learning.published_version(db.session, slug)
     try:
-        completion = learning.complete_module(db.session, _user(), version, module_slug)
+        completion = db.commit_with_retries(
+            lambda: learning.complete_module(db.session, _user(), version, module_slug)
+        )
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("courses.module", slug=slug, module_slug=module_slug))
-    db.session.commit()
     if completion is not None:
         flash(
             _("Complimenti: hai completato il corso «%(title)s».", title=version.title), "success"
@@ -204,12 +208,13 @@ def send_asset(version_id: int, path: str) -> Any:
         abort(404)
     response = make_response(found.content)
     response.headers["Content-Type"] = found.media_type
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; object-src 'none'; frame-ancestors 'none'; sandbox"
+    )
     if found.media_type == "application/pdf":
         response.headers["Content-Disposition"] = (
             f'attachment; filename="{path.rsplit("/", 1)[-1]}"'
         )
-    response.headers["Cache-Control"] = "private, max-age=86400"
     return response
 
 

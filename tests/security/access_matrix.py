@@ -158,8 +158,26 @@ QUIZZES: Table = {
     "quizzes.stats_csv": {"GET": signed_in(403, **_OWNERS)},
 }
 
+# --- Certificates ----------------------------------------------------------------------
+# The operator holds one certificate; its code is public knowledge (printed, QR).
+CERTIFICATES: Table = {
+    "certificates.mine": {"GET": signed_in(200)},
+    "certificates.download": {"GET": signed_in(404, operator=200, admin=200)},  # own; admins all
+    "certificates.verify": {"GET": expect(200), "POST": expect(200)},  # empty form: re-shown
+    "certificates.verify_code": {"GET": expect(200)},
+    "certificates.status_json": {"GET": expect(200)},
+    "certificates.verify_upload": {"POST": expect(400)},  # no file
+    "certificates.public_key": {"GET": expect(200)},
+    "certificates.keys_json": {"GET": expect(200)},
+    "certificates.organisation": {"GET": signed_in(403, **_MANAGERS_OF_A)},
+    "certificates.organisation_zip": {"GET": signed_in(403, **_MANAGERS_OF_A)},
+    "certificates.admin_index": {"GET": _ADMIN_ONLY},
+    "certificates.admin_detail": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},  # no reason given
+    "certificates.admin_reissue": {"POST": signed_in(403, admin=302)},
+}
+
 # Plugins add their tables here (e.g. COURSES, QUIZZES, CERTIFICATES); see the docstring.
-TABLES: list[Table] = [CORE, ADMIN, COURSES, QUIZZES]
+TABLES: list[Table] = [CORE, ADMIN, COURSES, QUIZZES, CERTIFICATES]
 
 
 def merged(tables: list[Table] | None = None) -> Table:
@@ -214,7 +232,44 @@ def _course(world: World) -> dict[str, Any]:
     return world.extra["course"]
 
 
+def _certificate(world: World) -> dict[str, Any]:
+    """A certificate of the operator's, issued as a course completion would issue it."""
+    if "certificate" not in world.extra:
+        import datetime as dt
+
+        from sqlalchemy import select
+
+        from certificates.models import Certificate
+        from lms import db
+        from lms.signals import CompletionEvent, completion_recorded
+
+        with world.app.app_context():
+            completion_recorded.send(
+                world.app,
+                session=db.session,
+                event=CompletionEvent(
+                    user_id=world.user_id("operator"),
+                    kind="course",
+                    key="course:matrice",
+                    completion_ref="course-completion:matrice",
+                    title="Corso della matrice",
+                    version_label="1",
+                    hours=2.0,
+                    completed_at=dt.datetime.now(dt.UTC),
+                    renewal_months=36,
+                ),
+            )
+            db.session.commit()
+            cert = db.session.scalar(
+                select(Certificate).where(Certificate.completion_ref == "course-completion:matrice")
+            )
+            world.extra["certificate"] = {"id": cert.id, "code": cert.code}
+    return world.extra["certificate"]
+
+
 PARAMS: dict[str, Resolver] = {
+    "cert_id": lambda w: _certificate(w)["id"],
+    "code": lambda w: _certificate(w)["code"],
     "org_id": lambda w: w.org_a,
     "user_id": lambda w: w.user_id("operator"),  # a member of organisation A
     "slug": lambda w: _course(w)["slug"],
@@ -371,4 +426,11 @@ FORMS: dict[str, Form] = {
     "courses.author_preview": Form("trainer", lambda w: {}, changes_state=False),
     "quizzes.start": Form("operator", lambda w: {}),
     "quizzes.attempt": Form("operator", lambda w: {}),
+    # Look-ups: they change nothing but the rate-limit counters.
+    "certificates.verify": Form(
+        "anonymous", lambda w: {"code": _certificate(w)["code"]}, changes_state=False
+    ),
+    "certificates.verify_upload": Form("anonymous", lambda w: {}, changes_state=False),
+    "certificates.admin_detail": Form("admin", lambda w: {"reason": "Prova di revoca"}),
+    "certificates.admin_reissue": Form("admin", lambda w: {}),
 }
