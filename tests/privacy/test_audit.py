@@ -211,17 +211,18 @@ def test_quiz_attempt_reset_is_audited(app: Flask, make_user):
         from courses import learning
         from courses.models import EnrolmentSource
 
-        version = authoring.import_files(db.session, make_course(), user=None,
-                                         publish=True).version
+        version = authoring.import_files(db.session, make_course(), user=None, publish=True).version
         learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
         attempt = service.start_attempt(db.session, user, version, version.modules[0])
         service.submit_attempt(db.session, user, attempt.id, {})
         db.session.commit()
     result = app.test_cli_runner().invoke(
-        args=["lms", "quizzes", "reset", user.email, "corso-quiz", "triage"])
+        args=["lms", "quizzes", "reset", user.email, "corso-quiz", "triage"]
+    )
     assert result.exit_code == 0 and "Tentativi annullati: 1" in result.output
     reset = entries("quiz.attempts_reset")
     assert len(reset) == 1 and reset[0].subject_id == user.id
     again = app.test_cli_runner().invoke(
-        args=["lms", "quizzes", "reset", user.email, "corso-quiz", "triage"])
+        args=["lms", "quizzes", "reset", user.email, "corso-quiz", "triage"]
+    )
     assert "Tentativi annullati: 0" in again.output and len(entries("quiz.attempts_reset")) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -23,14 +24,19 @@ def test_backup_and_restore_round_trip(tmp_path: Path):
             with app.app_context():
                 upgrade(app)
                 seed_registry(db.session)
-                for n in range(5):
+                people = [
                     create_user(
                         db.session,
                         f"persona{n}@rete-milano.test",
                         f"Persona {n}",
                         password="una-password-lunga",
                     )
+                    for n in range(5)
+                ]
                 db.session.commit()
+                pdf = _signed_certificate(app, people[0])
+            pdf_file = tmp_path / "attestato.pdf"
+            pdf_file.write_bytes(pdf)
             secret_before = (
                 (Path(app.instance_path) / "secret_key").read_bytes()
                 if (Path(app.instance_path) / "secret_key").exists()
@@ -46,8 +52,15 @@ def test_backup_and_restore_round_trip(tmp_path: Path):
                 create_user(db.session, "dopo@rete-milano.test", "Dopo il Backup")
                 db.session.commit()
                 assert db.session.scalar(select(func.count(User.id))) == 1
+            shutil.rmtree(Path(app.instance_path) / "certificate-keys")  # keys lost too
+            assert (
+                runner.invoke(args=["lms", "certificates", "verify", str(pdf_file)]).exit_code != 0
+            )
             result = runner.invoke(args=["lms", "restore", str(archive), "--yes"])
             assert result.exit_code == 0, result.output
+            # A certificate signed before the backup verifies with the restored keys.
+            verified = runner.invoke(args=["lms", "certificates", "verify", str(pdf_file)])
+            assert verified.exit_code == 0, verified.output
             assert row_counts(app.extensions["lms"].engine) == counts_before
             with app.app_context():
                 emails = set(db.session.scalars(select(User.email)))
@@ -56,6 +69,37 @@ def test_backup_and_restore_round_trip(tmp_path: Path):
                 assert (Path(app.instance_path) / "secret_key").read_bytes() == secret_before
         finally:
             app.extensions["lms"].engine.dispose()
+
+
+def _signed_certificate(app, user) -> bytes:
+    import datetime as dt
+
+    from sqlalchemy import select as sql_select
+
+    from certificates.documents import certificate_pdf
+    from certificates.models import Certificate
+    from lms.signals import CompletionEvent, completion_recorded
+
+    completion_recorded.send(
+        app,
+        session=db.session,
+        event=CompletionEvent(
+            user_id=user.id,
+            kind="course",
+            key="course:backup",
+            completion_ref="backup:1",
+            title="Corso prima del backup",
+            version_label="1",
+            hours=1.0,
+            completed_at=dt.datetime.now(dt.UTC),
+        ),
+    )
+    db.session.commit()
+    cert = db.session.scalar(
+        sql_select(Certificate).where(Certificate.completion_ref == "backup:1")
+    )
+    with app.test_request_context():
+        return certificate_pdf(cert)
 
 
 def test_restore_refuses_a_corrupt_archive(tmp_path: Path, app):

@@ -122,6 +122,12 @@ def test_erasure_pseudonymises_and_keeps_aggregates(app: Flask, learner_with_his
     assert db.session.scalar(select(func.count(Attempt.id))) == attempts_before
     assert db.session.scalar(select(func.count(CourseCompletion.id))) == completions_before
     assert login(app.test_client(), user.email).status_code == 401
+    from certificates.models import Certificate
+
+    cert = db.session.scalar(select(Certificate).where(Certificate.user_id == user.id))
+    assert cert.revoked_at is not None and "Giulia" not in cert.holder_name
+    verify_page = app.test_client().get(f"/certificates/verify/{cert.code}")
+    assert "Giulia" not in verify_page.get_data(as_text=True)
     from lms.audit import AuditEntry
 
     assert (
