@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from courses.models import (
     Course,
@@ -62,10 +62,27 @@ def latest_versions_query():  # noqa: ANN201 - a Select
 
 
 def published_version(session: Session, slug: str) -> CourseVersion:
+    """The latest published version of one course, with its course and modules.
+
+    One course's versions only (not the catalogue-wide ``latest_versions_query``),
+    the course joined in, and the modules without their bodies: a page reads at
+    most one module's lesson (loaded when accessed), so the cost of a page does
+    not grow with the size of the course. Audiences load when a page asks.
+    """
     version = session.scalar(
-        latest_versions_query()
-        .where(Course.slug == slug)
-        .options(selectinload(CourseVersion.modules), selectinload(CourseVersion.audiences))
+        select(CourseVersion)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(
+            Course.slug == slug,
+            Course.archived.is_(False),
+            CourseVersion.status == VersionStatus.PUBLISHED,
+        )
+        .order_by(CourseVersion.number.desc())
+        .limit(1)
+        .options(
+            contains_eager(CourseVersion.course),
+            selectinload(CourseVersion.modules).defer(Module.body_md).defer(Module.body_html),
+        )
     )
     if version is None:
         raise NotFound(_("Corso non trovato."))
@@ -448,8 +465,16 @@ class CourseProgress:
         return row.status if row is not None else "not_started"
 
 
-def progress_for(session: Session, user_id: int, version: CourseVersion) -> CourseProgress:
-    enrolment = active_enrolment(session, user_id, version.course_id)
+def progress_for(
+    session: Session,
+    user_id: int,
+    version: CourseVersion,
+    *,
+    enrolment: Enrolment | None = None,
+) -> CourseProgress:
+    """The person's progress; ``enrolment``: their active one, when the caller has it."""
+    if enrolment is None:
+        enrolment = active_enrolment(session, user_id, version.course_id)
     if enrolment is None:
         latest = session.scalar(
             select(CourseCompletion)

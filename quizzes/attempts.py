@@ -16,13 +16,13 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courses import learning
 from courses.format import split_quiz
-from courses.models import CourseVersion, Module, ProgressStatus
+from courses.models import CourseVersion, Enrolment, Module, ModuleProgress, ProgressStatus
 from lms import audit
 from lms.accounts.models import User
 from lms.db import utcnow
@@ -34,6 +34,15 @@ from quizzes.spec import parse_quiz_block
 from quizzes.types import InvalidResponse
 
 TIME_LIMIT_GRACE = dt.timedelta(seconds=30)
+SUBMITTED_COLUMNS = (
+    "status",
+    "submitted_at",
+    "percent",
+    "points_earned",
+    "points_available",
+    "passed",
+    "result",
+)
 CHOICE_TYPES = {"single", "multiple", "true_false"}
 
 
@@ -87,6 +96,7 @@ class QuizState:
     attempts_left: int | None  # None = unlimited
     next_start_at: dt.datetime | None
     blocked_reason: str | None
+    enrolment: Enrolment | None = None
 
     @property
     def can_start(self) -> bool:
@@ -137,8 +147,16 @@ def quiz_state(
         open_attempt.status = AttemptStatus.EXPIRED
         session.flush()
         open_attempt = None
-    progress = learning.progress_for(session, user.id, version)
-    completed = progress.status_of(module.slug) == ProgressStatus.COMPLETED
+    # This module's status only (not the whole course's progress): one small query.
+    status = session.scalar(
+        select(ModuleProgress.status).where(
+            ModuleProgress.user_id == user.id,
+            ModuleProgress.course_id == version.course_id,
+            ModuleProgress.cycle == enrolment.cycle,
+            ModuleProgress.module_slug == module.slug,
+        )
+    )
+    completed = status == ProgressStatus.COMPLETED
     counted = [a for a in attempts if a.status != AttemptStatus.VOIDED]
     left = None if spec.attempts == 0 else max(spec.attempts - len(counted), 0)
     finished = [a.submitted_at or a.started_at for a in counted if a.status != AttemptStatus.OPEN]
@@ -155,7 +173,9 @@ def quiz_state(
     elif open_attempt is None and next_start is not None and next_start > now:
         minutes = max(1, int((next_start - now).total_seconds() + 59) // 60)
         reason = _("Puoi riprovare tra %(n)d minuti.", n=minutes)
-    return QuizState(quiz, spec, attempts, open_attempt, completed, left, next_start, reason)
+    return QuizState(
+        quiz, spec, attempts, open_attempt, completed, left, next_start, reason, enrolment
+    )
 
 
 def _expired(attempt: Attempt, now: dt.datetime) -> bool:
@@ -177,7 +197,8 @@ def start_attempt(
         return state.open_attempt
     if state.blocked_reason:
         raise ServiceError(state.blocked_reason)
-    enrolment = learning.require_access(session, user, version)
+    enrolment = state.enrolment
+    assert enrolment is not None  # quiz_state checked access
     seed = secrets.randbits(31)
     number = max((a.number for a in state.attempts), default=0) + 1
     deadline = (
@@ -272,33 +293,40 @@ def submit_attempt(
         )
         .execution_options(synchronize_session=False)
     )
-    session.refresh(attempt)
+    # Only what the UPDATE wrote: a full refresh would also expire the relationships.
+    session.refresh(attempt, list(SUBMITTED_COLUMNS))
     if claimed.rowcount == 0:  # another request submitted it first
         return attempt
+    answers: list[dict[str, Any]] = []
+    choices: list[dict[str, Any]] = []
     for question_score in score.per_question:
         question = spec.question(question_score.question_id)
-        session.add(
-            AttemptAnswer(
-                attempt_id=attempt.id,
-                quiz_id=attempt.quiz_id,
-                question_id=question.id,
-                fraction=Decimal(float(question_score.fraction)).quantize(Decimal("0.000001")),
-                points=Decimal(float(question.weight)).quantize(Decimal("0.001")),
-                answered=question_score.response not in (None, [], {}, ""),
-            )
+        answers.append(
+            {
+                "attempt_id": attempt.id,
+                "quiz_id": attempt.quiz_id,
+                "question_id": question.id,
+                "fraction": Decimal(float(question_score.fraction)).quantize(Decimal("0.000001")),
+                "points": Decimal(float(question.weight)).quantize(Decimal("0.001")),
+                "answered": question_score.response not in (None, [], {}, ""),
+            }
         )
         if question.type in CHOICE_TYPES and question_score.response is not None:
             chosen = question_score.response
             for option_id in chosen if isinstance(chosen, list) else [chosen]:
-                session.add(
-                    AttemptChoice(
-                        attempt_id=attempt.id,
-                        quiz_id=attempt.quiz_id,
-                        question_id=question.id,
-                        option_id=str(option_id),
-                    )
+                choices.append(
+                    {
+                        "attempt_id": attempt.id,
+                        "quiz_id": attempt.quiz_id,
+                        "question_id": question.id,
+                        "option_id": str(option_id),
+                    }
                 )
-    session.flush()
+    # One multi-row INSERT per table (the unit of work would send one per row).
+    if answers:
+        session.execute(insert(AttemptAnswer), answers)
+    if choices:
+        session.execute(insert(AttemptChoice), choices)
     if score.passed:
         module = attempt.quiz.module
         current = learning.published_version(session, version.course.slug)

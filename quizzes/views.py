@@ -98,12 +98,15 @@ def start(slug: str, module_slug: str) -> Any:
         abort(400)
     try:
         version, module = _version_and_module(slug, module_slug)
-        attempt = service.start_attempt(db.session, _user(), version, module)
+        # Retried on a lost write race, as submits are (SQLite refuses to upgrade a stale
+        # read transaction: "database is locked"); starting again resumes or starts once.
+        attempt = db.commit_with_retries(
+            lambda: service.start_attempt(db.session, _user(), version, module)
+        )
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("quizzes.quiz", slug=slug, module_slug=module_slug))
-    db.session.commit()
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
