@@ -177,6 +177,7 @@ CERTIFICATES: Table = {
 }
 
 # Plugins add their tables here (e.g. COURSES, QUIZZES, CERTIFICATES); see the docstring.
+# Plugins that keep their rows beside their own tests join at the end of this module.
 TABLES: list[Table] = [CORE, ADMIN, COURSES, QUIZZES, CERTIFICATES]
 
 
@@ -434,3 +435,22 @@ FORMS: dict[str, Form] = {
     "certificates.admin_detail": Form("admin", lambda w: {"reason": "Prova di revoca"}),
     "certificates.admin_reissue": Form("admin", lambda w: {}),
 }
+
+
+def _join(table: Table, params: dict[str, dict[str, Resolver]], forms: dict[str, Form]) -> None:
+    """Add a plugin's rows, URL parameters and forms kept in its own test package."""
+    TABLES.append(table)
+    MATRIX.update(merged([MATRIX, table]))
+    for endpoint, resolvers in params.items():
+        ENDPOINT_PARAMS.setdefault(endpoint, {}).update(resolvers)
+    FORMS.update(forms)
+
+
+# Imported last: these modules use Form, Table and signed_in from this one.
+from tests.live_sessions.access_matrix import (  # noqa: E402
+    LIVE_SESSIONS,
+    LIVE_SESSIONS_FORMS,
+    LIVE_SESSIONS_PARAMS,
+)
+
+_join(LIVE_SESSIONS, LIVE_SESSIONS_PARAMS, LIVE_SESSIONS_FORMS)

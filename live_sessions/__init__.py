@@ -1,0 +1,1 @@
+"""Live and in-person sessions: scheduling, registration, attendance, hours and credits."""

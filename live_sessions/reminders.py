@@ -1,0 +1,144 @@
+"""E-mails about registrations: confirmation (with the calendar link), waiting
+list, promotion from it, cancelled sessions, and the reminder the day before.
+
+Mails go out after the transaction that caused them has committed (the views
+and the CLI call these functions then). The reminder is claimed with a
+conditional UPDATE (``reminder_sent_at IS NULL``) and committed right after
+sending, so that a second or concurrent run never sends it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from live_sessions.models import LiveSession, Registration, RegistrationStatus, SessionStatus
+from live_sessions.rosters import when
+from live_sessions.scheduling import local
+from lms import mail
+from lms.db import utcnow
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link from ``LMS_BASE_URL``, also outside a request (CLI)."""
+    base = current_app.config["LMS_BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return base + url_for(endpoint, **values)
+
+
+def _send(registration: Registration, template: str, subject: str, **context: Any) -> None:
+    user, live = registration.user, registration.live_session
+    with force_locale(user.locale):
+        body = render_template(
+            f"live_sessions/email/{template}.txt",
+            user=user,
+            live=live,
+            registration=registration,
+            when=when(live, user.locale),
+            page=external_url("live_sessions.detail", session_id=live.id),
+            ics=external_url("live_sessions.calendar_file", session_id=live.id),
+            **context,
+        )
+        mail.send(user.email, str(subject), body)
+
+
+def notify_registered(registration: Registration, position: int | None = None) -> None:
+    """Confirmation with the .ics link, or the place on the waiting list."""
+    user = registration.user
+    with force_locale(user.locale):
+        if registration.status == RegistrationStatus.CONFIRMED:
+            subject = _("Iscrizione confermata: %(title)s", title=registration.live_session.title)
+            template = "confirmed"
+        else:
+            subject = _("In lista d'attesa: %(title)s", title=registration.live_session.title)
+            template = "waitlisted"
+    _send(registration, template, subject, position=position)
+
+
+def notify_promoted(registration: Registration) -> None:
+    with force_locale(registration.user.locale):
+        subject = _("Si è liberato un posto: %(title)s", title=registration.live_session.title)
+    _send(registration, "promoted", subject)
+
+
+def notify_cancelled_registration(registration: Registration) -> None:
+    with force_locale(registration.user.locale):
+        subject = _("Iscrizione annullata: %(title)s", title=registration.live_session.title)
+    _send(registration, "registration_cancelled", subject)
+
+
+def notify_session_cancelled(session: Session, live: LiveSession) -> int:
+    registrations = session.scalars(
+        select(Registration)
+        .where(
+            Registration.session_id == live.id,
+            Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)),
+        )
+        .options(joinedload(Registration.user))
+    ).all()
+    for registration in registrations:
+        with force_locale(registration.user.locale):
+            subject = _("Incontro annullato: %(title)s", title=live.title)
+        _send(registration, "session_cancelled", subject)
+    return len(registrations)
+
+
+def due_reminders(session: Session, now: dt.datetime) -> list[Registration]:
+    """Confirmed registrations of sessions held tomorrow (in the session's time zone)."""
+    candidates = session.scalars(
+        select(Registration)
+        .join(LiveSession, LiveSession.id == Registration.session_id)
+        .where(
+            Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.reminder_sent_at.is_(None),
+            LiveSession.status == SessionStatus.SCHEDULED,
+            LiveSession.starts_at > now,
+            LiveSession.starts_at <= now + dt.timedelta(days=2, hours=2),
+        )
+        .options(joinedload(Registration.live_session), joinedload(Registration.user))
+        .order_by(LiveSession.starts_at, Registration.id)
+    ).all()
+    due = []
+    for registration in candidates:
+        live = registration.live_session
+        tomorrow = local(now, live.time_zone).date() + dt.timedelta(days=1)
+        if local(live.starts_at, live.time_zone).date() == tomorrow:
+            due.append(registration)
+    return due
+
+
+def _claim(session: Session, registration: Registration, now: dt.datetime) -> bool:
+    result = session.execute(
+        update(Registration)
+        .where(
+            Registration.id == registration.id,
+            Registration.reminder_sent_at.is_(None),
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+        .values(reminder_sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def send_reminders(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Send each due reminder once; commits after each one sent."""
+    now = now or utcnow()
+    sent = 0
+    for registration in due_reminders(session, now):
+        if not _claim(session, registration, now):
+            continue  # sent by another run
+        with force_locale(registration.user.locale):
+            subject = _("Promemoria: domani %(title)s", title=registration.live_session.title)
+        _send(registration, "reminder", subject)
+        session.commit()
+        sent += 1
+    return sent
