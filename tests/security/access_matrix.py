@@ -447,6 +447,11 @@ def _join(table: Table, params: dict[str, dict[str, Resolver]], forms: dict[str,
 
 
 # Imported last: these modules use Form, Table and signed_in from this one.
+from tests.commitments.access_matrix import (  # noqa: E402
+    COMMITMENTS,
+    COMMITMENTS_FORMS,
+    COMMITMENTS_PARAMS,
+)
 from tests.live_sessions.access_matrix import (  # noqa: E402
     LIVE_SESSIONS,
     LIVE_SESSIONS_FORMS,
@@ -454,3 +459,5 @@ from tests.live_sessions.access_matrix import (  # noqa: E402
 )
 
 _join(LIVE_SESSIONS, LIVE_SESSIONS_PARAMS, LIVE_SESSIONS_FORMS)
+PARAMS.update(COMMITMENTS_PARAMS)
+_join(COMMITMENTS, {}, COMMITMENTS_FORMS)

@@ -1,0 +1,1 @@
+"""Training commitments and organisation reporting (the ``commitments`` plugin)."""

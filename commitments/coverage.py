@@ -1,0 +1,325 @@
+"""Statuses and coverage of whole organisations, in a constant number of queries.
+
+``evaluate`` is the one query path behind the referent dashboard, the exports,
+the network view and the digest. Whatever the number of staff or
+organisations, it runs the same statements: organisations, commitments (with
+their courses and audiences), course titles, the members in scope, and three
+aggregates grouped by person and course (completions, enrolments, module
+activity). Statuses are then derived in Python (``commitments.status``).
+
+Indexes used: ``lms_membership.organisation_id``; ``courses_completion``
+(user_id) and (course_id, user_id); the unique keys of ``courses_enrolment``
+(user_id, course_id) and ``courses_module_progress`` (user_id, course_id, ...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from commitments.models import Commitment, CommitmentCourse
+from commitments.status import (
+    DEFAULT_EXPIRING_DAYS,
+    STATUS_ORDER,
+    Cell,
+    CourseFacts,
+    Moment,
+    Rule,
+    Status,
+)
+from courses.learning import latest_versions_query
+from courses.models import CourseCompletion, CourseVersion, Enrolment, ModuleProgress
+from lms.accounts.models import User
+from lms.organisations.models import Membership, Organisation
+
+
+@dataclass
+class PersonRow:
+    user_id: int
+    organisation_id: int
+    audience_id: int
+    status: Status
+    valid_until: dt.datetime | None
+    cells: dict[int, Cell]
+    full_name: str = ""
+    email: str = ""
+
+
+@dataclass
+class CommitmentReport:
+    """One commitment in one organisation: its staff in scope and their statuses."""
+
+    commitment: Commitment
+    organisation_id: int
+    moment: Moment
+    rows: list[PersonRow]
+    expiring_days: int = DEFAULT_EXPIRING_DAYS
+    counts: dict[Status, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = {status: 0 for status in STATUS_ORDER}
+        for row in self.rows:
+            self.counts[row.status] += 1
+
+    @property
+    def in_scope(self) -> int:
+        return len(self.rows)
+
+    @property
+    def valid(self) -> int:
+        return self.counts[Status.COMPLETE] + self.counts[Status.EXPIRING]
+
+    @property
+    def coverage(self) -> Fraction | None:
+        """Share of in-scope staff with a valid completion (None: nobody in scope)."""
+        return Fraction(self.valid, self.in_scope) if self.rows else None
+
+    @property
+    def coverage_percent(self) -> float | None:
+        return None if self.coverage is None else float(self.coverage * 100)
+
+    @property
+    def target_met(self) -> bool:
+        return self.coverage is not None and self.coverage * 100 >= self.commitment.target_percent
+
+    @property
+    def missing_for_target(self) -> int:
+        """How many more people need a valid completion to reach the target."""
+        needed = -(-self.commitment.target_percent * self.in_scope // 100)  # ceiling
+        return max(0, needed - self.valid)
+
+    @property
+    def deadline_passed(self) -> bool:
+        return self.moment.on > self.commitment.deadline
+
+    @property
+    def days_to_deadline(self) -> int:
+        return (self.commitment.deadline - self.moment.on).days
+
+
+@dataclass
+class Evaluation:
+    moment: Moment
+    organisations: dict[int, Organisation]
+    commitments: list[Commitment]
+    course_titles: dict[int, str]
+    reports: dict[int, list[CommitmentReport]]
+
+    def for_organisation(self, organisation_id: int) -> list[CommitmentReport]:
+        return self.reports.get(organisation_id, [])
+
+    def relevant(self, organisation_id: int) -> list[CommitmentReport]:
+        """Commitments with staff in scope; every applicable one when none has any.
+
+        Network-wide commitments apply to every organisation; those about
+        profiles it does not employ would only clutter its pages and files.
+        """
+        reports = self.for_organisation(organisation_id)
+        return [r for r in reports if r.in_scope] or reports
+
+
+def active_commitments(session: Session) -> list[Commitment]:
+    return list(
+        session.scalars(
+            select(Commitment)
+            .where(Commitment.active.is_(True))
+            .options(
+                selectinload(Commitment.courses).selectinload(CommitmentCourse.course),
+                selectinload(Commitment.audiences),
+            )
+            .order_by(Commitment.title)
+        )
+    )
+
+
+def course_titles(session: Session, course_ids: Iterable[int]) -> dict[int, str]:
+    """Titles of the latest published versions (slug when none is published)."""
+    ids = set(course_ids)
+    if not ids:
+        return {}
+    stmt = latest_versions_query().where(CourseVersion.course_id.in_(ids))
+    stmt = stmt.with_only_columns(CourseVersion.course_id, CourseVersion.title)
+    return {course_id: title for course_id, title in session.execute(stmt)}
+
+
+def member_filter(organisation_ids: Collection[int] | None, at: dt.datetime) -> list:
+    """Memberships current at ``at`` (created before it, not yet ended)."""
+    clauses = [
+        Membership.created_at <= at,
+        or_(Membership.ended_at.is_(None), Membership.ended_at > at),
+    ]
+    if organisation_ids is not None:
+        clauses.append(Membership.organisation_id.in_(organisation_ids))
+    return clauses
+
+
+def gather_facts(
+    session: Session,
+    users_subquery,  # noqa: ANN001 - a scalar Select of user ids
+    course_ids: Collection[int],
+    at: dt.datetime,
+) -> dict[tuple[int, int], CourseFacts]:
+    """Completions, enrolments and activity per (user, course): three grouped queries."""
+    if not course_ids:
+        return {}
+    completions = select(
+        CourseCompletion.user_id,
+        CourseCompletion.course_id,
+        func.max(CourseCompletion.completed_at),
+        func.max(CourseCompletion.expires_at),
+        func.count(CourseCompletion.id) - func.count(CourseCompletion.expires_at),
+    ).where(
+        CourseCompletion.user_id.in_(users_subquery),
+        CourseCompletion.course_id.in_(course_ids),
+        CourseCompletion.completed_at <= at,
+    )
+    enrolments = select(Enrolment.user_id, Enrolment.course_id).where(
+        Enrolment.user_id.in_(users_subquery),
+        Enrolment.course_id.in_(course_ids),
+        Enrolment.enrolled_at <= at,
+        or_(Enrolment.ended_at.is_(None), Enrolment.ended_at > at),
+    )
+    activity = select(
+        ModuleProgress.user_id, ModuleProgress.course_id, func.max(ModuleProgress.started_at)
+    ).where(
+        ModuleProgress.user_id.in_(users_subquery),
+        ModuleProgress.course_id.in_(course_ids),
+        ModuleProgress.started_at <= at,
+    )
+    raw: dict[tuple[int, int], dict] = defaultdict(dict)
+    grouped = (CourseCompletion.user_id, CourseCompletion.course_id)
+    for user_id, course_id, last, latest_expiry, no_expiry in session.execute(
+        completions.group_by(*grouped)
+    ):
+        raw[(user_id, course_id)].update(
+            last_completed_at=last, latest_expiry=latest_expiry, never_expires=bool(no_expiry)
+        )
+    for user_id, course_id in session.execute(enrolments):
+        raw[(user_id, course_id)]["enrolled"] = True
+    grouped = (ModuleProgress.user_id, ModuleProgress.course_id)
+    for user_id, course_id, started in session.execute(activity.group_by(*grouped)):
+        raw[(user_id, course_id)]["activity"] = started
+    facts = {}
+    for key, values in raw.items():
+        last = values.get("last_completed_at")
+        started = values.get("activity")
+        # Module activity counts only when it follows the latest completion (a renewal).
+        if started is not None and last is not None and started <= last:
+            started = None
+        facts[key] = CourseFacts(
+            enrolled=values.get("enrolled", False),
+            last_activity_at=started,
+            last_completed_at=last,
+            latest_expiry=values.get("latest_expiry"),
+            never_expires=values.get("never_expires", False),
+        )
+    return facts
+
+
+def rule_of(commitment: Commitment) -> Rule:
+    return Rule(
+        required=tuple(c.course_id for c in commitment.courses if c.required),
+        optional=tuple(c.course_id for c in commitment.courses if not c.required),
+        choose_count=commitment.choose_count,
+        renewal_months=commitment.renewal_months,
+        deadline=commitment.deadline,
+    )
+
+
+def _facts_by_user(
+    facts: dict[tuple[int, int], CourseFacts],
+) -> dict[int, dict[int, CourseFacts]]:
+    by_user: dict[int, dict[int, CourseFacts]] = defaultdict(dict)
+    for (user_id, course_id), value in facts.items():
+        by_user[user_id][course_id] = value
+    return by_user
+
+
+def evaluate(
+    session: Session,
+    organisation_ids: Collection[int] | None,
+    moment: Moment,
+    *,
+    expiring_days: int = DEFAULT_EXPIRING_DAYS,
+    with_names: bool = True,
+    user_id: int | None = None,
+    commitments: list[Commitment] | None = None,
+) -> Evaluation:
+    """Statuses of every in-scope person of the given organisations (None: all).
+
+    ``with_names=False`` never reads names or e-mail addresses (network view).
+    ``user_id`` narrows to one person (detail page).
+    """
+    org_stmt = select(Organisation).order_by(Organisation.type, Organisation.name)
+    if organisation_ids is not None:
+        org_stmt = org_stmt.where(Organisation.id.in_(organisation_ids))
+    else:
+        org_stmt = org_stmt.where(Organisation.active.is_(True))
+    organisations = {o.id: o for o in session.scalars(org_stmt)}
+    if commitments is None:
+        commitments = active_commitments(session)
+    applicable = {
+        org_id: [c for c in commitments if c.applies_to(org)]
+        for org_id, org in organisations.items()
+    }
+    used = {c.id: c for cs in applicable.values() for c in cs}
+    audience_ids = {a for c in used.values() for a in c.audience_ids}
+    course_ids = {cid for c in used.values() for cid in c.course_ids}
+    titles = course_titles(session, course_ids)
+
+    reports: dict[int, list[CommitmentReport]] = {}
+    if not used or not audience_ids or not organisations:
+        return Evaluation(moment, organisations, list(used.values()), titles, reports)
+
+    filters = [
+        *member_filter(list(organisations), moment.at),
+        Membership.audience_id.in_(audience_ids),
+    ]
+    if user_id is not None:
+        filters.append(Membership.user_id == user_id)
+    columns = [Membership.organisation_id, Membership.user_id, Membership.audience_id]
+    if with_names:
+        member_stmt = (
+            select(*columns, User.full_name, User.email)
+            .join(User, User.id == Membership.user_id)
+            .where(*filters)
+            .order_by(func.lower(User.full_name), User.id)
+        )
+    else:
+        member_stmt = select(*columns).where(*filters)
+    members = list(session.execute(member_stmt))
+    users = select(Membership.user_id).where(*filters)
+    facts = gather_facts(session, users, course_ids, moment.at)
+
+    by_user = _facts_by_user(facts)
+    rules = {c.id: rule_of(c) for c in used.values()}
+    scopes = {c.id: c.audience_ids for c in used.values()}
+    by_org: dict[int, list] = defaultdict(list)
+    for member in members:
+        by_org[member[0]].append(member)
+    for org_id, org_commitments in applicable.items():
+        org_reports = []
+        for commitment in org_commitments:
+            scope, rule = scopes[commitment.id], rules[commitment.id]
+            rows = []
+            for member in by_org.get(org_id, ()):
+                if member[2] not in scope:
+                    continue
+                outcome, cells = rule.evaluate(by_user.get(member[1], {}), moment, expiring_days)
+                row = PersonRow(
+                    member[1], org_id, member[2], outcome.status, outcome.valid_until, cells
+                )
+                if with_names:
+                    row.full_name, row.email = member[3], member[4]
+                rows.append(row)
+            org_reports.append(
+                CommitmentReport(commitment, org_id, moment, rows, expiring_days=expiring_days)
+            )
+        reports[org_id] = org_reports
+    return Evaluation(moment, organisations, list(used.values()), titles, reports)

@@ -1,0 +1,151 @@
+"""Staff import by the referent: upload, preview (dry run), confirm; template files."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from commitments import staff_files, staff_import
+from commitments.blueprint import bp
+from commitments.config import setting
+from commitments.forms import ConfirmImportForm, StaffFileForm
+from commitments.labels import ACTION_LABELS
+from lms import db
+from lms.accounts.mailing import send_invitation
+from lms.authz import organisation_manager
+from lms.errors import FormatError, ServiceError
+from lms.organisations.services import get_organisation, list_audiences
+
+PREVIEW_ROWS = 200
+
+
+def _render(organisation: Any, **context: Any) -> Any:
+    context.setdefault("form", StaffFileForm())
+    context.setdefault("plan", None)
+    context.setdefault("file_errors", [])
+    return render_template(
+        "commitments/import.html",
+        organisation=organisation,
+        action_labels=ACTION_LABELS,
+        preview_rows=PREVIEW_ROWS,
+        max_bytes=setting("IMPORT_MAX_BYTES"),
+        max_rows=setting("IMPORT_MAX_ROWS"),
+        **context,
+    )
+
+
+def _read_upload(storage: Any) -> tuple[bytes, int]:
+    """The file's bytes and size; a file over the limit is measured, not loaded."""
+    limit = setting("IMPORT_MAX_BYTES")
+    data = storage.stream.read(limit + 1)
+    if len(data) <= limit:
+        return data, len(data)
+    storage.stream.seek(0, os.SEEK_END)
+    return b"", storage.stream.tell()
+
+
+@bp.route("/organisations/<int:org_id>/import", methods=["GET", "POST"])
+@organisation_manager()
+def staff_import_page(org_id: int) -> Any:
+    organisation = get_organisation(db.session, org_id)
+    form = StaffFileForm()
+    if not form.validate_on_submit():
+        return _render(organisation, form=form)
+    storage = form.file.data
+    data, size = _read_upload(storage)
+    too_large = staff_files.size_problem(size, setting("IMPORT_MAX_BYTES"))
+    if too_large:
+        return _render(organisation, form=form, file_errors=[too_large])
+    try:
+        parsed = staff_files.read_staff_file(
+            storage.filename or "",
+            data,
+            max_bytes=setting("IMPORT_MAX_BYTES"),
+            max_rows=setting("IMPORT_MAX_ROWS"),
+        )
+    except FormatError as error:
+        return _render(organisation, form=form, file_errors=[i.message for i in error.issues])
+    plan = staff_import.plan_import(db.session, organisation, parsed.rows)
+    confirm = None
+    if plan.ok and plan.changes:
+        confirm = ConfirmImportForm()
+        confirm.payload.data = staff_import.sign_rows(
+            current_app.config["SECRET_KEY"], org_id, current_user.id, parsed.rows
+        )
+    return _render(organisation, form=form, plan=plan, parsed=parsed, confirm=confirm)
+
+
+@bp.route("/organisations/<int:org_id>/import/apply", methods=["POST"])
+@organisation_manager()
+def staff_import_apply(org_id: int) -> Any:
+    organisation = get_organisation(db.session, org_id)
+    confirm = ConfirmImportForm()
+    if not confirm.validate_on_submit():
+        flash(_("Conferma non valida: carica di nuovo il file."), "error")
+        return redirect(url_for("commitments.staff_import_page", org_id=org_id))
+    try:
+        rows = staff_import.read_signed_rows(
+            current_app.config["SECRET_KEY"], confirm.payload.data, org_id, current_user.id
+        )
+        result = staff_import.apply_import(
+            db.session, organisation, rows, actor=current_user._get_current_object()
+        )
+    except staff_import.ImportRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return _render(organisation, plan=refused.plan)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("commitments.staff_import_page", org_id=org_id))
+    db.session.commit()
+    for user in result.invited:
+        send_invitation(user, organisation.name, current_user.full_name)
+    counts = result.plan.counts
+    flash(
+        _(
+            "Importazione completata: %(new)d nuovi account invitati, %(added)d aggiunte/i, "
+            "%(back)d di nuovo attive/i, %(changed)d profili aggiornati, %(same)d invariate/i.",
+            new=counts[staff_import.Action.NEW],
+            added=counts[staff_import.Action.ADD],
+            back=counts[staff_import.Action.REACTIVATE],
+            changed=counts[staff_import.Action.AUDIENCE],
+            same=counts[staff_import.Action.UNCHANGED],
+        ),
+        "success",
+    )
+    return redirect(url_for("commitments.dashboard", org_id=org_id))
+
+
+def _audience_pairs() -> list[tuple[str, str]]:
+    locale = str(get_locale())
+    return [(a.code, a.name(locale)) for a in list_audiences(db.session)]
+
+
+@bp.route("/organisations/<int:org_id>/import/modello.csv")
+@organisation_manager()
+def staff_template_csv(org_id: int) -> Any:
+    response = current_app.response_class(staff_files.template_csv(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="modello-personale.csv"'
+    return response
+
+
+@bp.route("/organisations/<int:org_id>/import/modello.xlsx")
+@organisation_manager()
+def staff_template_xlsx(org_id: int) -> Any:
+    from commitments.views import XLSX
+
+    data = staff_files.template_xlsx(_audience_pairs())
+    response = current_app.response_class(data, mimetype=XLSX)
+    response.headers["Content-Disposition"] = 'attachment; filename="modello-personale.xlsx"'
+    return response
+
+
+@bp.app_template_global("commitments_audience_pairs")
+def audience_pairs_global() -> list[tuple[str, str]]:
+    return _audience_pairs()

@@ -1,0 +1,51 @@
+"""Italian labels (through Babel) for statuses, import actions and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_babel import format_date, format_decimal
+
+from commitments.staff_import import Action
+from commitments.status import LOCAL_TZ, Status
+from lms.i18n import lazy_gettext as _l
+
+STATUS_LABELS = {
+    Status.NOT_ENROLLED: _l("Non iscritta/o"),
+    Status.NOT_STARTED: _l("Non iniziato"),
+    Status.IN_PROGRESS: _l("In corso"),
+    Status.COMPLETE: _l("Completato"),
+    Status.EXPIRING: _l("In scadenza"),
+    Status.EXPIRED: _l("Scaduto"),
+    Status.OVERDUE: _l("In ritardo"),
+}
+
+ACTION_LABELS = {
+    Action.NEW: _l("Nuovo account (riceverà l'invito)"),
+    Action.ADD: _l("Account esistente: aggiunta/o all'organizzazione"),
+    Action.REACTIVATE: _l("Di nuovo nell'organizzazione (storico conservato)"),
+    Action.AUDIENCE: _l("Profilo aggiornato"),
+    Action.UNCHANGED: _l("Già presente, nessuna modifica"),
+}
+
+
+def status_label(status: Status | str) -> str:
+    return str(STATUS_LABELS[Status(status)])
+
+
+def action_label(action: Action | str) -> str:
+    return str(ACTION_LABELS[Action(action)])
+
+
+def local_day(moment: dt.datetime | dt.date | None, style: str = "medium") -> str:
+    if moment is None:
+        return ""
+    day = moment.astimezone(LOCAL_TZ).date() if isinstance(moment, dt.datetime) else moment
+    return format_date(day, style)
+
+
+def percent(value: float | None) -> str:
+    """``62.5`` -> ``62,5 %`` (Italian); ``None`` -> ``—``."""
+    if value is None:
+        return "—"
+    return f"{format_decimal(round(value, 1), format='#,##0.#')} %"

@@ -1,0 +1,62 @@
+"""The commitments plugin: training commitments, referent dashboards, network view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import click
+from flask import Blueprint, Flask
+
+from lms.plugins import NavItem, Plugin, Widget
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lms.accounts.models import User
+
+
+class CommitmentsPlugin(Plugin):
+    name = "commitments"
+    requires = ("courses",)
+    models = "commitments.models"
+
+    def blueprint(self) -> Blueprint:
+        from commitments import admin_views, import_views, views  # noqa: F401  (routes)
+        from commitments.blueprint import bp
+
+        return bp
+
+    def cli(self) -> click.Group:
+        from commitments.cli import group
+
+        return group
+
+    def init_app(self, app: Flask) -> None:
+        from commitments.config import init_config
+
+        init_config(app)
+
+    def nav_items(self, user: User) -> Iterable[NavItem]:
+        from flask_babel import gettext as _
+
+        from lms.organisations.policy import can_view_network, referent_organisation_ids
+
+        if can_view_network(user) or referent_organisation_ids(user):
+            return [NavItem(_("Impegni formativi"), "commitments.index", order=70)]
+        return []
+
+    def dashboard_widgets(self, user: User) -> Iterable[Widget]:
+        from commitments.widgets import widgets_for
+
+        return widgets_for(user)
+
+    def demo_data(self, session: Session) -> Iterable[str]:
+        from commitments.definitions import load_defaults
+
+        outcomes = load_defaults(session)
+        created = sum(1 for o in outcomes if o.state == "created")
+        return [f"Impegni formativi predefiniti: {len(outcomes)} ({created} nuovi)."]
+
+
+plugin = CommitmentsPlugin()

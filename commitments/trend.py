@@ -1,0 +1,193 @@
+"""Coverage over time, rebuilt from membership and completion dates.
+
+Past coverage is not stored: for each of the last 12 month-ends (and the
+evaluation date itself) the staff in scope are the memberships current then,
+and a person is covered when their completions up to that day were valid on
+it. Two queries per organisation, whatever the staff count. (A membership's
+audience is its current one: audience changes are not historised.)
+
+The chart is server-rendered SVG: this module computes the geometry, the
+template only writes the elements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commitments.coverage import rule_of
+from commitments.models import Commitment
+from commitments.status import DEFAULT_EXPIRING_DAYS, CourseFacts, Moment
+from courses.models import CourseCompletion
+from lms.organisations.models import Membership
+
+MONTHS = 12
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    on: dt.date
+    in_scope: int
+    valid: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.valid / self.in_scope if self.in_scope else None
+
+
+def month_ends(on: dt.date, count: int = MONTHS) -> list[dt.date]:
+    """The last ``count`` month-ends up to ``on``, oldest first, then ``on`` if not one."""
+    first_of_month = on.replace(day=1)
+    ends = []
+    cursor = on if (on + dt.timedelta(days=1)).day == 1 else first_of_month - dt.timedelta(days=1)
+    while len(ends) < count:
+        ends.append(cursor)
+        cursor = cursor.replace(day=1) - dt.timedelta(days=1)
+    ends.reverse()
+    if ends[-1] != on:
+        ends.append(on)
+    return ends
+
+
+def coverage_trend(
+    session: Session,
+    organisation_id: int,
+    commitments: list[Commitment],
+    moment: Moment,
+    *,
+    count: int = MONTHS,
+    expiring_days: int = DEFAULT_EXPIRING_DAYS,
+) -> dict[int, list[TrendPoint]]:
+    """Coverage of each commitment at each month-end: two queries in all."""
+    days = month_ends(moment.on, count)
+    audience_ids = {a for c in commitments for a in c.audience_ids}
+    course_ids = {cid for c in commitments for cid in c.course_ids}
+    if not commitments or not audience_ids:
+        return {c.id: [TrendPoint(d, 0, 0) for d in days] for c in commitments}
+    in_org = [
+        Membership.organisation_id == organisation_id,
+        Membership.audience_id.in_(audience_ids),
+        Membership.created_at <= moment.at,
+    ]
+    memberships = list(
+        session.execute(
+            select(
+                Membership.user_id,
+                Membership.audience_id,
+                Membership.created_at,
+                Membership.ended_at,
+            ).where(*in_org)
+        )
+    )
+    completions: dict[tuple[int, int], list[tuple[dt.datetime, dt.datetime | None]]]
+    completions = defaultdict(list)
+    if course_ids:
+        rows = session.execute(
+            select(
+                CourseCompletion.user_id,
+                CourseCompletion.course_id,
+                CourseCompletion.completed_at,
+                CourseCompletion.expires_at,
+            ).where(
+                CourseCompletion.user_id.in_(select(Membership.user_id).where(*in_org)),
+                CourseCompletion.course_id.in_(course_ids),
+                CourseCompletion.completed_at <= moment.at,
+            )
+        )
+        for user_id, course_id, completed_at, expires_at in rows:
+            completions[(user_id, course_id)].append((completed_at, expires_at))
+
+    by_user: dict[int, dict[int, list]] = defaultdict(dict)
+    for (user_id, course_id), rows in completions.items():
+        by_user[user_id][course_id] = rows
+    plans = [(c.id, c.audience_ids, rule_of(c)) for c in commitments]
+    series: dict[int, list[TrendPoint]] = {c.id: [] for c in commitments}
+    for day in days:
+        point = Moment.end_of(day) if day != moment.on else moment
+        current = [
+            (user_id, audience_id)
+            for user_id, audience_id, created, ended in memberships
+            if created <= point.at and (ended is None or ended > point.at)
+        ]
+        for commitment_id, scope, rule in plans:
+            in_scope = valid = 0
+            for user_id, audience_id in current:
+                if audience_id not in scope:
+                    continue
+                in_scope += 1
+                done = by_user.get(user_id)
+                if done is None:  # never completed anything: never covered
+                    continue
+                facts = {cid: _facts_at(rows, point.at) for cid, rows in done.items()}
+                outcome, _cells = rule.evaluate(facts, point, expiring_days)
+                valid += outcome.status.is_valid
+            series[commitment_id].append(TrendPoint(day, in_scope, valid))
+    return series
+
+
+def _facts_at(rows: list[tuple[dt.datetime, dt.datetime | None]], at: dt.datetime) -> CourseFacts:
+    done = [(c, e) for c, e in rows if c <= at]
+    if not done:
+        return CourseFacts()
+    expiries = [e for _c, e in done if e is not None]
+    return CourseFacts(
+        last_completed_at=max(c for c, _e in done),
+        latest_expiry=max(expiries) if expiries else None,
+        never_expires=len(expiries) < len(done),
+    )
+
+
+# --- Chart geometry -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    point: TrendPoint
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: int
+    plot_height: int
+    points: tuple[ChartPoint, ...]
+    target_y: float
+    gridlines: tuple[tuple[int, float], ...]  # (percent, y)
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points if p.point.in_scope)
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.plot_height
+
+    @property
+    def right(self) -> int:
+        return self.left + self.plot_width
+
+
+def chart(
+    points: list[TrendPoint], target_percent: int, *, width: int = 640, height: int = 220
+) -> Chart:
+    left, top, right_pad, bottom_pad = 44, 12, 16, 36
+    plot_w, plot_h = width - left - right_pad, height - top - bottom_pad
+
+    def y_of(percent: float) -> float:
+        return top + plot_h * (1 - percent / 100)
+
+    step = plot_w / max(1, len(points) - 1)
+    placed = tuple(
+        ChartPoint(left + i * step, y_of(p.percent or 0.0), p) for i, p in enumerate(points)
+    )
+    grid = tuple((pct, y_of(pct)) for pct in (0, 25, 50, 75, 100))
+    return Chart(width, height, left, top, plot_w, plot_h, placed, y_of(target_percent), grid)

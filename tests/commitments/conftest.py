@@ -1,0 +1,29 @@
+"""Fixtures for the commitments tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from courses.models import CourseVersion
+from lms import db
+from tests.commitments.helpers import publish
+
+
+@pytest.fixture
+def two_courses() -> tuple[CourseVersion, CourseVersion]:
+    """A network course and a Polizia Locale course, one module each, 36-month renewal."""
+    network = publish("rete-prova", "Corso della Rete")
+    specific = publish("pl-prova", "Corso Polizia Locale")
+    db.session.commit()
+    return network, specific
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for the whole test (service-level tests only).
+
+    Tests that use the test client must not hold one: each request needs its own
+    (and its own ``g``). They prepare data inside ``with app.app_context():``.
+    """
+    with app.app_context():
+        yield

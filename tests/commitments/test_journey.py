@@ -1,0 +1,107 @@
+"""As a new user would: after ``lms demo``, the Polizia Locale referent imports 50 officers,
+enrols them, sees coverage change after one completes, exports the XLSX and the PDF."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from courses import learning
+from lms import db
+from lms.accounts.models import User
+from lms.cli import DEMO_PASSWORD
+from tests.conftest import login, post_form
+
+REFERENT = "referente.pl@rete-milano.test"
+
+
+def officers_csv() -> bytes:
+    lines = ["email;nome;cognome;profilo"]
+    lines += [
+        f"agente.{i:02d}@polizialocale.test;Agente;Numero {i:02d};Polizia Locale"
+        for i in range(1, 51)
+    ]
+    return codecs.BOM_UTF8 + ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def test_polizia_locale_referent_journey(app, outbox):
+    demo = app.test_cli_runner().invoke(args=["lms", "demo"])
+    assert demo.exit_code == 0, demo.output
+    assert "Impegni formativi predefiniti: 9 (9 nuovi)." in demo.output
+
+    client = app.test_client()
+    login(client, REFERENT, DEMO_PASSWORD)
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/commitments/"' in home and "Formazione del personale" in home
+    dashboard_url = client.get("/commitments/").location
+    assert re.fullmatch(r"/commitments/organisations/\d+/", dashboard_url)
+    before = client.get(dashboard_url).get_data(as_text=True)
+    assert "Polizia Locale: la Rete e l&#39;accoglienza della denuncia" in before or (
+        "Polizia Locale: la Rete e l'accoglienza della denuncia" in before
+    )
+
+    # 1. Import 50 officers: preview, then confirm.
+    import_url = dashboard_url + "import"
+    preview = post_form(
+        client,
+        import_url,
+        {"file": (io.BytesIO(officers_csv()), "agenti.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "Nuovo account (riceverà l&#39;invito): <strong>50</strong>" in preview or (
+        "Nuovo account (riceverà l'invito): <strong>50</strong>" in preview
+    )
+    payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', preview).group(1)
+    applied = post_form(
+        client,
+        import_url + "/apply",
+        {"payload": payload},
+        form_url=import_url,
+        follow_redirects=True,
+    )
+    assert "Importazione completata: 50 nuovi account invitati" in applied.get_data(as_text=True)
+    assert len(outbox.messages()) == 50
+    page = client.get(dashboard_url).get_data(as_text=True)
+    assert "con formazione valida: 0 su 52 persone nel perimetro" in page  # + agente, referent
+
+    # 2. Enrol everyone in scope, after the confirmation page.
+    enrol_url = dashboard_url + "enrol"
+    assert "Conferma: crea 104 iscrizioni" in client.get(enrol_url).get_data(as_text=True)
+    enrolled = post_form(client, enrol_url, {}, follow_redirects=True).get_data(as_text=True)
+    assert "Iscrizioni effettuate: 104." in enrolled
+
+    # 3. One officer completes both courses (quizzes passed): coverage moves.
+    with app.app_context():
+        officer = db.session.scalar(
+            select(User).where(User.email == "agente.07@polizialocale.test")
+        )
+        for slug in ("rete-antiviolenza-milano", "polizia-locale-denuncia"):
+            version = learning.published_version(db.session, slug)
+            for module in version.modules:
+                learning.complete_module(
+                    db.session, officer, version, module.slug, by_quiz=module.has_quiz
+                )
+        db.session.commit()
+    after = client.get(dashboard_url).get_data(as_text=True)
+    assert "con formazione valida: 1 su 52 persone nel perimetro" in after
+    assert "1,9 %" in after
+
+    # 4. Exports for the Art. 6 meeting.
+    xlsx = client.get(dashboard_url + "export.xlsx")
+    assert xlsx.status_code == 200
+    workbook = load_workbook(io.BytesIO(xlsx.data))
+    matrix = workbook[workbook.sheetnames[1]]
+    statuses = {row[1]: row[4] for row in matrix.iter_rows(min_row=2, values_only=True)}
+    assert statuses["Agente Numero 07"] == "Completato"
+    assert len(statuses) == 52
+    pdf = client.get(dashboard_url + "summary.pdf")
+    reader = PdfReader(io.BytesIO(pdf.data))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert "Copertura 1,9 % (1 su 52 persone)" in text
+    assert "Agente Numero 07" not in text
