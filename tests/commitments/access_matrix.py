@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING, Any
 
-from tests.security.access_matrix import Form, Table, signed_in
+from tests.security.matrix_base import Form, Table, signed_in
 
 if TYPE_CHECKING:
     from tests.security.conftest import World

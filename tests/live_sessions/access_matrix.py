@@ -17,7 +17,7 @@ import io
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tests.security.access_matrix import Form, Table, signed_in
+from tests.security.matrix_base import Form, Table, signed_in
 
 if TYPE_CHECKING:
     from tests.security.conftest import World

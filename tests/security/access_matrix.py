@@ -25,39 +25,24 @@ they test who gets through, not the form's validation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tests.security.conftest import World
 
-ROLES = (
-    "anonymous",
-    "operator",  # staff of organisation A
-    "trainer",
-    "referent_a",  # referent of organisation A (CDM-PL-NTDM)
-    "referent_b",  # referent of organisation B (ASST-NIGUARDA)
-    "coordinator",
-    "admin",
+from tests.security.matrix_base import (  # noqa: E402  (re-exported for plugins)
+    LOGIN,
+    ROLES,
+    Form,
+    Outcome,
+    Resolver,
+    Row,
+    Table,
+    expect,
+    signed_in,
 )
-LOGIN = "login"  # 302 to the login page, with next= the requested path
 
-Outcome = int | str
-Row = dict[str, dict[str, Outcome]]  # method -> role -> outcome
-Table = dict[str, Row]  # endpoint -> row
-
-
-def expect(default: Outcome, **by_role: Outcome) -> dict[str, Outcome]:
-    unknown = set(by_role) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}; roles are {ROLES}")
-    return {role: by_role.get(role, default) for role in ROLES}
-
-
-def signed_in(default: Outcome, **by_role: Outcome) -> dict[str, Outcome]:
-    """Logged-in roles get ``default`` (unless named); anonymous visitors go to log in."""
-    return expect(default, **{"anonymous": LOGIN, **by_role})
+__all__ = ["LOGIN", "ROLES", "Form", "Outcome", "Resolver", "Row", "Table", "expect", "signed_in"]
 
 
 # --- Core ------------------------------------------------------------------------------
@@ -196,8 +181,6 @@ MATRIX = merged()
 
 # --- URL parameters ----------------------------------------------------------------------
 
-Resolver = Callable[["World"], Any]
-
 
 def _course(world: World) -> dict[str, Any]:
     """The trainer's published course with a quiz and an image, made once per world."""
@@ -310,17 +293,6 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
 
 
 # --- Forms for the CSRF checks --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Form:
-    """What a forged request would send; ``role`` is one for which it changes state."""
-
-    role: str
-    data: Callable[[World], dict[str, Any]]
-    # False for POSTs that never change state (e.g. a live preview), or only in
-    # circumstances the matrix world does not set up (covered by the feature's tests).
-    changes_state: bool = True
 
 
 def _draft(world: World, wanted: bool) -> dict[str, Any]:
