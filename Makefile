@@ -38,8 +38,9 @@ test-tools:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Benchmarks (bench/): seed BENCH_SIZE (S, M or L; default M), measure, write bench/results/
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --size $(or $(BENCH_SIZE),M)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-artifacts .tools

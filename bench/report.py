@@ -1,0 +1,273 @@
+"""The results as a table: bench/results/latest.json and latest.md (and stdout)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bench.common import RESULTS, write_json
+
+BACKENDS = ("sqlite", "postgresql")
+BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _get(data: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _num(value: float | None, digits: int = 0, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def _verdict(values: list[float | None], ok: Any) -> str:
+    present = [v for v in values if v is not None]
+    if not present:
+        return "not measured"
+    return "yes" if all(ok(v) for v in present) else "**no**"
+
+
+def rows(results: dict[str, Any]) -> list[list[str]]:
+    """Measure | SQLite | PostgreSQL | target | met."""
+    size = results.get("size", "?")
+    staff = results.get("staff")
+    out: list[list[str]] = []
+
+    def per_backend(fmt: Any, *path: str) -> list[str]:
+        return [fmt(_get(results, path[0], b, *path[1:])) for b in BACKENDS]
+
+    def values(*path: str) -> list[Any]:
+        return [_get(results, path[0], b, *path[1:]) for b in BACKENDS]
+
+    def page_cell(page: dict[str, Any] | None) -> str:
+        if not page:
+            return "–"
+        ratio = page.get("ratio_to_hello")
+        text = f"{page['rps']:,.0f} req/s"
+        if ratio is not None and page.get("name") != "hello world (ceiling)":
+            text += f" = {100 * ratio:.1f} %"
+        text += f"; p50 {page['p50_ms']:,.0f} / p95 {page['p95_ms']:,.0f} ms"
+        cpu = (page.get("extra") or {}).get("worker_cpu_ms")
+        if cpu is not None:
+            text += f"; {cpu:,.1f} ms CPU"
+        if page.get("unexpected") or page.get("errors"):
+            text += f" ({page['unexpected']} bad status, {page['errors']} errors)"
+        return text
+
+    pages = [
+        ("hello", "Hello-world Flask, gunicorn 2 workers (the ceiling)", None, None),
+        ("login", "Login page (GET)", None, None),
+        ("course", "Course page (GET, logged in)", "≥ 50 % of the ceiling", 0.5),
+        ("module", "Module page (GET)", "≥ 50 % of the ceiling", 0.5),
+        ("quiz_start", "Quiz start (POST, fresh attempt)", None, None),
+        ("quiz_submit", "Quiz submit (POST, fresh attempt, passing)", "≥ 30 % of the ceiling", 0.3),
+    ]
+    for key, label, target, ratio in pages:
+        cells = per_backend(page_cell, "http", "pages", key)
+        met = ""
+        if ratio is not None:
+            met = _verdict(
+                [v["ratio_to_hello"] if v else None for v in values("http", "pages", key)],
+                lambda r, ratio=ratio: r >= ratio,
+            )
+        out.append([label, *cells, target or "", met])
+
+    big = results.get("big_organisation_staff")
+    dashboard = values("http", "pages", "dashboard")
+    out.append(
+        [
+            f"Referent dashboard, {big or '?'} staff × 10 required courses (p95)",
+            *[page_cell(v) for v in dashboard],
+            "p95 < 150 ms (SQLite and PostgreSQL)",
+            _verdict([v["p95_ms"] if v else None for v in dashboard], lambda x: x < 150),
+        ]
+    )
+    network = values("http", "pages", "network")
+    at_l = size == "L"
+    out.append(
+        [
+            f"Network view, {staff or '?'} staff (p95)",
+            *[page_cell(v) for v in network],
+            "< 1 s over 50,000 staff",
+            _verdict([v["p95_ms"] if v else None for v in network], lambda x: x < 1000)
+            + ("" if at_l else f" (at {_num(staff)} staff; the target is for size L)"),
+        ]
+    )
+    xlsx = values("exports", "xlsx")
+    out.append(
+        [
+            f"XLSX export, {big or '?'} staff (best of 3)",
+            *[_num(v["best_s"], 2, " s") if v else "–" for v in xlsx],
+            "< 5 s",
+            _verdict([v["best_s"] if v else None for v in xlsx], lambda x: x < 5),
+        ]
+    )
+    pdf = values("exports", "pdf")
+    out.append(
+        [
+            f"PDF summary, {big or '?'} staff (best of 3)",
+            *[_num(v["best_s"], 2, " s") if v else "–" for v in pdf],
+            "",
+            "",
+        ]
+    )
+    zipped = _get(results, "zip")
+    if zipped:
+        how = (
+            f"{zipped['certificates']:,} certificates, peak RSS {zipped['peak_rss_mb']} MB "
+            f"(baseline {zipped['baseline_rss_mb']} MB)"
+        )
+        if not zipped["complete"]:
+            how += (
+                f"; stopped after {zipped['zipped']:,} PDFs in {zipped['seconds']} s "
+                f"({zipped['pdfs_per_second']} PDF/s, "
+                f"whole ZIP ≈ {zipped['estimated_full_s']:,.0f} s)"
+            )
+        out.append(
+            [
+                "ZIP of the organisation's certificates, streamed",
+                how,
+                "",
+                "peak RSS < 300 MB for 5,000",
+                _verdict([zipped["peak_rss_mb"]], lambda x: x < 300)
+                + ("" if zipped["certificates"] >= 5000 else f" (at {zipped['certificates']:,})"),
+            ]
+        )
+    certs = _get(results, "certificates")
+    if certs:
+        rate = certs["certificate_pdf"]["per_second"]
+        out.append(
+            [
+                "Certificate PDFs per second, one core",
+                f"{rate:,.1f}/s (bare fpdf2 page {certs['bare_fpdf2']['per_second']:,.0f}/s)",
+                "",
+                "≥ 100/s",
+                _verdict([rate], lambda x: x >= 100),
+            ]
+        )
+        out.append(
+            [
+                "Certificate PDF rate ÷ bare fpdf2 rate",
+                f"{100 * certs['ratio_to_bare']:.1f} %",
+                "",
+                "≥ 50 %",
+                _verdict([certs["ratio_to_bare"]], lambda x: x >= 0.5),
+            ]
+        )
+        out.append(
+            [
+                "Verifications per second, one core",
+                f"PDF upload check {certs['verify_pdf']['per_second']:,.0f}/s; "
+                f"code look-up {certs['verify_code']['per_second']:,.0f}/s",
+                "",
+                "",
+                "",
+            ]
+        )
+    imports = _get(results, "imports")
+    if imports:
+        for key, label in (("content", "content/"), ("generated", "a generated 200-module course")):
+            item = imports.get(key)
+            if item:
+                out.append(
+                    [
+                        f"Import {label} ({item['courses']} courses, {item['modules']} modules)",
+                        f"{item['seconds']:.2f} s ({item['ms_per_module']} ms/module)",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
+    seeds = values("seed")
+    out.append(
+        [
+            f"Seeding size {size} ({_num(staff)} staff)",
+            *[_num(v["total"], 0, " s") if v else "–" for v in seeds],
+            "size L < 10 min",
+            (
+                _verdict([v["total"] if v else None for v in seeds], lambda x: x < 600)
+                if at_l
+                else f"not measured at this size ({size})"
+            ),
+        ]
+    )
+    return out
+
+
+def inprocess_rows(results: dict[str, Any]) -> list[list[str]]:
+    names = {
+        "login": "Login page",
+        "floor": "/healthz, logged in (the platform's floor)",
+        "course": "Course page",
+        "module": "Module page",
+        "quiz_start": "Quiz start",
+        "quiz_submit": "Quiz submit",
+        "dashboard": "Referent dashboard",
+        "network": "Network view",
+    }
+    out = []
+    for key, label in names.items():
+        cells = []
+        for backend in BACKENDS:
+            item = _get(results, "inprocess", backend, key)
+            cells.append(
+                f"{item['cpu_ms']:,.1f} ms, {item['statements']} statements" if item else "–"
+            )
+        if any(c != "–" for c in cells):
+            out.append([label, *cells])
+    return out
+
+
+def table(header: list[str], body: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    machine = results.get("machine", {})
+    lines = [
+        f"# Benchmark results — size {results.get('size')} ({results.get('staff', 0):,} staff)",
+        "",
+        f"Run {results.get('date')}, `{results.get('command')}`, "
+        f"{results.get('duration_s', 0) / 60:.1f} min.",
+        "",
+        f"Machine: {machine.get('cpu', '?')}, {machine.get('cores')} cores, "
+        f"{machine.get('memory')}, {machine.get('os')}, Python {machine.get('python')}; "
+        f"{results.get('postgres_version') or 'PostgreSQL not run'}. "
+        f"Load average before/after: {results.get('load_before')} / {results.get('load_after')}.",
+        "",
+        f"Load generator: {results.get('load_tool', '?')} on 127.0.0.1, "
+        f"{results.get('connections', '?')} connections, "
+        f"{results.get('http_duration', '?')} s per page after a warm-up; gunicorn "
+        "2 sync workers, JSON logs, no access log. Ratios are to the hello-world ceiling "
+        "measured in the same run, on the same database backend's run.",
+        "",
+        table(["Measure", "SQLite", "PostgreSQL", "Target", "Met"], rows(results)),
+        "",
+        "## Cost per request, in process",
+        "",
+        "CPU time (median) and SQL statements (BEGIN included on SQLite) per request, "
+        "Flask test client, no load generator: the figures behind the ratios.",
+        "",
+        table(["Page", "SQLite", "PostgreSQL"], inprocess_rows(results)),
+    ]
+    notes = results.get("notes") or []
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"
+
+
+def write(results: dict[str, Any], directory: Path = RESULTS) -> str:
+    directory.mkdir(parents=True, exist_ok=True)
+    results.setdefault("date", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    text = markdown(results)
+    write_json(directory / "latest.json", results)
+    (directory / "latest.md").write_text(text, encoding="utf-8")
+    return text
