@@ -58,6 +58,8 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise FormatError([FormatIssue("", None, _("il file non è uno zip valido"))]) from error
+    if any(not i.filename for i in infos):  # e.g. a name that was only a NUL byte
+        raise FormatError([FormatIssue("", None, _("percorso non ammesso nello zip"))])
     entries = [i for i in infos if not i.is_dir()]
     if len(entries) > MAX_FILES:
         raise FormatError(

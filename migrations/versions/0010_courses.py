@@ -154,7 +154,8 @@ def upgrade() -> None:
         sa.Column("published_at", lms.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "(status = 'draft' AND number IS NULL) OR (status = 'published' AND number IS NOT NULL)",
+            "(status = 'draft' AND number IS NULL) "
+            "OR (status = 'published' AND number IS NOT NULL)",
             name=op.f("ck_courses_version_number_iff_published"),
         ),
         sa.CheckConstraint(

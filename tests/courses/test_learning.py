@@ -14,7 +14,6 @@ from lms.organisations.services import organisation_by_code
 from lms.signals import completion_recorded
 from tests.courses.helpers import course_files
 
-
 pytestmark = pytest.mark.usefixtures("in_app_context")
 
 
