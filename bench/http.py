@@ -46,7 +46,7 @@ class Settings:
     warmup: float = 2.0
     connections: int = 4
     threads: int = 1
-    once_items: int = 400  # starts (and then submits) measured
+    once_items: int = 300  # starts (and then submits) measured
     once_warmup: int = 50
     once_cap: float = 30.0  # seconds, whatever the number of items left
 

@@ -81,7 +81,7 @@ def _measure(
     return result
 
 
-def run(report: Any, repeat: int = 30) -> dict[str, Any]:
+def run(report: Any, repeat: int = 30, *, heavy_pages: bool = True) -> dict[str, Any]:
     from sqlalchemy import select
 
     from bench.answers import correct_responses, form_fields
@@ -169,7 +169,7 @@ def run(report: Any, repeat: int = 30) -> dict[str, Any]:
                 )
         results["quiz_submit"] = _measure("quiz submit (POST)", counter, calls, 302)
 
-        if app.extensions["lms"].plugin("commitments") is not None:
+        if heavy_pages and app.extensions["lms"].plugin("commitments") is not None:
             referent, _t = _login(app, report.referent_email, report.password)
             path = f"/commitments/organisations/{report.big_organisation_id}/"
             results["dashboard"] = _measure(

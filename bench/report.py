@@ -49,9 +49,11 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         if not page:
             return "–"
         ratio = page.get("ratio_to_hello")
-        text = f"{page['rps']:,.0f} req/s"
+        rps = page["rps"]
+        text = f"{rps:,.0f} req/s" if rps >= 10 else f"{rps:.2f} req/s"
         if ratio is not None and page.get("name") != "hello world (ceiling)":
-            text += f" = {100 * ratio:.1f} %"
+            percent = 100 * ratio
+            text += f" = {percent:.1f} %" if percent >= 1 else f" = {percent:.2g} %"
         text += f"; p50 {page['p50_ms']:,.0f} / p95 {page['p95_ms']:,.0f} ms"
         cpu = (page.get("extra") or {}).get("worker_cpu_ms")
         if cpu is not None:
