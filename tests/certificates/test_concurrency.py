@@ -11,17 +11,12 @@ serialises them. The first use of the signing keys races too.
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from certificates.models import Certificate
 from lms import db
@@ -30,30 +25,10 @@ from lms.migrate import upgrade
 from lms.signals import CompletionEvent, completion_recorded
 from lms.throttle import ThrottleEvent
 from tests.certificates.conftest import event_for
-from tests.conftest import make_test_app, own_database
+from tests.conftest import make_test_app, own_database, separate_database
 
 WORKERS = 4
 ROUNDS = 3
-
-
-@contextmanager
-def separate_database(tmp_path: Path) -> Iterator[str]:
-    """A fresh SQLite file, or a fresh PostgreSQL database next to the test one."""
-    shared = os.environ.get("LMS_TEST_DATABASE_URL")
-    if not shared:
-        yield f"sqlite:///{tmp_path / 'concurrency.sqlite3'}"
-        return
-    url = make_url(shared)
-    name = f"lmstest_certificates_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def race(app: Flask, event: CompletionEvent) -> tuple[list[int], list[BaseException]]:
