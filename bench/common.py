@@ -202,3 +202,22 @@ def postgres_version() -> str:
         return ""
     out = subprocess.run([str(pgbin / "postgres"), "--version"], capture_output=True, text=True)
     return out.stdout.strip()
+
+
+BIG_COMMITMENT = "bench-polizia-locale"
+
+
+def big_dashboard_path(app: Any, organisation_id: int) -> str:
+    """The referent dashboard on the big organisation's own commitment (its staff × 10
+    required courses), not on whichever tab the page opens by default."""
+    from sqlalchemy import select
+
+    from commitments.models import Commitment
+    from lms import db
+
+    with app.app_context():
+        commitment_id = db.session.scalar(
+            select(Commitment.id).where(Commitment.code == BIG_COMMITMENT)
+        )
+        db.session.remove()
+    return f"/commitments/organisations/{organisation_id}/?c={commitment_id}"

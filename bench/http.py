@@ -505,7 +505,7 @@ def run(report: Any, settings: Settings | None = None, label: str = "") -> dict[
     """Every page of the issue, against the ceiling measured in the same run."""
     from sqlalchemy import select
 
-    from bench.common import make_app
+    from bench.common import big_dashboard_path, make_app
     from courses.learning import published_version
     from lms import db
     from lms.accounts.models import User
@@ -583,7 +583,7 @@ def run(report: Any, settings: Settings | None = None, label: str = "") -> dict[
         pages["quiz_submit"] = loader.measure(server, submits)
 
         if with_commitments:
-            dashboard = f"/commitments/organisations/{report.big_organisation_id}/"
+            dashboard = big_dashboard_path(app, report.big_organisation_id)
             _check(referent, dashboard)
             pages["dashboard"] = loader.measure(
                 server,

@@ -18,7 +18,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from bench.common import log, make_app
+from bench.common import big_dashboard_path, log, make_app
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -171,7 +171,7 @@ def run(report: Any, repeat: int = 30, *, heavy_pages: bool = True) -> dict[str,
 
         if heavy_pages and app.extensions["lms"].plugin("commitments") is not None:
             referent, _t = _login(app, report.referent_email, report.password)
-            path = f"/commitments/organisations/{report.big_organisation_id}/"
+            path = big_dashboard_path(app, report.big_organisation_id)
             results["dashboard"] = _measure(
                 "referent dashboard (GET)",
                 counter,

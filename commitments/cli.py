@@ -21,6 +21,17 @@ def group() -> None:
     pass
 
 
+@group.command("rebuild-standings")
+@with_appcontext
+def rebuild_standings_command() -> None:
+    """Recompute every stored standing from enrolments, progress and completions."""
+    from commitments import standing
+
+    written = standing.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Situazioni degli impegni ricalcolate: {written}.")
+
+
 @group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--keep-existing", is_flag=True, help="Non modificare gli impegni già presenti.")

@@ -19,11 +19,13 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from commitments.models import Commitment, CommitmentCourse
+from commitments import standing
+from commitments.models import Commitment, CommitmentCourse, StandingRow
 from commitments.status import (
     DEFAULT_EXPIRING_DAYS,
     STATUS_ORDER,
@@ -32,11 +34,14 @@ from commitments.status import (
     Moment,
     Rule,
     Status,
+    status_at,
 )
 from courses.learning import latest_versions_query
 from courses.models import CourseCompletion, CourseVersion, Enrolment, ModuleProgress
 from lms.accounts.models import User
 from lms.organisations.models import Membership, Organisation
+
+Depth = Literal["cells", "people", "counts"]
 
 
 @dataclass
@@ -53,23 +58,31 @@ class PersonRow:
 
 @dataclass
 class CommitmentReport:
-    """One commitment in one organisation: its staff in scope and their statuses."""
+    """One commitment in one organisation: its staff in scope and their statuses.
+
+    ``tally`` gives the counts when the people themselves were not fetched
+    (``depth="counts"``); otherwise they are counted from ``rows``.
+    """
 
     commitment: Commitment
     organisation_id: int
     moment: Moment
     rows: list[PersonRow]
     expiring_days: int = DEFAULT_EXPIRING_DAYS
+    tally: dict[Status, int] | None = None
     counts: dict[Status, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.counts = {status: 0 for status in STATUS_ORDER}
+        if self.tally is not None:
+            self.counts.update(self.tally)
+            return
         for row in self.rows:
             self.counts[row.status] += 1
 
     @property
     def in_scope(self) -> int:
-        return len(self.rows)
+        return sum(self.counts.values())
 
     @property
     def valid(self) -> int:
@@ -78,7 +91,7 @@ class CommitmentReport:
     @property
     def coverage(self) -> Fraction | None:
         """Share of in-scope staff with a valid completion (None: nobody in scope)."""
-        return Fraction(self.valid, self.in_scope) if self.rows else None
+        return Fraction(self.valid, self.in_scope) if self.in_scope else None
 
     @property
     def coverage_percent(self) -> float | None:
@@ -232,7 +245,7 @@ def rule_of(commitment: Commitment) -> Rule:
     )
 
 
-def _facts_by_user(
+def facts_by_user(
     facts: dict[tuple[int, int], CourseFacts],
 ) -> dict[int, dict[int, CourseFacts]]:
     by_user: dict[int, dict[int, CourseFacts]] = defaultdict(dict)
@@ -250,11 +263,16 @@ def evaluate(
     with_names: bool = True,
     user_id: int | None = None,
     commitments: list[Commitment] | None = None,
+    depth: Depth = "cells",
 ) -> Evaluation:
     """Statuses of every in-scope person of the given organisations (None: all).
 
     ``with_names=False`` never reads names or e-mail addresses (network view).
-    ``user_id`` narrows to one person (detail page).
+    ``user_id`` narrows to one person (detail page). ``depth``: ``"cells"`` derives
+    every person's per-course cells from the facts (exact at any moment);
+    ``"people"`` gives rows without cells (:func:`fill_cells` adds them where
+    shown) and ``"counts"`` only the counts, both read from the stored standings
+    when they answer for the moment (``commitments.standing``), else as ``"cells"``.
     """
     org_stmt = select(Organisation).order_by(Organisation.type, Organisation.name)
     if organisation_ids is not None:
@@ -277,6 +295,23 @@ def evaluate(
     if not used or not audience_ids or not organisations:
         return Evaluation(moment, organisations, list(used.values()), titles, reports)
 
+    if depth != "cells" and standing.usable(session, moment):
+        reports = {org_id: [] for org_id in applicable}
+        for commitment in used.values():
+            orgs = [o for o, cs in applicable.items() if commitment in cs]
+            if depth == "counts" and user_id is None:
+                made = _counted(session, commitment, orgs, moment, expiring_days)
+            else:
+                made = _from_standings(
+                    session, commitment, orgs, moment, expiring_days, with_names, user_id
+                )
+            for report in made:
+                reports[report.organisation_id].append(report)
+        for org_id, org_commitments in applicable.items():
+            order = {c.id: i for i, c in enumerate(org_commitments)}
+            reports[org_id].sort(key=lambda r: order[r.commitment.id])
+        return Evaluation(moment, organisations, list(used.values()), titles, reports)
+
     filters = [
         *member_filter(list(organisations), moment.at),
         Membership.audience_id.in_(audience_ids),
@@ -297,7 +332,7 @@ def evaluate(
     users = select(Membership.user_id).where(*filters)
     facts = gather_facts(session, users, course_ids, moment.at)
 
-    by_user = _facts_by_user(facts)
+    by_user = facts_by_user(facts)
     rules = {c.id: rule_of(c) for c in used.values()}
     scopes = {c.id: c.audience_ids for c in used.values()}
     by_org: dict[int, list] = defaultdict(list)
@@ -323,3 +358,115 @@ def evaluate(
             )
         reports[org_id] = org_reports
     return Evaluation(moment, organisations, list(used.values()), titles, reports)
+
+
+def _in_scope(commitment: Commitment, organisation_ids: list[int], moment: Moment) -> list:
+    return [
+        *member_filter(organisation_ids, moment.at),
+        Membership.audience_id.in_(commitment.audience_ids),
+    ]
+
+
+def _joined_standing(commitment: Commitment):  # noqa: ANN202 - an ON clause
+    return and_(
+        StandingRow.user_id == Membership.user_id, StandingRow.commitment_id == commitment.id
+    )
+
+
+def _counted(
+    session: Session,
+    commitment: Commitment,
+    organisation_ids: list[int],
+    moment: Moment,
+    expiring_days: int,
+) -> list[CommitmentReport]:
+    """Status counts per organisation in one grouped query (no person is read)."""
+    status = standing.status_expression(moment, commitment.deadline, expiring_days)
+    counts: dict[int, dict[Status, int]] = {org_id: {} for org_id in organisation_ids}
+    if commitment.audience_ids and organisation_ids:
+        stmt = (
+            select(Membership.organisation_id, status, func.count())
+            .select_from(Membership)
+            .outerjoin(StandingRow, _joined_standing(commitment))
+            .where(*_in_scope(commitment, organisation_ids, moment))
+            .group_by(Membership.organisation_id, status)
+        )
+        for org_id, value, number in session.execute(stmt):
+            counts[org_id][Status(value)] = number
+    return [
+        CommitmentReport(commitment, org_id, moment, [], expiring_days, tally=tally)
+        for org_id, tally in counts.items()
+    ]
+
+
+def _from_standings(
+    session: Session,
+    commitment: Commitment,
+    organisation_ids: list[int],
+    moment: Moment,
+    expiring_days: int,
+    with_names: bool,
+    user_id: int | None,
+) -> list[CommitmentReport]:
+    """Every in-scope person with their status, from the stored standings; no cells."""
+    rows: dict[int, list[PersonRow]] = {org_id: [] for org_id in organisation_ids}
+    if commitment.audience_ids and organisation_ids:
+        filters = _in_scope(commitment, organisation_ids, moment)
+        if user_id is not None:
+            filters.append(Membership.user_id == user_id)
+        columns = [
+            Membership.organisation_id,
+            Membership.user_id,
+            Membership.audience_id,
+            StandingRow.satisfied,
+            StandingRow.valid_until,
+            StandingRow.progress,
+        ]
+        stmt = (
+            select(*columns)
+            .select_from(Membership)
+            .outerjoin(StandingRow, _joined_standing(commitment))
+            .where(*filters)
+        )
+        if with_names:
+            stmt = (
+                stmt.add_columns(User.full_name, User.email)
+                .join(User, User.id == Membership.user_id)
+                .order_by(func.lower(User.full_name), User.id)
+            )
+        deadline = commitment.deadline
+        for org_id, person_id, audience_id, satisfied, until, progress, *names in session.execute(
+            stmt
+        ):
+            outcome = status_at(
+                standing.standing_from_row(satisfied, until, progress),
+                moment,
+                deadline,
+                expiring_days,
+            )
+            row = PersonRow(person_id, org_id, audience_id, outcome.status, outcome.valid_until, {})
+            if names:
+                row.full_name, row.email = names
+            rows[org_id].append(row)
+    return [
+        CommitmentReport(commitment, org_id, moment, org_rows, expiring_days=expiring_days)
+        for org_id, org_rows in rows.items()
+    ]
+
+
+def fill_cells(
+    session: Session,
+    rows: Iterable[PersonRow],
+    commitment: Commitment,
+    moment: Moment,
+    expiring_days: int = DEFAULT_EXPIRING_DAYS,
+) -> None:
+    """Give rows read without cells (``depth="people"``) their per-course cells."""
+    missing = {row.user_id: row for row in rows if not row.cells}
+    if not missing:
+        return
+    users = select(User.id).where(User.id.in_(list(missing)))
+    by_user = facts_by_user(gather_facts(session, users, commitment.course_ids, moment.at))
+    rule = rule_of(commitment)
+    for user_id, row in missing.items():
+        _outcome, row.cells = rule.evaluate(by_user.get(user_id, {}), moment, expiring_days)

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from commitments.coverage import CommitmentReport, Evaluation
 from commitments.labels import status_label
-from commitments.status import LOCAL_TZ, STATUS_ORDER
+from commitments.status import LOCAL_TZ, STATUS_ORDER, Status
 from lms.organisations.models import Audience, Organisation
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -66,6 +66,7 @@ def matrix_rows(
     report: CommitmentReport, audiences: dict[int, Audience], locale: str
 ) -> Iterable[list[object]]:
     """Rows with dates as ``date`` objects (the writers format them)."""
+    labels = {status: status_label(status) for status in Status}  # translated once
     for row in report.rows:
         audience = audiences.get(row.audience_id)
         values: list[object] = [
@@ -73,13 +74,13 @@ def matrix_rows(
             row.full_name,
             row.email,
             audience.name(locale) if audience else "",
-            status_label(row.status),
+            labels[row.status],
             local_date(row.valid_until),
         ]
         for link in report.commitment.courses:
             cell = row.cells[link.course_id]
             values += [
-                status_label(cell.status),
+                labels[cell.status],
                 local_date(cell.completed_at),
                 local_date(cell.valid_until),
             ]

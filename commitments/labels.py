@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, gettext
 
 from commitments.staff_import import Action
-from commitments.status import LOCAL_TZ, Status
+from commitments.status import LOCAL_TZ, Cell, Status
 from lms.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
@@ -49,3 +50,38 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{format_decimal(round(value, 1), format='#,##0.#')} %"
+
+
+@dataclass(frozen=True)
+class CellView:
+    status: str  # CSS modifier
+    label: str
+    note: str  # "valido fino al …", "scaduto il …", "senza scadenza" or ""
+
+
+class CellTexts:
+    """Display texts of matrix cells, translated once per page rather than per cell
+    (a 50 × 10 page is 500 cells: per-cell gettext and date formatting added up)."""
+
+    def __init__(self) -> None:
+        self.labels = {status: status_label(status) for status in Status}
+        self.valid = gettext("valido fino al %(d)s")
+        self.expired = gettext("scaduto il %(d)s")
+        self.forever = gettext("senza scadenza")
+        self._days: dict[dt.date, str] = {}
+
+    def day(self, moment: dt.datetime) -> str:
+        day = moment.astimezone(LOCAL_TZ).date()
+        if day not in self._days:
+            self._days[day] = local_day(day)
+        return self._days[day]
+
+    def __call__(self, cell: Cell) -> CellView:
+        status = cell.status
+        note = ""
+        if cell.valid_until and status in (Status.COMPLETE, Status.EXPIRING, Status.EXPIRED):
+            text = self.expired if status is Status.EXPIRED else self.valid
+            note = text % {"d": self.day(cell.valid_until)}
+        elif cell.completed_at and not cell.valid_until:
+            note = self.forever
+        return CellView(status.value, self.labels[status], note)

@@ -4,7 +4,8 @@ A commitment's scope is a set of audiences within one organisation, within every
 organisation of a type, or within the whole network (neither set). Its courses
 are either required (all of them) or optional, of which ``choose_count`` must be
 completed ("N of a set"). The status of each person is derived from enrolments,
-progress and completions (``commitments.status``); nothing about it is stored.
+progress and completions (``commitments.status``); only its time-independent part,
+the standing, is stored, kept current transactionally (``commitments.standing``).
 """
 
 from __future__ import annotations
@@ -154,3 +155,40 @@ class DigestSent(Base):
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StandingRow(Base):
+    """A person's standing against a commitment (``commitments.status.Standing``), kept
+    current in the transaction of every change to their enrolments, progress or
+    completions (``commitments.standing``), so that dashboards count statuses in SQL.
+
+    No row means no facts: not enrolled in any of the commitment's courses.
+    """
+
+    __tablename__ = "commitments_standing"
+
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments_commitment.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    satisfied: Mapped[bool] = mapped_column(Boolean)
+    valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    progress: Mapped[str] = mapped_column(String(20))
+
+
+class ValidityPeriod(Base):
+    """When a person's completions met a commitment (``status.validity_periods``): the
+    coverage trend counts them at each month-end. Maintained with the standings."""
+
+    __tablename__ = "commitments_validity"
+
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments_commitment.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -107,7 +107,9 @@ def network_overview(
     expiring_days: int = 90,
 ) -> list[NetworkGroup]:
     """Every organisation's coverage against its commitments, grouped by type."""
-    evaluation = evaluate(session, None, moment, expiring_days=expiring_days, with_names=False)
+    evaluation = evaluate(
+        session, None, moment, expiring_days=expiring_days, with_names=False, depth="counts"
+    )
     rows_by_type: dict[str, list[NetworkRow]] = defaultdict(list)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     without_staff: dict[str, int] = defaultdict(int)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from flask import Blueprint, Flask
 
-from lms.plugins import NavItem, Plugin, Widget
+from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,9 +33,12 @@ class CommitmentsPlugin(Plugin):
         return group
 
     def init_app(self, app: Flask) -> None:
+        from commitments import standing
         from commitments.config import init_config
+        from lms.db import session
 
         init_config(app)
+        standing.install(session.session_factory.class_)
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _
@@ -50,6 +53,19 @@ class CommitmentsPlugin(Plugin):
         from commitments.widgets import widgets_for
 
         return widgets_for(user)
+
+    def privacy(self) -> PrivacyProvider:
+        from commitments.privacy import PROVIDER
+
+        return PROVIDER
+
+    def after_upgrade(self, session: Session) -> Iterable[str]:
+        from commitments import standing
+
+        if standing.is_built(session):
+            return []
+        written = standing.rebuild(session)
+        return [f"Situazioni degli impegni ricalcolate: {written}."]
 
     def demo_data(self, session: Session) -> Iterable[str]:
         from commitments.definitions import load_defaults

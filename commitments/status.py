@@ -24,7 +24,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from bisect import insort
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -250,3 +251,136 @@ class Rule:
             expiring_days=expiring_days,
         )
         return outcome, cells
+
+
+# --- Standing: what a person's facts say about a commitment, at any later moment ----------
+
+
+class Progress(enum.StrEnum):
+    """The status a commitment falls back to when it is neither valid, expired nor overdue."""
+
+    NOT_ENROLLED = "not_enrolled"
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The time-independent part of a commitment outcome, stored per person.
+
+    Facts only accumulate in the past, so for any moment at or after the facts,
+    ``status_at`` gives exactly what :meth:`Rule.evaluate` gives: the commitment is
+    valid while ``satisfied`` and before ``valid_until`` (None: for ever).
+    """
+
+    satisfied: bool
+    valid_until: dt.datetime | None
+    progress: Progress
+
+
+NO_STANDING = Standing(False, None, Progress.NOT_ENROLLED)
+
+
+def standing_of(rule: Rule, facts: dict[int, CourseFacts]) -> Standing:
+    required = [facts.get(c, NO_FACTS) for c in rule.required]
+    optional = [facts.get(c, NO_FACTS) for c in rule.optional]
+    completed_optional = [f for f in optional if f.completed]
+    satisfied = all(f.completed for f in required) and len(completed_optional) >= rule.choose_count
+    until = None
+    if satisfied:
+        untils = [valid_until(f, rule.renewal_months) for f in required]
+        if rule.choose_count:
+            optional_untils = [valid_until(f, rule.renewal_months) for f in completed_optional]
+            untils.append(_latest_of(optional_untils, rule.choose_count))
+        finite = [u for u in untils if u is not None]
+        until = min(finite) if finite else None
+    cells = [*required, *optional]
+    if any(f.completed or (f.enrolled and f.last_activity_at) for f in cells):
+        progress = Progress.IN_PROGRESS
+    elif any(f.enrolled for f in cells):
+        progress = Progress.NOT_STARTED
+    else:
+        progress = Progress.NOT_ENROLLED
+    return Standing(satisfied, until, progress)
+
+
+def status_at(
+    standing: Standing,
+    moment: Moment,
+    deadline: dt.date,
+    expiring_days: int = DEFAULT_EXPIRING_DAYS,
+) -> Outcome:
+    """The commitment's outcome at ``moment`` (not before the facts it was made of)."""
+    until = standing.valid_until
+    if standing.satisfied and (until is None or until > moment.at):
+        return Outcome(_valid_status(until, moment.at, dt.timedelta(days=expiring_days)), until)
+    if moment.on > deadline:
+        return Outcome(Status.OVERDUE)
+    if standing.satisfied:
+        return Outcome(Status.EXPIRED)
+    return Outcome(Status(standing.progress.value))
+
+
+# --- Validity over time: the periods in which a person's completions satisfied a rule ----
+
+#: One completion: (completed_at, expires_at or None).
+Completion = tuple[dt.datetime, dt.datetime | None]
+Period = tuple[dt.datetime, dt.datetime | None]  # [valid_from, valid_until); None: open
+
+
+def facts_at(completions: Sequence[Completion], at: dt.datetime) -> CourseFacts:
+    """A course's completion facts as they stood at ``at`` (enrolment left out)."""
+    done = [(c, e) for c, e in completions if c <= at]
+    if not done:
+        return NO_FACTS
+    expiries = [e for _c, e in done if e is not None]
+    return CourseFacts(
+        last_completed_at=max(c for c, _e in done),
+        latest_expiry=max(expiries) if expiries else None,
+        never_expires=len(expiries) < len(done),
+    )
+
+
+def valid_at(rule: Rule, facts: Mapping[int, CourseFacts], at: dt.datetime) -> bool:
+    """Whether the rule is met at ``at``: :func:`commitment_outcome` says complete or expiring."""
+
+    def valid(course_id: int) -> bool:
+        course = facts.get(course_id, NO_FACTS)
+        if not course.completed:
+            return False
+        until = valid_until(course, rule.renewal_months)
+        return until is None or until > at
+
+    if not all(valid(c) for c in rule.required):
+        return False
+    return sum(1 for c in rule.optional if valid(c)) >= rule.choose_count
+
+
+def validity_periods(rule: Rule, completions: Mapping[int, Sequence[Completion]]) -> list[Period]:
+    """When the rule was met, from the completion history alone (no completion: never).
+
+    Validity only changes at a completion or at the end of one's validity, so the
+    rule is checked at those instants and holds until the next one.
+    """
+    instants: list[dt.datetime] = []
+    for course_id in rule.course_ids:
+        for completed, expires in completions.get(course_id, ()):
+            for instant in (
+                completed,
+                expires,
+                add_months(completed, rule.renewal_months) if rule.renewal_months else None,
+            ):
+                if instant is not None and instant not in instants:
+                    insort(instants, instant)
+    periods: list[Period] = []
+    start = None
+    for instant in instants:
+        facts = {c: facts_at(completions.get(c, ()), instant) for c in rule.course_ids}
+        if valid_at(rule, facts, instant):
+            start = start or instant
+        elif start is not None:
+            periods.append((start, instant))
+            start = None
+    if start is not None:
+        periods.append((start, None))
+    return periods

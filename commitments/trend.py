@@ -1,10 +1,13 @@
 """Coverage over time, rebuilt from membership and completion dates.
 
-Past coverage is not stored: for each of the last 12 month-ends (and the
-evaluation date itself) the staff in scope are the memberships current then,
-and a person is covered when their completions up to that day were valid on
-it. Two queries per organisation, whatever the staff count. (A membership's
-audience is its current one: audience changes are not historised.)
+Past coverage is not stored as figures: for each of the last 12 month-ends (and
+the evaluation date itself) the staff in scope are the memberships current then,
+and a person is covered when their completions up to that day were valid on it.
+When the stored validity periods are built (``commitments.standing``), each
+commitment's series is two grouped SQL queries that count, per instant, the
+current memberships and those inside a validity period; otherwise the periods'
+definition is replayed in Python from the completions. (A membership's audience
+is its current one: audience changes are not historised.)
 
 The chart is server-rendered SVG: this module computes the geometry, the
 template only writes the elements.
@@ -15,13 +18,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from commitments import standing
 from commitments.coverage import rule_of
-from commitments.models import Commitment
-from commitments.status import DEFAULT_EXPIRING_DAYS, CourseFacts, Moment
+from commitments.models import Commitment, ValidityPeriod
+from commitments.status import DEFAULT_EXPIRING_DAYS, Moment, facts_at
 from courses.models import CourseCompletion
 from lms.organisations.models import Membership
 
@@ -62,8 +67,13 @@ def coverage_trend(
     count: int = MONTHS,
     expiring_days: int = DEFAULT_EXPIRING_DAYS,
 ) -> dict[int, list[TrendPoint]]:
-    """Coverage of each commitment at each month-end: two queries in all."""
+    """Coverage of each commitment at each month-end."""
     days = month_ends(moment.on, count)
+    if standing.is_built(session):
+        standing.ensure_current(session)
+        return {
+            c.id: _counted_series(session, organisation_id, c, days, moment) for c in commitments
+        }
     audience_ids = {a for c in commitments for a in c.audience_ids}
     course_ids = {cid for c in commitments for cid in c.course_ids}
     if not commitments or not audience_ids:
@@ -122,23 +132,61 @@ def coverage_trend(
                 done = by_user.get(user_id)
                 if done is None:  # never completed anything: never covered
                     continue
-                facts = {cid: _facts_at(rows, point.at) for cid, rows in done.items()}
+                facts = {cid: facts_at(rows, point.at) for cid, rows in done.items()}
                 outcome, _cells = rule.evaluate(facts, point, expiring_days)
                 valid += outcome.status.is_valid
             series[commitment_id].append(TrendPoint(day, in_scope, valid))
     return series
 
 
-def _facts_at(rows: list[tuple[dt.datetime, dt.datetime | None]], at: dt.datetime) -> CourseFacts:
-    done = [(c, e) for c, e in rows if c <= at]
-    if not done:
-        return CourseFacts()
-    expiries = [e for _c, e in done if e is not None]
-    return CourseFacts(
-        last_completed_at=max(c for c, _e in done),
-        latest_expiry=max(expiries) if expiries else None,
-        never_expires=len(expiries) < len(done),
-    )
+def _counted_series(
+    session: Session,
+    organisation_id: int,
+    commitment: Commitment,
+    days: list[dt.date],
+    moment: Moment,
+) -> list[TrendPoint]:
+    """In scope and covered at each instant: two queries, one sum per instant."""
+    instants = [Moment.end_of(day).at if day != moment.on else moment.at for day in days]
+    if not commitment.audience_ids:
+        return [TrendPoint(day, 0, 0) for day in days]
+
+    def member_at(at: dt.datetime) -> Any:
+        return and_(
+            Membership.created_at <= at,
+            or_(Membership.ended_at.is_(None), Membership.ended_at > at),
+        )
+
+    def valid_at(at: dt.datetime) -> Any:
+        return and_(
+            member_at(at),
+            ValidityPeriod.valid_from <= at,
+            or_(ValidityPeriod.valid_until.is_(None), ValidityPeriod.valid_until > at),
+        )
+
+    scope = [
+        Membership.organisation_id == organisation_id,
+        Membership.audience_id.in_(commitment.audience_ids),
+    ]
+    in_scope = session.execute(
+        select(*[func.sum(case((member_at(at), 1), else_=0)) for at in instants]).where(*scope)
+    ).one()
+    covered = session.execute(
+        select(*[func.sum(case((valid_at(at), 1), else_=0)) for at in instants])
+        .select_from(Membership)
+        .join(
+            ValidityPeriod,
+            and_(
+                ValidityPeriod.user_id == Membership.user_id,
+                ValidityPeriod.commitment_id == commitment.id,
+            ),
+        )
+        .where(*scope)
+    ).one()
+    return [
+        TrendPoint(day, int(total or 0), int(valid or 0))
+        for day, total, valid in zip(days, in_scope, covered, strict=True)
+    ]
 
 
 # --- Chart geometry -------------------------------------------------------------------

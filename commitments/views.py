@@ -20,11 +20,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from commitments import coverage, enrolment, exports, matrix, pdf, trend
+from commitments import coverage, enrolment, exports, matrix, pdf, standing, trend
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import ActionForm, DateChoiceForm, MatrixFilterForm
-from commitments.labels import STATUS_LABELS
+from commitments.labels import STATUS_LABELS, CellTexts
 from commitments.status import STATUS_ORDER, Moment, Status
 from courses.models import CourseCompletion
 from lms import audit, db
@@ -111,7 +111,8 @@ def _filters(report: coverage.CommitmentReport, audiences: dict[int, Audience]) 
 def dashboard(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
     moment, date_form = chosen_moment()
-    evaluation = evaluate_organisation(org_id, moment)
+    fast = standing.usable(db.session, moment)
+    evaluation = evaluate_organisation(org_id, moment, depth="counts" if fast else "cells")
     reports = evaluation.relevant(org_id)
     audiences = audiences_by_id()
     if not reports:
@@ -126,10 +127,19 @@ def dashboard(org_id: int) -> Any:
     selected = request.args.get("c", type=int)
     report = next((r for r in reports if r.commitment.id == selected), None)
     report = report or next((r for r in reports if r.in_scope), reports[0])
+    if fast:  # the people of the commitment shown, with their statuses; cells per page
+        people = evaluate_organisation(
+            org_id, moment, depth="people", commitments=[report.commitment]
+        )
+        report = people.for_organisation(org_id)[0]
     form, query = _filters(report, audiences)
     locale = str(get_locale())
     names = {a_id: a.name(locale) for a_id, a in audiences.items()}
+    days = setting("EXPIRING_DAYS")
+    if query.sort.startswith("course-"):  # sorting by a course needs everyone's cells
+        coverage.fill_cells(db.session, report.rows, report.commitment, moment, days)
     page = matrix.page_of(report, query, names, setting("PAGE_SIZE"))
+    coverage.fill_cells(db.session, page.rows, report.commitment, moment, days)
     series = trend.coverage_trend(
         db.session,
         org_id,
@@ -150,6 +160,7 @@ def dashboard(org_id: int) -> Any:
         moment=moment,
         audience_names=names,
         chart=trend.chart(series, report.commitment.target_percent),
+        cell_view=CellTexts(),
         statuses=STATUS_ORDER,
         expiring_days=setting("EXPIRING_DAYS"),
     )
@@ -240,7 +251,10 @@ def _export(org_id: int, kind: str) -> Any:
     if date_form.on.errors:
         flash(" ".join(map(str, date_form.on.errors)), "error")
         return redirect(url_for("commitments.dashboard", org_id=org_id))
-    evaluation = evaluate_organisation(org_id, moment)
+    if kind == "pdf":  # counts, validity and trend: no names, no per-course cells
+        evaluation = evaluate_organisation(org_id, moment, depth="people", with_names=False)
+    else:
+        evaluation = evaluate_organisation(org_id, moment)
     locale = str(get_locale())
     name = exports.export_filename(organisation, moment.on, kind)
     if kind in ("csv", "xlsx"):  # named staff leave the platform: an access-log entry

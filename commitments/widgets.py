@@ -21,7 +21,9 @@ def widgets_for(user: User) -> list[Widget]:
     days = setting("EXPIRING_DAYS")
     managed = sorted(referent_organisation_ids(user))
     if managed:
-        evaluation = evaluate(db.session, managed[:MAX_ORGANISATIONS], moment, expiring_days=days)
+        evaluation = evaluate(
+            db.session, managed[:MAX_ORGANISATIONS], moment, expiring_days=days, depth="counts"
+        )
         entries = tuple(
             (org, tuple(r for r in evaluation.for_organisation(org.id) if r.in_scope))
             for org in evaluation.organisations.values()
@@ -35,7 +37,9 @@ def widgets_for(user: User) -> list[Widget]:
             )
         )
     if can_view_network(user):
-        evaluation = evaluate(db.session, None, moment, expiring_days=days, with_names=False)
+        evaluation = evaluate(
+            db.session, None, moment, expiring_days=days, with_names=False, depth="counts"
+        )
         reports = [r for rs in evaluation.reports.values() for r in rs if r.in_scope]
         widgets.append(
             Widget(

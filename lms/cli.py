@@ -51,6 +51,10 @@ def init_db() -> None:
     from lms.migrate import upgrade
 
     upgrade(current_app)
+    for plugin in current_app.extensions["lms"].plugins:
+        for line in plugin.after_upgrade(db.session):
+            click.echo(line)
+        db.session.commit()
     click.echo("Database aggiornato.")
 
 

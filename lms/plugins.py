@@ -114,6 +114,10 @@ class Plugin:
         """Load the plugin's demo data (idempotently); yield lines to print."""
         return ()
 
+    def after_upgrade(self, session: Session) -> Iterable[str]:
+        """Bring derived data up to date once the schema is (``lms init-db``); yield lines."""
+        return ()
+
 
 class PluginError(RuntimeError):
     pass

@@ -1,0 +1,369 @@
+"""Stored standings: each person's commitment outcome, kept current transactionally.
+
+Deriving every status on every page view costs seconds for an organisation of
+5,000 (three aggregates over ~50,000 person-course pairs, then Python); Moodle's
+completion-progress block timed out for exactly this reason. A status depends on
+the moment only through a few instants (see :class:`commitments.status.Standing`),
+so we store those per (commitment, person) and derive statuses at read time, in
+SQL for counts (:func:`status_expression`) and in Python for the staff matrix.
+
+Consistency: a session listener notes whose enrolments, module progress or
+completions a flush wrote (and which commitments' rules changed); before the
+transaction commits — or before a reader in the same transaction asks — their
+standings are recomputed from the database with the same query path as the exact
+evaluation (``coverage.gather_facts``). On PostgreSQL, advisory transaction locks
+serialise recomputations of the same person, and a rebuild against per-person
+recomputations, so a concurrent transaction cannot write a standing from a stale
+snapshot. A database whose standings were never built (an upgraded one with
+history) says so in ``lms_setting``; readers then use the exact evaluation until
+``lms commitments rebuild-standings`` (run by ``lms init-db``) builds them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from itertools import chain
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select, text
+from sqlalchemy.orm import Session
+
+from commitments.models import Commitment, CommitmentCourse, StandingRow, ValidityPeriod
+from commitments.status import (
+    Completion,
+    CourseFacts,
+    Moment,
+    Rule,
+    Standing,
+    standing_of,
+    validity_periods,
+)
+from courses.models import CourseCompletion, Enrolment, ModuleProgress
+from lms.accounts.models import User
+from lms.db import utcnow
+from lms.settings import Setting
+
+MARKER_KEY = "commitments.standing"
+MARKER_VALUE = "built"
+PENDING_KEY = "commitments_standing_pending"
+CHUNK = 2_000
+#: A moment this close to now (or later) may be answered from stored standings.
+FRESHNESS = dt.timedelta(seconds=5)
+
+# The attributes whose changes can change a standing (others, e.g. a heartbeat, cannot).
+WATCHED: dict[type, tuple[str, ...]] = {
+    CourseCompletion: ("user_id", "course_id", "completed_at", "expires_at"),
+    Enrolment: ("user_id", "course_id", "enrolled_at", "ended_at"),
+    ModuleProgress: ("user_id", "course_id", "started_at"),
+}
+RULE_ATTRIBUTES = ("choose_count", "renewal_months")
+_LOCK_NAMESPACE_GLOBAL = 741_001
+_LOCK_NAMESPACE_USER = 741_002
+
+
+# --- Reading --------------------------------------------------------------------------
+
+
+def is_built(session: Session) -> bool:
+    found = session.get(Setting, MARKER_KEY)
+    return found is not None and found.value == MARKER_VALUE
+
+
+def usable(session: Session, moment: Moment) -> bool:
+    """Whether stored standings answer for ``moment`` (now or later, and built)."""
+    if moment.at < utcnow() - FRESHNESS:
+        return False  # a past date: facts after it must not count
+    if not is_built(session):
+        return False
+    ensure_current(session)
+    return True
+
+
+def status_expression(moment: Moment, deadline: dt.date, expiring_days: int) -> Any:
+    """The SQL twin of :func:`commitments.status.status_at`, on an outer-joined standing."""
+    row = StandingRow
+    valid = and_(
+        row.satisfied.is_(True), or_(row.valid_until.is_(None), row.valid_until > moment.at)
+    )
+    expiring_from = moment.at + dt.timedelta(days=expiring_days)
+    whens: list[tuple[Any, str]] = [
+        (and_(valid, row.valid_until.is_not(None), row.valid_until <= expiring_from), "expiring"),
+        (valid, "complete"),
+    ]
+    if moment.on > deadline:
+        return case(*whens, else_="overdue")
+    whens.append((row.satisfied.is_(True), "expired"))
+    return case(*whens, else_=func.coalesce(row.progress, "not_enrolled"))
+
+
+def standing_from_row(satisfied: bool | None, valid_until: Any, progress: str | None) -> Standing:
+    from commitments.status import NO_STANDING, Progress
+
+    if satisfied is None:
+        return NO_STANDING
+    return Standing(bool(satisfied), valid_until, Progress(progress))
+
+
+# --- Writing --------------------------------------------------------------------------
+
+
+def _rules(session: Session, commitment_ids: Collection[int] | None = None) -> list[tuple]:
+    stmt = select(
+        CommitmentCourse.commitment_id, CommitmentCourse.course_id, CommitmentCourse.required
+    )
+    definitions = select(
+        Commitment.id, Commitment.choose_count, Commitment.renewal_months, Commitment.deadline
+    )
+    if commitment_ids is not None:
+        stmt = stmt.where(CommitmentCourse.commitment_id.in_(commitment_ids))
+        definitions = definitions.where(Commitment.id.in_(commitment_ids))
+    courses: dict[int, list[tuple[int, bool]]] = {}
+    for commitment_id, course_id, required in session.execute(
+        stmt.order_by(CommitmentCourse.commitment_id, CommitmentCourse.position)
+    ):
+        courses.setdefault(commitment_id, []).append((course_id, required))
+    rules = []
+    for commitment_id, choose_count, renewal_months, deadline in session.execute(definitions):
+        listed = courses.get(commitment_id, [])
+        rule = Rule(
+            required=tuple(c for c, required in listed if required),
+            optional=tuple(c for c, required in listed if not required),
+            choose_count=choose_count,
+            renewal_months=renewal_months,
+            deadline=deadline,
+        )
+        rules.append((commitment_id, rule))
+    return rules
+
+
+def _rows(
+    rules: list[tuple[int, Rule]], by_user: dict[int, dict[int, CourseFacts]]
+) -> Iterable[dict[str, Any]]:
+    for user_id, facts in by_user.items():
+        for commitment_id, rule in rules:
+            if not any(course_id in facts for course_id in rule.course_ids):
+                continue  # no facts: no row (read as "not enrolled")
+            standing = standing_of(rule, facts)
+            yield {
+                "commitment_id": commitment_id,
+                "user_id": user_id,
+                "satisfied": standing.satisfied,
+                "valid_until": standing.valid_until,
+                "progress": standing.progress.value,
+            }
+
+
+def _periods(
+    rules: list[tuple[int, Rule]], history: dict[int, dict[int, list[Completion]]]
+) -> Iterable[dict[str, Any]]:
+    for user_id, completions in history.items():
+        for commitment_id, rule in rules:
+            for start, end in validity_periods(rule, completions):
+                yield {
+                    "commitment_id": commitment_id,
+                    "user_id": user_id,
+                    "valid_from": start,
+                    "valid_until": end,
+                }
+
+
+def _history(session: Session, users: Any, course_ids: set[int]) -> dict:
+    """Every completion of these people in these courses, by person and course."""
+    history: dict[int, dict[int, list[Completion]]] = {}
+    stmt = select(
+        CourseCompletion.user_id,
+        CourseCompletion.course_id,
+        CourseCompletion.completed_at,
+        CourseCompletion.expires_at,
+    ).where(
+        CourseCompletion.user_id.in_(users),
+        CourseCompletion.course_id.in_(course_ids),
+        CourseCompletion.completed_at <= utcnow(),
+    )
+    for user_id, course_id, completed_at, expires_at in session.execute(stmt):
+        history.setdefault(user_id, {}).setdefault(course_id, []).append((completed_at, expires_at))
+    return history
+
+
+def _write(
+    session: Session, rules: list[tuple[int, Rule]], users: Any, course_ids: set[int]
+) -> int:
+    written = _insert(
+        session, StandingRow, _rows(rules, _facts_by_user(session, users, course_ids))
+    )
+    _insert(session, ValidityPeriod, _periods(rules, _history(session, users, course_ids)))
+    return written
+
+
+def _facts_by_user(session: Session, users: Any, course_ids: set[int]) -> dict:
+    from commitments.coverage import facts_by_user, gather_facts
+
+    return facts_by_user(gather_facts(session, users, course_ids, utcnow()))
+
+
+def _insert(session: Session, model: type, rows: Iterable[dict[str, Any]]) -> int:
+    batch, written = [], 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            session.execute(insert(model), batch)
+            written, batch = written + len(batch), []
+    if batch:
+        session.execute(insert(model), batch)
+        written += len(batch)
+    return written
+
+
+def _lock(session: Session, namespace: int, key: int, *, shared: bool = False) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite serialises writers: a stale snapshot cannot commit
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    session.execute(
+        text(f"SELECT {function}(:namespace, :key)"), {"namespace": namespace, "key": key}
+    )
+
+
+def refresh_users(session: Session, user_ids: Collection[int]) -> int:
+    """Recompute every standing of these people from the database; rows written."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return 0
+    _lock(session, _LOCK_NAMESPACE_GLOBAL, 0, shared=True)
+    for user_id in ids:
+        _lock(session, _LOCK_NAMESPACE_USER, user_id)
+    rules = _rules(session)
+    course_ids = {c for _id, rule in rules for c in rule.course_ids}
+    session.execute(delete(StandingRow).where(StandingRow.user_id.in_(ids)))
+    session.execute(delete(ValidityPeriod).where(ValidityPeriod.user_id.in_(ids)))
+    if not course_ids:
+        return 0
+    return _write(session, rules, select(User.id).where(User.id.in_(ids)), course_ids)
+
+
+def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> int:
+    """Recompute the standings of these commitments (None: all, and mark them built)."""
+    _lock(session, _LOCK_NAMESPACE_GLOBAL, 0)
+    rules = _rules(session, commitment_ids)
+    for model in (StandingRow, ValidityPeriod):
+        stale = delete(model)
+        if commitment_ids is not None:
+            stale = stale.where(model.commitment_id.in_(commitment_ids))
+        session.execute(stale)
+    course_ids = {c for _id, rule in rules for c in rule.course_ids}
+    written = 0
+    if rules and course_ids:
+        top = session.scalar(select(func.max(User.id))) or 0
+        for low in range(0, top + 1, CHUNK):
+            users = select(User.id).where(User.id >= low, User.id < low + CHUNK)
+            written += _write(session, rules, users, course_ids)
+    if commitment_ids is None:
+        found = session.get(Setting, MARKER_KEY)
+        if found is None:
+            session.add(Setting(key=MARKER_KEY, value=MARKER_VALUE))
+        else:
+            found.value, found.updated_at = MARKER_VALUE, utcnow()
+        session.flush()
+    return written
+
+
+# --- Keeping them current -------------------------------------------------------------
+
+
+def _pending(session: Session) -> dict[str, Any]:
+    return session.info.setdefault(
+        PENDING_KEY, {"users": set(), "commitments": set(), "all": False}
+    )
+
+
+def _changed(instance: Any, attributes: Iterable[str]) -> bool:
+    state = inspect(instance)
+    return any(state.attrs[name].history.has_changes() for name in attributes)
+
+
+def _enabled() -> bool:
+    if not has_app_context():
+        return False
+    state = current_app.extensions.get("lms")
+    return state is not None and state.plugin("commitments") is not None
+
+
+def note_flush(session: Session, _context: Any) -> None:
+    """after_flush: remember whose standings the flushed changes may have changed."""
+    if not _enabled():
+        return
+    pending = _pending(session)
+    for instance in chain(session.new, session.deleted):
+        if isinstance(instance, tuple(WATCHED)):
+            pending["users"].add(instance.user_id)
+        elif isinstance(instance, CommitmentCourse):
+            pending["commitments"].add(instance.commitment_id)
+        elif isinstance(instance, Commitment) and instance in session.new:
+            pending["commitments"].add(instance.id)
+    for instance in session.dirty:
+        attributes = WATCHED.get(type(instance))
+        if attributes is not None and _changed(instance, attributes):
+            pending["users"].add(instance.user_id)
+        elif isinstance(instance, CommitmentCourse) and _changed(
+            instance, ("course_id", "required", "commitment_id")
+        ):
+            pending["commitments"].add(instance.commitment_id)
+        elif isinstance(instance, Commitment) and _changed(instance, RULE_ATTRIBUTES):
+            pending["commitments"].add(instance.id)
+
+
+_WATCHED_TABLES = {model.__table__: attributes for model, attributes in WATCHED.items()}
+_RULE_TABLES = {Commitment.__table__, CommitmentCourse.__table__}
+
+
+def note_bulk(state: Any) -> None:
+    """do_orm_execute: a bulk write on learning tables names nobody: rebuild everything."""
+    if not (state.is_insert or state.is_update or state.is_delete) or not _enabled():
+        return
+    table = getattr(state.statement, "table", None)
+    attributes = _WATCHED_TABLES.get(table)
+    if attributes is None and table not in _RULE_TABLES:
+        return
+    if attributes is not None and state.is_update:
+        written = {getattr(c, "key", str(c)) for c in getattr(state.statement, "_values", {}) or {}}
+        if not written & set(attributes):
+            return  # e.g. pseudonymising who enrolled someone: no standing changes
+    _pending(state.session)["all"] = True
+
+
+def ensure_current(session: Session) -> None:
+    """Write the standings this transaction's changes call for (before commit or a read)."""
+    pending = session.info.get(PENDING_KEY)
+    if not pending or not (pending["users"] or pending["commitments"] or pending["all"]):
+        return
+    session.flush()
+    pending = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    if pending["all"]:
+        rebuild(session)
+        return
+    if pending["commitments"]:
+        rebuild(session, pending["commitments"])
+    if pending["users"]:
+        refresh_users(session, pending["users"])
+
+
+def _before_commit(session: Session) -> None:
+    if _enabled():
+        ensure_current(session)
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def install(session_class: type[Session]) -> None:
+    """Listen on the platform's session class (idempotent)."""
+    if event.contains(session_class, "after_flush", note_flush):
+        return
+    event.listen(session_class, "after_flush", note_flush)
+    event.listen(session_class, "do_orm_execute", note_bulk)
+    event.listen(session_class, "before_commit", _before_commit)
+    event.listen(session_class, "after_rollback", _forget)
