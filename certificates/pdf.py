@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 import segno
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from fpdf import FPDF, ViewerPreferences
+from fpdf import ViewerPreferences
 from fpdf.enums import TextMode
 from pypdf import PdfWriter
 
 from certificates import codes, signing
 from certificates.models import Certificate
+from lms.fonts import PDF
 
 TIMEZONE = ZoneInfo("Europe/Rome")
 HEADING = "Comune di Milano · Rete antiviolenza di Milano"
@@ -111,12 +112,12 @@ def format_hours(hours: float, locale: str) -> str:
     return format_decimal(hours, format="#,##0.##", locale=locale)
 
 
-class _Document(FPDF):
+class _Document(PDF):
     def __init__(self, font_path: Path) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
         self.set_auto_page_break(False)
         self.set_margins(20, 18, 20)
-        self.add_font("certificate", fname=font_path)
+        self.add_shared_font("certificate", font_path)
         self.set_line_width(0.25)
 
     def write_line(

@@ -1,12 +1,10 @@
 """PDF documents: the one-page summary of an organisation and the network table.
 
-Text is set in Noto Sans (the ``fontpkg-noto-sans`` dependency, never
-downloaded at run time). The package ships a variable font; the first PDF
-writes a static, Latin-only copy of its default instance into the instance
-folder (about a second, once), published atomically so that concurrent workers
-never read half a file. Bold is drawn by stroking the glyphs (no second font
-to prepare). Without the package, the PDF falls back to the core Helvetica
-font and text is transliterated to Latin-1.
+Text is set in the platform's Noto Sans (``lms.fonts``: the
+``fontpkg-noto-sans`` dependency, never downloaded at run time, prepared once
+in the instance folder and parsed once per process). Bold is drawn by stroking
+the glyphs (no second font to prepare). Without the package, the PDF falls
+back to the core Helvetica font and text is transliterated to Latin-1.
 
 The summary is aggregated: counts, coverage and trend, never a name, so it can
 be shown at the network's operational meetings (Art. 6).
@@ -15,15 +13,11 @@ be shown at the network's operational meetings (Art. 6).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import secrets
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 from flask_babel import gettext as _
-from fpdf import FPDF
 from fpdf.enums import TextMode
 from fpdf.fonts import FontFace
 
@@ -31,60 +25,16 @@ from commitments.coverage import CommitmentReport
 from commitments.labels import local_day, percent, status_label
 from commitments.status import STATUS_ORDER, Status
 from commitments.trend import TrendPoint
+from lms.fonts import PDF, prepared_font
 
 FONT_FAMILY = "NotoSans"
-FONT_CACHE = "commitments-fonts"
-_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2190, 0x21FF))
 INK = (27, 27, 31)
 MUTED = (90, 90, 100)
 ACCENT = (106, 27, 77)
 MAX_BLOCKS = 6
 
 
-def prepared_font(instance_path: str | Path) -> Path | None:
-    """Static Noto Sans Regular in the instance folder (built once), or None."""
-    try:
-        from importlib import metadata, resources
-
-        source = Path(
-            str(resources.files("fontpkg_noto_sans") / "files" / "NotoSans[wdth,wght].ttf")
-        )
-        version = metadata.version("fontpkg-noto-sans")
-    except (ImportError, metadata.PackageNotFoundError, FileNotFoundError):
-        return None
-    if not source.is_file():
-        return None
-    stamp = hashlib.sha256(f"{version}|{_RANGES}".encode()).hexdigest()[:12]
-    target = Path(instance_path) / FONT_CACHE / f"NotoSans-Regular-{stamp}.ttf"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _build_font(source, target)
-    return target
-
-
-def _build_font(source: Path, target: Path) -> None:
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    font = TTFont(source)
-    for tag in ("fvar", "gvar", "avar", "HVAR", "MVAR", "STAT", "cvar"):
-        if tag in font:
-            del font[tag]
-    options = subset.Options()
-    options.layout_features = []
-    options.drop_tables += ["GSUB", "GPOS", "GDEF"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.hinting = False
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=[cp for a, b in _RANGES for cp in range(a, b + 1)])
-    subsetter.subset(font)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    font.save(str(tmp))
-    os.replace(tmp, target)
-
-
-class Document(FPDF):
+class Document(PDF):
     """FPDF with the platform font, fake bold and a footer."""
 
     def __init__(self, instance_path: str | Path, orientation: str = "P", footer: str = "") -> None:
@@ -93,7 +43,7 @@ class Document(FPDF):
         font = prepared_font(instance_path)
         self.unicode = font is not None
         if font is not None:
-            self.add_font(FONT_FAMILY, "", str(font))
+            self.add_shared_font(FONT_FAMILY, font)
             self.family = FONT_FAMILY
         else:
             self.family = "Helvetica"
