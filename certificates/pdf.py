@@ -1,15 +1,23 @@
-"""The certificate as a PDF: fpdf2 draws it, pypdf attaches the signed payload.
+"""The certificate as a PDF: fpdf2 draws it and attaches the signed payload in one pass.
 
 A certificate is a document whose wording is fixed per language, so its text
 lives here (Italian, and English for holders who chose English) rather than
 in the UI catalogue. Everything printed comes from the stored certificate, the
 same data that was signed.
+
+Drawn for speed (ZIP exports draw hundreds): the font is parsed once per
+process (``lms.fonts``), lines that fit are set with ``cell`` (``multi_cell``
+measures every glyph again for each break it considers), the QR code is
+vector rectangles rather than a PNG, and the attachments are written by fpdf2
+itself rather than by reading the whole document back with pypdf.
+Verification reads attachments with pypdf, whichever wrote them: the
+signature covers the payload bytes only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +28,6 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from fpdf import ViewerPreferences
 from fpdf.enums import TextMode
-from pypdf import PdfWriter
 
 from certificates import codes, signing
 from certificates.models import Certificate
@@ -112,6 +119,104 @@ def format_hours(hours: float, locale: str) -> str:
     return format_decimal(hours, format="#,##0.##", locale=locale)
 
 
+# -- QR code ---------------------------------------------------------------------------
+# segno picks the mask by trying all eight in pure Python (~7 ms). Here the
+# symbol is encoded once with mask 0; every other mask differs from it by a
+# pattern that depends only on version and error level (data modules flipped,
+# other format bits), taken once from segno and kept. The eight candidates are
+# scored with the ISO/IEC 18004 penalty rules on whole rows at a time.
+
+_LIGHT_RUN = re.compile(rb"\x00\x00\x00\x00\x00+")  # spelled out: a literal prefix is
+_DARK_RUN5 = re.compile(rb"\x01\x01\x01\x01\x01+")  # searched ten times faster
+_FINDER = b"\x01\x00\x01\x01\x01\x00\x01"
+_LIGHT4 = b"\x00" * 4
+_DARK_RUN = re.compile(rb"\x01+")
+_mask_deltas: dict[tuple[int, str], list[int]] = {}
+
+
+def _flat(symbol: segno.QRCode) -> int:
+    return int.from_bytes(b"".join(symbol.matrix), "big")
+
+
+def _deltas(version: int, error: str) -> list[int]:
+    """Per mask: the modules that differ from the mask-0 symbol (data and format bits)."""
+    found = _mask_deltas.get((version, error))
+    if found is None:
+        symbols = [
+            segno.make_qr("0", error=error, version=version, mask=m, boost_error=False)
+            for m in range(8)
+        ]
+        found = [_flat(s) ^ _flat(symbols[0]) for s in symbols]
+        _mask_deltas[(version, error)] = found
+    return found
+
+
+def penalty(flat: bytes, size: int) -> int:
+    """ISO/IEC 18004 mask penalty (N1 runs, N2 blocks, N3 finder-like, N4 balance).
+
+    Rows and columns are scanned as one byte string each (a 2 between lines
+    stops runs); a finder-like pattern counts when four light modules, or the
+    edge, precede or follow it.
+    """
+    lines = [flat[i : i + size] for i in range(0, len(flat), size)]
+    lines += [flat[j::size] for j in range(size)]
+    joined = b"\x02".join(lines)
+    runs = _LIGHT_RUN.findall(joined) + _DARK_RUN5.findall(joined)
+    score = sum(map(len, runs)) - 2 * len(runs)
+    padded = _LIGHT4 + (_LIGHT4 + b"\x02" + _LIGHT4).join(lines) + _LIGHT4
+    at = padded.find(_FINDER)
+    while at != -1:
+        if padded[at - 4 : at] == _LIGHT4 or padded[at + 7 : at + 11] == _LIGHT4:
+            score += 40
+            at = padded.find(_FINDER, at + 7)
+        else:
+            at = padded.find(_FINDER, at + 4)
+    # 2x2 blocks: module p equal to p + 1, p + size and p + size + 1 (zero byte in "same")
+    span = size * (size - 1) - 1
+    a = int.from_bytes(flat[:span], "big")
+    same = (a ^ int.from_bytes(flat[1 : span + 1], "big")) | (
+        a ^ int.from_bytes(flat[size : size + span], "big")
+    )
+    same = (same | (a ^ int.from_bytes(flat[size + 1 : size + 1 + span], "big"))).to_bytes(
+        span, "big"
+    )
+    score += 3 * (same.count(0) - same[size - 1 :: size].count(0))  # not across row ends
+    dark = flat.count(1) * 100 / size**2
+    return score + 10 * int(abs(dark - 50) / 5)
+
+
+def qr_modules(text: str, mask: int | None = None) -> tuple[bytes, int]:
+    """The QR code (error level M or better): modules row by row (1 = dark), and its size."""
+    symbol = segno.make_qr(text, error="m", mask=0)
+    size = len(symbol.matrix)
+    base = _flat(symbol)
+    candidates = [
+        (base ^ delta).to_bytes(size * size, "big")
+        for delta in _deltas(symbol.version, symbol.error)
+    ]
+    if mask is not None:
+        return candidates[mask], size
+    return min(candidates, key=lambda flat: penalty(flat, size)), size
+
+
+def _qr(pdf: PDF, url: str, x: float, y: float, size: float, alt_text: str) -> None:
+    """The QR code as filled rectangles (one per run of dark modules), 2 modules of margin."""
+    modules, count = qr_modules(url)
+    module = size / (count + 4) * pdf.k
+    runs = " ".join(
+        f"{m.start() % count + 2} {m.start() // count + 2} {m.end() - m.start()} 1 re"
+        for row in range(count)
+        for m in _DARK_RUN.finditer(modules, row * count, (row + 1) * count)
+    )
+    # module units, y downwards, origin at the symbol's top left corner
+    matrix = f"{module:.4f} 0 0 {-module:.4f} {x * pdf.k:.2f} {(pdf.h - y) * pdf.k:.2f} cm"
+    with pdf._marked_sequence(title=url, alt_text=alt_text):  # tagged as a Figure
+        pdf._out(f"q 0 g {matrix} {runs} f Q")
+
+
+# -- the page --------------------------------------------------------------------------
+
+
 class _Document(PDF):
     def __init__(self, font_path: Path) -> None:
         super().__init__(orientation="L", unit="mm", format="A4")
@@ -131,11 +236,22 @@ class _Document(PDF):
         align: str = "C",
     ) -> None:
         """A centred paragraph; "bold" strokes the glyph outlines (one weight only)."""
+        text = _nfc(text)
         self.set_font("certificate", size=size)
         self.set_text_color(*color)
         self.set_draw_color(*color)
         self.text_mode = TextMode.FILL_STROKE if bold else TextMode.FILL
-        self.multi_cell(0, size * 0.45, _nfc(text), align=align, new_x="LMARGIN", new_y="NEXT")
+        height = size * 0.45
+        width = self.current_font.get_text_width(text, self.font_size_pt, None)[1] / self.k
+        room = self.w - self.r_margin - self.x
+        if width <= room - 2 * self.c_margin:
+            # One line: placed where cell(0, height, align=...) would put it,
+            # by text(), which costs a sixth of cell().
+            dx = (room - width) / 2 if align == "C" else self.c_margin
+            self.text(self.x + dx, self.y + 0.5 * height + 0.3 * self.font_size, text)
+            self.set_y(self.y + height)
+        else:
+            self.multi_cell(0, height, text, align=align, new_x="LMARGIN", new_y="NEXT")
         self.text_mode = TextMode.FILL
         self.ln(gap)
 
@@ -149,15 +265,7 @@ def _frame(pdf: _Document) -> None:
     pdf.set_line_width(0.25)
 
 
-def _qr_png(url: str) -> io.BytesIO:
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=2)
-    buffer.seek(0)
-    return buffer
-
-
-def draw(cert: Certificate, options: RenderOptions) -> bytes:
-    """The certificate page, without attachments."""
+def _page(cert: Certificate, options: RenderOptions) -> _Document:
     locale = "en" if options.locale == "en" else "it"
     t = TEXT[locale]
     kind = cert.kind if f"title.{cert.kind}" in t else "course"
@@ -208,42 +316,42 @@ def draw(cert: Certificate, options: RenderOptions) -> bytes:
     pdf.write_line(t["issuer"].format(issuer=_nfc(cert.issuer)), 9, color=MUTED)
 
     qr_size = 34
-    pdf.image(
-        _qr_png(options.verify_url),
-        x=297 - 20 - qr_size,
-        y=210 - 18 - qr_size,
-        w=qr_size,
-        h=qr_size,
-        alt_text=t["qr"],
-        title=options.verify_url,
-    )
+    qr_x, qr_y = 297 - 20 - qr_size, 210 - 18 - qr_size
+    _qr(pdf, options.verify_url, qr_x, qr_y, qr_size, t["qr"])
     pdf.set_right_margin(20 + qr_size + 6)
-    pdf.set_y(210 - 18 - qr_size + 2)
+    pdf.set_y(qr_y + 2)
     pdf.write_line(t["serial"].format(serial=cert.serial), 10, align="L", gap=0.8)
     grouped = codes.grouped(cert.code)
     pdf.write_line(t["code"].format(code=grouped), 11, bold=True, align="L", gap=0.8)
     pdf.write_line(t["verify"].format(url=options.verify_url), 7.5, color=MUTED, align="L")
     pdf.write_line(t["signed"].format(key_id=cert.key_id), 7.5, color=MUTED, align="L")
-    return bytes(pdf.output())
+    return pdf
 
 
-def attach_signature(pdf_bytes: bytes, payload: bytes, signature_doc: bytes) -> bytes:
-    """Embed the payload and its signature as PDF attachments (pypdf)."""
-    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes))
-    writer.add_attachment(signing.PAYLOAD_NAME, payload)
-    writer.add_attachment(signing.SIGNATURE_NAME, signature_doc)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+def draw(cert: Certificate, options: RenderOptions) -> bytes:
+    """The certificate page, without attachments."""
+    return bytes(_page(cert, options).output())
 
 
 def render(cert: Certificate, options: RenderOptions) -> bytes:
-    """The downloadable certificate: drawn page plus the stored signed payload."""
-    return attach_signature(
-        draw(cert, options),
-        cert.payload.encode("utf-8"),
-        signing.signature_document(cert.key_id, cert.signature),
+    """The downloadable certificate: the page plus the stored signed payload as attachments.
+
+    ``certificate.json`` holds exactly the signed bytes and ``certificate.sig``
+    the signature document (see ``signing``); PDFs from before this was written
+    by fpdf2 carry the same two files, attached by pypdf.
+    """
+    pdf = _page(cert, options)
+    pdf.embed_file(
+        bytes=cert.payload.encode("utf-8"),
+        basename=signing.PAYLOAD_NAME,
+        mime_type="application/json",
     )
+    pdf.embed_file(
+        bytes=signing.signature_document(cert.key_id, cert.signature),
+        basename=signing.SIGNATURE_NAME,
+        mime_type="application/json",
+    )
+    return bytes(pdf.output())
 
 
 def filename(cert: Certificate) -> str:

@@ -13,7 +13,9 @@ parses each font file once per process and, at output, writes the subset
 itself from the file's bytes: the glyphs used keep their outlines and metrics
 and are renumbered so that glyph id = character id (``/CIDToGIDMap
 /Identity``). Only TrueType outlines (``glyf``) are handled, which is what
-the prepared font has.
+the prepared font has. It hooks into fpdf2 where fpdf2 writes fonts
+(``OutputProducer._add_fonts``, through ``output(output_producer_class=)``);
+``tests/certificates/test_fonts.py`` checks it against the installed fpdf2.
 """
 
 from __future__ import annotations
