@@ -92,7 +92,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # "BEGIN IMMEDIATE" when asked (a retried write): take the write lock up front.
+    mode = connection.get_execution_options().get("sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".rstrip())
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -136,6 +138,7 @@ def commit_with_retries(action: Any, *, attempts: int = 6, first_delay: float = 
     requests may write the same rows at once (double submits), on SQLite and
     PostgreSQL alike.
     """
+    import random
     import time
 
     for attempt in range(attempts):
@@ -147,5 +150,10 @@ def commit_with_retries(action: Any, *, attempts: int = 6, first_delay: float = 
             if not is_transient_conflict(error) or attempt == attempts - 1:
                 raise  # the caller decides what to keep (e.g. a recorded expiry)
             session.rollback()
-            time.sleep(first_delay * 2**attempt)
+            # Jitter, so that two losers do not collide again in step.
+            time.sleep(first_delay * 2**attempt * random.uniform(0.5, 1.5))
+            if session.get_bind().dialect.name == "sqlite":
+                # SQLite refuses a read transaction's upgrade to writing at once, without
+                # waiting; the retry takes the write lock first and waits its turn instead.
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     raise AssertionError("unreachable")
