@@ -24,7 +24,7 @@ run: install
 	$(BIN)/lms init-db
 	$(BIN)/lms demo
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --no-control-socket --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --no-control-socket --access-logfile - wsgi:app
 
 ## Install and run the whole test suite on SQLite and on PostgreSQL
 test: install test-tools

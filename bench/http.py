@@ -1,9 +1,10 @@
 """HTTP throughput and latency with gunicorn and a load generator on loopback.
 
-Both the ceiling (``bench.hello``, a bare Flask hello-world) and the platform run as
-``gunicorn --workers 2`` (sync workers, production settings: no debug, JSON logs, no
-access log) on 127.0.0.1. The load comes from wrk (Debian's package, installed with
-apt-get when missing and possible) through ``bench/requests.lua``, which replays
+Both the ceiling (``bench.hello``, a bare Flask hello-world) and the platform run
+with the repository's ``gunicorn.conf.py`` (2 gthread workers × 4 threads, as
+``make run``; production settings: no debug, JSON logs, no access log) on 127.0.0.1.
+The load comes from wrk (Debian's package, installed with apt-get when missing and
+possible) through ``bench/requests.lua``, which replays
 prepared requests with their session cookies; without wrk, from a Python
 multi-process client (``python_load``). Same concurrency for every endpoint.
 
@@ -61,7 +62,7 @@ def free_port() -> int:
 
 
 class Server:
-    """``gunicorn --workers 2`` on loopback, started and stopped by us."""
+    """gunicorn with ``gunicorn.conf.py`` on loopback, started and stopped by us."""
 
     def __init__(self, module: str, env: dict[str, str], log_path: Path) -> None:
         self.module = module
@@ -76,8 +77,8 @@ class Server:
             sys.executable,
             "-m",
             "gunicorn",
-            "--workers",
-            "2",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--error-logfile",
