@@ -72,7 +72,9 @@ class Membership(Base):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
     )
-    audience_id: Mapped[int] = mapped_column(ForeignKey("lms_audience.id", ondelete="RESTRICT"))
+    audience_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_audience.id", ondelete="RESTRICT"), index=True
+    )
     is_referent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
