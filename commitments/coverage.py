@@ -34,7 +34,7 @@ from commitments.status import (
     Moment,
     Rule,
     Status,
-    status_at,
+    stored_status,
 )
 from courses.learning import latest_versions_query
 from courses.models import CourseCompletion, CourseVersion, Enrolment, ModuleProgress
@@ -434,17 +434,12 @@ def _from_standings(
                 .join(User, User.id == Membership.user_id)
                 .order_by(func.lower(User.full_name), User.id)
             )
-        deadline = commitment.deadline
+        deadline, window = commitment.deadline, dt.timedelta(days=expiring_days)
         for org_id, person_id, audience_id, satisfied, until, progress, *names in session.execute(
             stmt
         ):
-            outcome = status_at(
-                standing.standing_from_row(satisfied, until, progress),
-                moment,
-                deadline,
-                expiring_days,
-            )
-            row = PersonRow(person_id, org_id, audience_id, outcome.status, outcome.valid_until, {})
+            status, valid = stored_status(satisfied, until, progress, moment, deadline, window)
+            row = PersonRow(person_id, org_id, audience_id, status, valid, {})
             if names:
                 row.full_name, row.email = names
             rows[org_id].append(row)

@@ -36,7 +36,6 @@ from commitments.status import (
     CourseFacts,
     Moment,
     Rule,
-    Standing,
     standing_of,
     validity_periods,
 )
@@ -96,14 +95,6 @@ def status_expression(moment: Moment, deadline: dt.date, expiring_days: int) -> 
         return case(*whens, else_="overdue")
     whens.append((row.satisfied.is_(True), "expired"))
     return case(*whens, else_=func.coalesce(row.progress, "not_enrolled"))
-
-
-def standing_from_row(satisfied: bool | None, valid_until: Any, progress: str | None) -> Standing:
-    from commitments.status import NO_STANDING, Progress
-
-    if satisfied is None:
-        return NO_STANDING
-    return Standing(bool(satisfied), valid_until, Progress(progress))
 
 
 # --- Writing --------------------------------------------------------------------------
