@@ -55,4 +55,5 @@ class CourseMetaForm(FlaskForm):
 
 class EnrolStaffForm(FlaskForm):
     course = SelectField(_l("Corso"), validators=[DataRequired()])
-    members = HiddenField()
+    # Labelled (never shown): see lms.forms.LanguageForm.next.
+    members = HiddenField("Members")

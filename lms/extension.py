@@ -121,7 +121,7 @@ class LMS:
 
         from flask_babel import Babel
 
-        from lms.i18n import select_locale, select_timezone
+        from lms.i18n import install_template_gettext, select_locale, select_timezone
 
         translations = str(Path(__file__).with_name("translations"))
         dirs = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
@@ -130,6 +130,7 @@ class LMS:
         )
         if "babel" not in app.extensions:
             Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+            install_template_gettext(app)  # a host's own Babel keeps its callables
 
     @staticmethod
     def _init_login(app: Flask) -> None:

@@ -13,4 +13,6 @@ class LanguageForm(FlaskForm):
     locale = SelectField(
         _l("Lingua"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
     )
-    next = HiddenField()
+    # Labelled (never shown) so that building the form does not make Flask-WTF load
+    # wtforms' message catalogue from disk for a default label.
+    next = HiddenField("Next")

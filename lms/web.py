@@ -46,13 +46,12 @@ bp = Blueprint(
 @authenticated
 def home() -> str:
     plugins = current_app.extensions["lms"].plugins
-    widgets = sorted(
-        (w for p in plugins for w in p.dashboard_widgets(current_user)), key=lambda w: w.order
-    )
+    user = current_user._get_current_object()
+    widgets = sorted((w for p in plugins for w in p.dashboard_widgets(user)), key=lambda w: w.order)
     from lms.organisations.services import memberships_of
 
     return render_template(
-        "lms/home.html", widgets=widgets, memberships=memberships_of(db.session, current_user.id)
+        "lms/home.html", widgets=widgets, memberships=memberships_of(db.session, user.id)
     )
 
 
@@ -142,23 +141,21 @@ CSP = (
 
 
 def _navigation() -> list[NavItem]:
-    if not current_user.is_authenticated:
+    # The user itself, not the proxy: the core and every plugin read it many times.
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return []
     from lms.organisations.policy import can_view_network, referent_organisation_ids
 
     items = [NavItem(_("Home"), "lms.home", order=0)]
-    if current_user.is_admin:
+    if user.is_admin:
         items.append(NavItem(_("Amministrazione"), "admin.users", order=90))
-    if current_user.has_role("admin", "coordinator"):
+    if user.has_role("admin", "coordinator"):
         items.append(NavItem(_("Registro attività"), "admin.audit_log", order=95))
-    if (
-        current_user.is_admin
-        or can_view_network(current_user)
-        or referent_organisation_ids(current_user)
-    ):
+    if user.is_admin or can_view_network(user) or referent_organisation_ids(user):
         items.append(NavItem(_("Organizzazioni"), "organisations.index", order=80))
     for plugin in current_app.extensions["lms"].plugins:
-        items.extend(plugin.nav_items(current_user))
+        items.extend(plugin.nav_items(user))
     return sorted(items, key=lambda i: i.order)
 
 
@@ -173,7 +170,6 @@ def install_hooks(app: Flask, state: Any) -> None:
         return {
             "lms_nav": _navigation,
             "lms_languages": LANGUAGE_NAMES,
-            "lms_language_form": LanguageForm,
             "get_locale": get_locale,
         }
 

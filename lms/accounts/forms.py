@@ -13,7 +13,9 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     remember = BooleanField(_l("Ricordami su questo dispositivo"))
-    next = HiddenField()
+    # Labelled (never shown) so that building the form does not make Flask-WTF load
+    # wtforms' message catalogue from disk for a default label.
+    next = HiddenField("Next")
 
 
 class NewPasswordMixin:

@@ -2,21 +2,90 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from itertools import chain
+from typing import Any
+
+from flask import g, has_request_context
+from sqlalchemy import and_, event, select
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from lms import db
 from lms.accounts.models import Role, User
 from lms.organisations.models import Membership
 
+# Per request, ``{user_id: frozenset(organisation ids)}``: the navigation alone asks
+# for the current user's organisations four times (the core and three plugins).
+_CACHE = "_lms_referent_organisations"
+
+
+#: A membership that makes its person a referent of its organisation now.
+CURRENT_REFERENT = and_(Membership.is_referent.is_(True), Membership.ended_at.is_(None))
+
 
 def referent_organisation_ids(user: User) -> set[int]:
-    """Organisations where ``user`` is a current referent."""
-    stmt = select(Membership.organisation_id).where(
-        Membership.user_id == user.id,
-        Membership.is_referent.is_(True),
-        Membership.ended_at.is_(None),
+    """Organisations where ``user`` is a current referent.
+
+    Remembered for the rest of the request, and forgotten as soon as the session
+    writes or rolls back memberships; unflushed membership changes bypass it (the
+    query autoflushes them, as without the cache).
+    """
+    cache = _request_cache()
+    if cache is not None and user.id in cache and not _memberships_pending(db.session()):
+        return set(cache[user.id])
+    stmt = select(Membership.organisation_id).where(Membership.user_id == user.id, CURRENT_REFERENT)
+    found = set(db.session.scalars(stmt))
+    remember_referent_organisations(user.id, found)
+    return found
+
+
+def remember_referent_organisations(user_id: int, organisation_ids: Iterable[int]) -> None:
+    """What :func:`referent_organisation_ids` answers for this user in this request,
+    read by the caller in the same transaction (the login loader reads it with the
+    user, since every page's navigation asks)."""
+    if not has_request_context():
+        return
+    cache = g.get(_CACHE)
+    if cache is None:
+        cache = {}
+        setattr(g, _CACHE, cache)
+    cache[user_id] = frozenset(organisation_ids)
+
+
+def _request_cache() -> dict[int, frozenset[int]] | None:
+    if not has_request_context():
+        return None
+    return g.get(_CACHE)
+
+
+def _forget() -> None:
+    if has_request_context():
+        g.pop(_CACHE, None)
+
+
+def _memberships_pending(session: Session) -> bool:
+    return any(
+        isinstance(obj, Membership) for obj in chain(session.new, session.dirty, session.deleted)
     )
-    return set(db.session.scalars(stmt))
+
+
+@event.listens_for(db.session, "after_flush")
+def _forget_after_flush(session: Session, _context: UOWTransaction) -> None:
+    if _memberships_pending(session):  # still the flushed objects, in after_flush
+        _forget()
+
+
+@event.listens_for(db.session, "after_soft_rollback")
+def _forget_after_rollback(_session: Session, _previous: Any) -> None:
+    _forget()
+
+
+@event.listens_for(db.session, "do_orm_execute")
+def _forget_after_bulk_write(state: ORMExecuteState) -> None:
+    if (state.is_insert or state.is_update or state.is_delete) and (
+        state.bind_mapper is not None and state.bind_mapper.class_ is Membership
+    ):
+        _forget()
 
 
 def can_manage_organisation(user: User, organisation_id: int) -> bool:
