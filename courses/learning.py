@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from courses.models import (
     Course,
@@ -75,7 +76,7 @@ _PUBLISHED_VERSION = (
     .limit(1)
     .options(
         contains_eager(CourseVersion.course),
-        selectinload(CourseVersion.modules).defer(Module.body_md).defer(Module.body_html),
+        joinedload(CourseVersion.modules).defer(Module.body_md).defer(Module.body_html),
     )
 )
 
@@ -84,11 +85,12 @@ def published_version(session: Session, slug: str) -> CourseVersion:
     """The latest published version of one course, with its course and modules.
 
     One course's versions only (not the catalogue-wide ``latest_versions_query``),
-    the course joined in, and the modules without their bodies: a page reads at
-    most one module's lesson (loaded when accessed), so the cost of a page does
-    not grow with the size of the course. Audiences load when a page asks.
+    the course and the modules joined in (one statement), the modules without their
+    bodies: a page reads at most one module's lesson (loaded when accessed), so the
+    cost of a page does not grow with the size of the course. Audiences load when a
+    page asks.
     """
-    version = session.scalar(_PUBLISHED_VERSION, {"slug": slug})
+    version = session.execute(_PUBLISHED_VERSION, {"slug": slug}).unique().scalar_one_or_none()
     if version is None:
         raise NotFound(_("Corso non trovato."))
     return version
@@ -130,14 +132,16 @@ def user_audience_codes(session: Session, user_id: int) -> set[str]:
 # --- Enrolment ----------------------------------------------------------------------
 
 
+# The learner's pages ask these on every request: built once, as _PUBLISHED_VERSION.
+_ACTIVE_ENROLMENT = select(Enrolment).where(
+    Enrolment.user_id == bindparam("user_id"),
+    Enrolment.course_id == bindparam("course_id"),
+    Enrolment.ended_at.is_(None),
+)
+
+
 def active_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
-    return session.scalar(
-        select(Enrolment).where(
-            Enrolment.user_id == user_id,
-            Enrolment.course_id == course_id,
-            Enrolment.ended_at.is_(None),
-        )
-    )
+    return session.scalar(_ACTIVE_ENROLMENT, {"user_id": user_id, "course_id": course_id})
 
 
 def enrol(
@@ -274,17 +278,37 @@ def find_module(version: CourseVersion, module_slug: str) -> Module:
     raise NotFound(_("Modulo non trovato."))
 
 
+_CYCLE_PROGRESS = select(ModuleProgress).where(
+    ModuleProgress.user_id == bindparam("user_id"),
+    ModuleProgress.course_id == bindparam("course_id"),
+    ModuleProgress.cycle == bindparam("cycle"),
+)
+_MODULE_PROGRESS = _CYCLE_PROGRESS.where(ModuleProgress.module_slug == bindparam("module_slug"))
+_MODULE_STATUS = _MODULE_PROGRESS.with_only_columns(ModuleProgress.status)
+_COMPLETED_SLUGS = _CYCLE_PROGRESS.with_only_columns(ModuleProgress.module_slug).where(
+    ModuleProgress.status == ProgressStatus.COMPLETED
+)
+_COMPLETION_FOR_CYCLE = select(CourseCompletion).where(
+    CourseCompletion.user_id == bindparam("user_id"),
+    CourseCompletion.course_id == bindparam("course_id"),
+    CourseCompletion.cycle == bindparam("cycle"),
+)
+
+
+def _cycle_keys(user_id: int, enrolment: Enrolment, **more: Any) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "course_id": enrolment.course_id,
+        "cycle": enrolment.cycle,
+        **more,
+    }
+
+
 def _progress_row(
     session: Session, user_id: int, enrolment: Enrolment, module_slug: str, now: dt.datetime
 ) -> ModuleProgress:
-    row = session.scalar(
-        select(ModuleProgress).where(
-            ModuleProgress.user_id == user_id,
-            ModuleProgress.course_id == enrolment.course_id,
-            ModuleProgress.cycle == enrolment.cycle,
-            ModuleProgress.module_slug == module_slug,
-        )
-    )
+    keys = _cycle_keys(user_id, enrolment, module_slug=module_slug)
+    row = session.scalar(_MODULE_PROGRESS, keys)
     if row is None:
         try:
             with session.begin_nested():
@@ -299,14 +323,7 @@ def _progress_row(
                 )
                 session.add(row)
         except IntegrityError:  # a concurrent request created it first
-            row = session.scalar(
-                select(ModuleProgress).where(
-                    ModuleProgress.user_id == user_id,
-                    ModuleProgress.course_id == enrolment.course_id,
-                    ModuleProgress.cycle == enrolment.cycle,
-                    ModuleProgress.module_slug == module_slug,
-                )
-            )
+            row = session.scalar(_MODULE_PROGRESS, keys)
             assert row is not None
     return row
 
@@ -341,13 +358,17 @@ def complete_module(
     *,
     by_quiz: bool = False,
     now: dt.datetime | None = None,
+    enrolment: Enrolment | None = None,
 ) -> CourseCompletion | None:
     """Mark a module complete; modules with a quiz complete only through the quiz.
 
-    Returns the course completion if this made the course complete.
+    ``enrolment``: what ``require_access(session, user, version)`` just returned to the
+    caller, if it did (the check is not repeated). Returns the course completion if
+    this made the course complete.
     """
     now = now or utcnow()
-    enrolment = require_access(session, user, version)
+    if enrolment is None:
+        enrolment = require_access(session, user, version)
     module = find_module(version, module_slug)
     if module.has_quiz and not by_quiz:
         raise ServiceError(_("Questo modulo si completa superando il quiz."))
@@ -380,16 +401,7 @@ def check_completion(
     """Record the course completion once, when every required module is complete."""
     now = now or utcnow()
     required = {m.slug for m in version.modules if m.required}
-    completed = set(
-        session.scalars(
-            select(ModuleProgress.module_slug).where(
-                ModuleProgress.user_id == user.id,
-                ModuleProgress.course_id == version.course_id,
-                ModuleProgress.cycle == enrolment.cycle,
-                ModuleProgress.status == ProgressStatus.COMPLETED,
-            )
-        )
-    )
+    completed = set(session.scalars(_COMPLETED_SLUGS, _cycle_keys(user.id, enrolment)))
     if not required <= completed:
         return None
     if not all(requirement(session, user.id, version) for requirement in completion_requirements):
@@ -433,11 +445,7 @@ def completion_for_cycle(
     session: Session, user_id: int, course_id: int, cycle: int
 ) -> CourseCompletion | None:
     return session.scalar(
-        select(CourseCompletion).where(
-            CourseCompletion.user_id == user_id,
-            CourseCompletion.course_id == course_id,
-            CourseCompletion.cycle == cycle,
-        )
+        _COMPLETION_FOR_CYCLE, {"user_id": user_id, "course_id": course_id, "cycle": cycle}
     )
 
 
@@ -470,6 +478,25 @@ class CourseProgress:
         return row.status if row is not None else "not_started"
 
 
+# The active enrolment and its cycle's completion (at most one of each: unique keys).
+_ENROLMENT_AND_COMPLETION = (
+    select(Enrolment, CourseCompletion)
+    .outerjoin(
+        CourseCompletion,
+        and_(
+            CourseCompletion.user_id == Enrolment.user_id,
+            CourseCompletion.course_id == Enrolment.course_id,
+            CourseCompletion.cycle == Enrolment.cycle,
+        ),
+    )
+    .where(
+        Enrolment.user_id == bindparam("user_id"),
+        Enrolment.course_id == bindparam("course_id"),
+        Enrolment.ended_at.is_(None),
+    )
+)
+
+
 def progress_for(
     session: Session,
     user_id: int,
@@ -478,8 +505,16 @@ def progress_for(
     enrolment: Enrolment | None = None,
 ) -> CourseProgress:
     """The person's progress; ``enrolment``: their active one, when the caller has it."""
+    completion: CourseCompletion | None = None
     if enrolment is None:
-        enrolment = active_enrolment(session, user_id, version.course_id)
+        # Enrolment and completion in one statement.
+        found = session.execute(
+            _ENROLMENT_AND_COMPLETION, {"user_id": user_id, "course_id": version.course_id}
+        ).first()
+        if found is not None:
+            enrolment, completion = found
+    else:
+        completion = completion_for_cycle(session, user_id, version.course_id, enrolment.cycle)
     if enrolment is None:
         latest = session.scalar(
             select(CourseCompletion)
@@ -492,26 +527,21 @@ def progress_for(
         )
         return CourseProgress(None, completion=latest)
     rows = {
-        r.module_slug: r
-        for r in session.scalars(
-            select(ModuleProgress).where(
-                ModuleProgress.user_id == user_id,
-                ModuleProgress.course_id == version.course_id,
-                ModuleProgress.cycle == enrolment.cycle,
-            )
-        )
+        r.module_slug: r for r in session.scalars(_CYCLE_PROGRESS, _cycle_keys(user_id, enrolment))
     }
     required = [m.slug for m in version.modules if m.required]
     done = sum(
         1 for slug in required if rows.get(slug) and rows[slug].status == ProgressStatus.COMPLETED
     )
-    return CourseProgress(
-        enrolment,
-        rows,
-        completion_for_cycle(session, user_id, version.course_id, enrolment.cycle),
-        len(required),
-        done,
+    return CourseProgress(enrolment, rows, completion, len(required), done)
+
+
+def module_status(session: Session, enrolment: Enrolment, module_slug: str) -> str:
+    """One module's status in the enrolment's cycle (``not_started`` without a row)."""
+    status = session.scalar(
+        _MODULE_STATUS, _cycle_keys(enrolment.user_id, enrolment, module_slug=module_slug)
     )
+    return status if status is not None else "not_started"
 
 
 def resume_module(version: CourseVersion, progress: CourseProgress) -> Module | None:

@@ -131,13 +131,13 @@ def module(slug: str, module_slug: str) -> Any:
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
-    progress = learning.progress_for(db.session, current_user.id, version, enrolment=enrolment)
     index = version.modules.index(current)
     return render_template(
         "courses/module.html",
         version=version,
         module=current,
-        progress=progress,
+        # This module's status only: the page shows nothing of the rest of the course.
+        status=learning.module_status(db.session, enrolment, current.slug),
         position=index + 1,
         previous=version.modules[index - 1] if index else None,
         next=version.modules[index + 1] if index + 1 < len(version.modules) else None,

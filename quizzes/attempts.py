@@ -16,13 +16,13 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, joinedload
 
 from courses import learning
 from courses.format import split_quiz
-from courses.models import CourseVersion, Enrolment, Module, ModuleProgress, ProgressStatus
+from courses.models import CourseVersion, Enrolment, Module, ProgressStatus
 from lms import audit
 from lms.accounts.models import User
 from lms.db import utcnow
@@ -67,8 +67,22 @@ def build_quizzes(session: Session, version: CourseVersion) -> list[Quiz]:
     return created
 
 
+# Asked on every quiz page and start: built once (see courses.learning._PUBLISHED_VERSION).
+_QUIZ_OF_MODULE = select(Quiz).where(Quiz.module_id == bindparam("module_id"))
+_CYCLE_ATTEMPTS = (
+    select(Attempt)
+    .where(
+        Attempt.user_id == bindparam("user_id"),
+        Attempt.course_id == bindparam("course_id"),
+        Attempt.module_slug == bindparam("module_slug"),
+        Attempt.cycle == bindparam("cycle"),
+    )
+    .order_by(Attempt.number)
+)
+
+
 def quiz_of(session: Session, module: Module) -> Quiz:
-    quiz = session.scalar(select(Quiz).where(Quiz.module_id == module.id))
+    quiz = session.scalar(_QUIZ_OF_MODULE, {"module_id": module.id})
     if quiz is None and module.has_quiz and not module.version.is_draft:
         # Published before this plugin was installed: build its quizzes now, once.
         built = build_quizzes(session, module.version)
@@ -115,18 +129,8 @@ class QuizState:
 def _cycle_attempts(
     session: Session, user_id: int, course_id: int, module_slug: str, cycle: int
 ) -> list[Attempt]:
-    return list(
-        session.scalars(
-            select(Attempt)
-            .where(
-                Attempt.user_id == user_id,
-                Attempt.course_id == course_id,
-                Attempt.module_slug == module_slug,
-                Attempt.cycle == cycle,
-            )
-            .order_by(Attempt.number)
-        )
-    )
+    keys = {"user_id": user_id, "course_id": course_id, "module_slug": module_slug, "cycle": cycle}
+    return list(session.scalars(_CYCLE_ATTEMPTS, keys))
 
 
 def quiz_state(
@@ -148,15 +152,7 @@ def quiz_state(
         session.flush()
         open_attempt = None
     # This module's status only (not the whole course's progress): one small query.
-    status = session.scalar(
-        select(ModuleProgress.status).where(
-            ModuleProgress.user_id == user.id,
-            ModuleProgress.course_id == version.course_id,
-            ModuleProgress.cycle == enrolment.cycle,
-            ModuleProgress.module_slug == module.slug,
-        )
-    )
-    completed = status == ProgressStatus.COMPLETED
+    completed = learning.module_status(session, enrolment, module.slug) == ProgressStatus.COMPLETED
     counted = [a for a in attempts if a.status != AttemptStatus.VOIDED]
     left = None if spec.attempts == 0 else max(spec.attempts - len(counted), 0)
     finished = [a.submitted_at or a.started_at for a in counted if a.status != AttemptStatus.OPEN]
@@ -239,8 +235,21 @@ def start_attempt(
     return attempt
 
 
+# The attempt with its quiz, module (without the lesson), version and course, which the
+# attempt, submit and result pages all read: one statement instead of five.
+_WITH_QUIZ_AND_COURSE = (
+    joinedload(Attempt.quiz)
+    .joinedload(Quiz.module)
+    .options(
+        defer(Module.body_md),
+        defer(Module.body_html),
+        joinedload(Module.version).joinedload(CourseVersion.course),
+    ),
+)
+
+
 def own_attempt(session: Session, user: User, attempt_id: int) -> Attempt:
-    attempt = session.get(Attempt, attempt_id)
+    attempt = session.get(Attempt, attempt_id, options=_WITH_QUIZ_AND_COURSE)
     if attempt is None:
         raise NotFound(_("Tentativo non trovato."))
     if attempt.user_id != user.id:
@@ -268,7 +277,7 @@ def submit_attempt(
         session.flush()
         raise ServiceError(_("Il tempo a disposizione è scaduto: il tentativo è stato chiuso."))
     version = session.get(CourseVersion, attempt.quiz.module.version_id)
-    learning.require_access(session, user, version)
+    enrolment = learning.require_access(session, user, version)
     spec = spec_of(attempt.quiz)
     try:
         score = score_attempt(spec, attempt.presented, responses)
@@ -335,7 +344,15 @@ def submit_attempt(
             if module.version_id == current.id
             else learning.find_module(current, module.slug)
         )
-        learning.complete_module(session, user, current, target.slug, by_quiz=True, now=now)
+        learning.complete_module(
+            session,
+            user,
+            current,
+            target.slug,
+            by_quiz=True,
+            now=now,
+            enrolment=enrolment if current is version else None,  # access checked above
+        )
     return attempt
 
 
