@@ -71,7 +71,6 @@ def course(slug: str) -> Any:
         progress=progress,
         missing=learning.missing_prerequisites(db.session, current_user.id, version),
         resume=learning.resume_module(version, progress),
-        action_form=ActionForm(),
         locale=str(get_locale()),
     )
 
@@ -141,7 +140,6 @@ def module(slug: str, module_slug: str) -> Any:
         position=index + 1,
         previous=version.modules[index - 1] if index else None,
         next=version.modules[index + 1] if index + 1 < len(version.modules) else None,
-        action_form=ActionForm(),
     )
 
 

@@ -20,7 +20,8 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
+from markupsafe import Markup
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -159,7 +160,18 @@ def _navigation() -> list[NavItem]:
     return sorted(items, key=lambda i: i.order)
 
 
+def csrf_field() -> Markup:
+    """The hidden CSRF input a FlaskForm renders (same id, name and token), for pages
+    whose buttons post nothing else: building a form just to print it costs ~0.1 ms."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return Markup('<input id="{0}" name="{0}" type="hidden" value="{1}">').format(
+        name, generate_csrf()
+    )
+
+
 def install_hooks(app: Flask, state: Any) -> None:
+    app.add_template_global(csrf_field, "lms_csrf_field")
+
     def _ours() -> bool:
         return state.standalone or request.blueprint in state.blueprint_names
 

@@ -86,9 +86,7 @@ def quiz(slug: str, module_slug: str) -> Any:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
     db.session.commit()  # an expired open attempt may just have been closed
-    return render_template(
-        "quizzes/quiz.html", version=version, module=module, state=state, action_form=ActionForm()
-    )
+    return render_template("quizzes/quiz.html", version=version, module=module, state=state)
 
 
 @bp.route("/<slug>/<module_slug>/start", methods=["POST"])
@@ -134,7 +132,6 @@ def attempt(attempt_id: int) -> Any:
         module=module,
         version=module.version,
         questions=current.presented["questions"],
-        action_form=ActionForm(),
     )
 
 
