@@ -135,6 +135,7 @@ def module(slug: str, module_slug: str) -> Any:
         "courses/module.html",
         version=version,
         module=current,
+        lesson_html=learning.lesson_html(db.session, current),
         # This module's status only: the page shows nothing of the rest of the course.
         status=learning.module_status(db.session, enrolment, current.slug),
         position=index + 1,
