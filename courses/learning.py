@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload, selectinload
 
 from courses.models import (
     Course,
@@ -64,6 +64,7 @@ def latest_versions_query():  # noqa: ANN201 - a Select
 
 # Built once: a statement built per call costs more to construct and to key for
 # SQLAlchemy's compiled cache than it costs to run (0.6 of 1.5 ms per call).
+_other_version = aliased(CourseVersion)
 _PUBLISHED_VERSION = (
     select(CourseVersion)
     .join(Course, Course.id == CourseVersion.course_id)
@@ -71,12 +72,26 @@ _PUBLISHED_VERSION = (
         Course.slug == bindparam("slug"),
         Course.archived.is_(False),
         CourseVersion.status == VersionStatus.PUBLISHED,
+        # The highest published number, rather than ORDER BY ... LIMIT 1: with the
+        # modules joined, a LIMIT makes SQLAlchemy wrap the version in a subquery that
+        # SQLite materialises and sorts whole (220 us against 80 us, raw).
+        CourseVersion.number
+        == select(func.max(_other_version.number))
+        .where(
+            _other_version.course_id == CourseVersion.course_id,
+            _other_version.status == VersionStatus.PUBLISHED,
+        )
+        .scalar_subquery(),
     )
-    .order_by(CourseVersion.number.desc())
-    .limit(1)
     .options(
         contains_eager(CourseVersion.course),
         joinedload(CourseVersion.modules).defer(Module.body_md).defer(Module.body_html),
+        # Repeated on every module's row and read by no learner page (loaded if asked).
+        defer(CourseVersion.intro_md),
+        defer(CourseVersion.content_hash),
+        defer(CourseVersion.created_at),
+        defer(CourseVersion.published_at),
+        defer(CourseVersion.created_by_id),
     )
 )
 
