@@ -7,6 +7,9 @@ from typing import Any
 from flask import Flask, g, has_app_context, has_request_context, session
 from flask_babel import get_translations, lazy_gettext
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from lms.accounts.models import SUPPORTED_LOCALES
 
@@ -72,6 +75,33 @@ def current_translations() -> Any:
     return translations
 
 
+# (catalogue, string) -> the escaped result of a translation without variables. Keyed
+# by the catalogue itself (kept alive: Flask-Babel keeps it anyway), bounded in case
+# a template ever translates strings that are not literals.
+_PLAIN: dict[tuple[Any, str], Markup] = {}
+_PLAIN_MAX = 10_000
+
+
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
+    # Jinja's new-style gettext (jinja2.ext._make_new_gettext), without its second
+    # Context.call per string: a page translates some forty, most without variables,
+    # whose result only depends on the catalogue and is remembered.
+    translations = current_translations()
+    if not variables and context.eval_ctx.autoescape:
+        key = (translations, string)
+        found = _PLAIN.get(key)
+        if found is None:
+            found = Markup(translations.ugettext(string)) % variables
+            if len(_PLAIN) < _PLAIN_MAX:
+                _PLAIN[key] = found
+        return found
+    translated = translations.ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables  # always a format string, as Jinja does
+
+
 def install_template_gettext(app: Flask) -> None:
     """Templates' ``_``, ``gettext``, ``ngettext`` through :func:`current_translations`.
 
@@ -86,4 +116,4 @@ def install_template_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: current_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
-    env.globals["_"] = env.globals["gettext"]
+    env.globals["gettext"] = env.globals["_"] = _template_gettext
