@@ -309,6 +309,9 @@ _CYCLE_PROGRESS = select(ModuleProgress).where(
 )
 _MODULE_PROGRESS = _CYCLE_PROGRESS.where(ModuleProgress.module_slug == bindparam("module_slug"))
 _MODULE_STATUS = _MODULE_PROGRESS.with_only_columns(ModuleProgress.status)
+_CYCLE_STATUSES = _CYCLE_PROGRESS.with_only_columns(
+    ModuleProgress.module_slug, ModuleProgress.status
+)
 _COMPLETED_SLUGS = _CYCLE_PROGRESS.with_only_columns(ModuleProgress.module_slug).where(
     ModuleProgress.status == ProgressStatus.COMPLETED
 )
@@ -486,7 +489,7 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
 @dataclass
 class CourseProgress:
     enrolment: Enrolment | None
-    modules: dict[str, ModuleProgress] = field(default_factory=dict)
+    modules: dict[str, str] = field(default_factory=dict)  # module slug -> its status
     completion: CourseCompletion | None = None
     required_count: int = 0
     completed_count: int = 0
@@ -498,8 +501,7 @@ class CourseProgress:
         return round(100 * self.completed_count / self.required_count)
 
     def status_of(self, module_slug: str) -> str:
-        row = self.modules.get(module_slug)
-        return row.status if row is not None else "not_started"
+        return self.modules.get(module_slug, "not_started")
 
 
 # The active enrolment and its cycle's completion (at most one of each: unique keys).
@@ -550,14 +552,11 @@ def progress_for(
             .limit(1)
         )
         return CourseProgress(None, completion=latest)
-    rows = {
-        r.module_slug: r for r in session.scalars(_CYCLE_PROGRESS, _cycle_keys(user_id, enrolment))
-    }
+    # Slugs and statuses only: the pages show nothing else of the rows.
+    statuses = dict(session.execute(_CYCLE_STATUSES, _cycle_keys(user_id, enrolment)).all())
     required = [m.slug for m in version.modules if m.required]
-    done = sum(
-        1 for slug in required if rows.get(slug) and rows[slug].status == ProgressStatus.COMPLETED
-    )
-    return CourseProgress(enrolment, rows, completion, len(required), done)
+    done = sum(1 for slug in required if statuses.get(slug) == ProgressStatus.COMPLETED)
+    return CourseProgress(enrolment, statuses, completion, len(required), done)
 
 
 def module_status(session: Session, enrolment: Enrolment, module_slug: str) -> str:
