@@ -155,6 +155,25 @@ _ACTIVE_ENROLMENT = select(Enrolment).where(
 )
 
 
+_ENROLMENT_AND_MODULE_STATUS = (
+    select(Enrolment, ModuleProgress.status)
+    .outerjoin(
+        ModuleProgress,
+        and_(
+            ModuleProgress.user_id == Enrolment.user_id,
+            ModuleProgress.course_id == Enrolment.course_id,
+            ModuleProgress.cycle == Enrolment.cycle,
+            ModuleProgress.module_slug == bindparam("module_slug"),
+        ),
+    )
+    .where(
+        Enrolment.user_id == bindparam("user_id"),
+        Enrolment.course_id == bindparam("course_id"),
+        Enrolment.ended_at.is_(None),
+    )
+)
+
+
 def active_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
     return session.scalar(_ACTIVE_ENROLMENT, {"user_id": user_id, "course_id": course_id})
 
@@ -278,12 +297,32 @@ def require_access(session: Session, user: User, version: CourseVersion) -> Enro
     enrolment = active_enrolment(session, user.id, version.course_id)
     if enrolment is None:
         raise Forbidden(_("Iscriviti al corso per accedere ai moduli."))
+    _require_prerequisites(session, user, version)
+    return enrolment
+
+
+def require_module_access(
+    session: Session, user: User, version: CourseVersion, module_slug: str
+) -> tuple[Enrolment, str]:
+    """``require_access``, and the module's status in the enrolment's cycle read in the
+    same statement (``not_started`` without a progress row)."""
+    found = session.execute(
+        _ENROLMENT_AND_MODULE_STATUS,
+        {"user_id": user.id, "course_id": version.course_id, "module_slug": module_slug},
+    ).first()
+    if found is None:
+        raise Forbidden(_("Iscriviti al corso per accedere ai moduli."))
+    _require_prerequisites(session, user, version)
+    enrolment, status = found
+    return enrolment, status if status is not None else "not_started"
+
+
+def _require_prerequisites(session: Session, user: User, version: CourseVersion) -> None:
     missing = missing_prerequisites(session, user.id, version)
     if missing:
         raise Forbidden(
             _("Prima di questo corso devi completare: %(titles)s.", titles=", ".join(missing))
         )
-    return enrolment
 
 
 def find_module(version: CourseVersion, module_slug: str) -> Module:
@@ -308,7 +347,6 @@ _CYCLE_PROGRESS = select(ModuleProgress).where(
     ModuleProgress.cycle == bindparam("cycle"),
 )
 _MODULE_PROGRESS = _CYCLE_PROGRESS.where(ModuleProgress.module_slug == bindparam("module_slug"))
-_MODULE_STATUS = _MODULE_PROGRESS.with_only_columns(ModuleProgress.status)
 _CYCLE_STATUSES = _CYCLE_PROGRESS.with_only_columns(
     ModuleProgress.module_slug, ModuleProgress.status
 )
@@ -557,14 +595,6 @@ def progress_for(
     required = [m.slug for m in version.modules if m.required]
     done = sum(1 for slug in required if statuses.get(slug) == ProgressStatus.COMPLETED)
     return CourseProgress(enrolment, statuses, completion, len(required), done)
-
-
-def module_status(session: Session, enrolment: Enrolment, module_slug: str) -> str:
-    """One module's status in the enrolment's cycle (``not_started`` without a row)."""
-    status = session.scalar(
-        _MODULE_STATUS, _cycle_keys(enrolment.user_id, enrolment, module_slug=module_slug)
-    )
-    return status if status is not None else "not_started"
 
 
 def resume_module(version: CourseVersion, progress: CourseProgress) -> Module | None:

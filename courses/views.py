@@ -125,7 +125,9 @@ def renew(slug: str) -> Any:
 def module(slug: str, module_slug: str) -> Any:
     version = learning.published_version(db.session, slug)
     try:
-        enrolment = learning.require_access(db.session, _user(), version)
+        _enrolment, status = learning.require_module_access(
+            db.session, _user(), version, module_slug
+        )
         current = learning.find_module(version, module_slug)
     except ServiceError as error:
         flash(str(error), "error")
@@ -137,7 +139,7 @@ def module(slug: str, module_slug: str) -> Any:
         module=current,
         lesson_html=learning.lesson_html(db.session, current),
         # This module's status only: the page shows nothing of the rest of the course.
-        status=learning.module_status(db.session, enrolment, current.slug),
+        status=status,
         position=index + 1,
         previous=version.modules[index - 1] if index else None,
         next=version.modules[index + 1] if index + 1 < len(version.modules) else None,

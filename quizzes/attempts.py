@@ -142,7 +142,8 @@ def quiz_state(
     now: dt.datetime | None = None,
 ) -> QuizState:
     now = now or utcnow()
-    enrolment = learning.require_access(session, user, version)
+    # This module's status only (not the whole course's progress), with the enrolment.
+    enrolment, status = learning.require_module_access(session, user, version, module.slug)
     quiz = quiz_of(session, module)
     spec = spec_of(quiz)
     attempts = _cycle_attempts(session, user.id, version.course_id, module.slug, enrolment.cycle)
@@ -151,8 +152,7 @@ def quiz_state(
         open_attempt.status = AttemptStatus.EXPIRED
         session.flush()
         open_attempt = None
-    # This module's status only (not the whole course's progress): one small query.
-    completed = learning.module_status(session, enrolment, module.slug) == ProgressStatus.COMPLETED
+    completed = status == ProgressStatus.COMPLETED
     counted = [a for a in attempts if a.status != AttemptStatus.VOIDED]
     left = None if spec.attempts == 0 else max(spec.attempts - len(counted), 0)
     finished = [a.submitted_at or a.started_at for a in counted if a.status != AttemptStatus.OPEN]
