@@ -22,8 +22,7 @@ history) says so in ``lms_setting``; readers then use the exact evaluation until
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
-from itertools import chain
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -35,6 +34,7 @@ from commitments.status import (
     Completion,
     CourseFacts,
     Moment,
+    Progress,
     Rule,
     standing_of,
     validity_periods,
@@ -101,22 +101,29 @@ def status_expression(moment: Moment, deadline: dt.date, expiring_days: int) -> 
 
 
 def _rules(session: Session, commitment_ids: Collection[int] | None = None) -> list[tuple]:
-    stmt = select(
-        CommitmentCourse.commitment_id, CommitmentCourse.course_id, CommitmentCourse.required
-    )
-    definitions = select(
-        Commitment.id, Commitment.choose_count, Commitment.renewal_months, Commitment.deadline
+    """Every (or these) commitments' rules, in one statement."""
+    stmt = (
+        select(
+            Commitment.id,
+            Commitment.choose_count,
+            Commitment.renewal_months,
+            Commitment.deadline,
+            CommitmentCourse.course_id,
+            CommitmentCourse.required,
+        )
+        .outerjoin(CommitmentCourse, CommitmentCourse.commitment_id == Commitment.id)
+        .order_by(Commitment.id, CommitmentCourse.position)
     )
     if commitment_ids is not None:
-        stmt = stmt.where(CommitmentCourse.commitment_id.in_(commitment_ids))
-        definitions = definitions.where(Commitment.id.in_(commitment_ids))
+        stmt = stmt.where(Commitment.id.in_(commitment_ids))
+    definitions: dict[int, tuple] = {}
     courses: dict[int, list[tuple[int, bool]]] = {}
-    for commitment_id, course_id, required in session.execute(
-        stmt.order_by(CommitmentCourse.commitment_id, CommitmentCourse.position)
-    ):
-        courses.setdefault(commitment_id, []).append((course_id, required))
+    for commitment_id, choose, renewal, deadline, course_id, required in session.execute(stmt):
+        definitions[commitment_id] = (choose, renewal, deadline)
+        if course_id is not None:
+            courses.setdefault(commitment_id, []).append((course_id, required))
     rules = []
-    for commitment_id, choose_count, renewal_months, deadline in session.execute(definitions):
+    for commitment_id, (choose_count, renewal_months, deadline) in definitions.items():
         listed = courses.get(commitment_id, [])
         rule = Rule(
             required=tuple(c for c, required in listed if required),
@@ -216,20 +223,60 @@ def _lock(session: Session, namespace: int, key: int, *, shared: bool = False) -
     )
 
 
-def refresh_users(session: Session, user_ids: Collection[int]) -> int:
-    """Recompute every standing of these people from the database; rows written."""
-    ids = sorted(set(user_ids))
-    if not ids:
+def refresh_users(
+    session: Session,
+    changes: Mapping[int, Collection[int]] | Collection[int],
+    *,
+    activity_only: Collection[int] = (),
+) -> int:
+    """Recompute these people's standings from the database; rows written.
+
+    ``changes`` maps each person to the courses whose learning rows changed (a bare
+    collection of people: every course). Only commitments with one of those courses
+    are recomputed. For people in ``activity_only`` (only module activity was
+    added) nothing can change where their standing already says "in progress":
+    activity never removes facts, and requirements and validity depend on
+    completions alone.
+    """
+    if not isinstance(changes, Mapping):
+        changes = {user_id: None for user_id in changes}
+    rules = _rules(session)
+    relevant = {
+        user_id: {
+            commitment_id
+            for commitment_id, rule in rules
+            if courses is None or set(rule.course_ids) & set(courses)
+        }
+        for user_id, courses in changes.items()
+    }
+    relevant = {user_id: ids for user_id, ids in relevant.items() if ids}
+    settled = set(activity_only) & set(relevant)
+    if settled:
+        stored = session.execute(
+            select(StandingRow.user_id, StandingRow.commitment_id, StandingRow.progress).where(
+                StandingRow.user_id.in_(settled)
+            )
+        )
+        in_progress: dict[int, set[int]] = {}
+        for user_id, commitment_id, progress in stored:
+            if progress == Progress.IN_PROGRESS.value:
+                in_progress.setdefault(user_id, set()).add(commitment_id)
+        for user_id in settled:
+            if relevant[user_id] <= in_progress.get(user_id, set()):
+                del relevant[user_id]
+    if not relevant:
         return 0
+    ids = sorted(relevant)
+    commitment_ids = set().union(*relevant.values())
     _lock(session, _LOCK_NAMESPACE_GLOBAL, 0, shared=True)
     for user_id in ids:
         _lock(session, _LOCK_NAMESPACE_USER, user_id)
-    rules = _rules(session)
+    rules = [(c, rule) for c, rule in rules if c in commitment_ids]
+    for model in (StandingRow, ValidityPeriod):
+        session.execute(
+            delete(model).where(model.user_id.in_(ids), model.commitment_id.in_(commitment_ids))
+        )
     course_ids = {c for _id, rule in rules for c in rule.course_ids}
-    session.execute(delete(StandingRow).where(StandingRow.user_id.in_(ids)))
-    session.execute(delete(ValidityPeriod).where(ValidityPeriod.user_id.in_(ids)))
-    if not course_ids:
-        return 0
     return _write(session, rules, select(User.id).where(User.id.in_(ids)), course_ids)
 
 
@@ -263,9 +310,17 @@ def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> 
 
 
 def _pending(session: Session) -> dict[str, Any]:
+    """users: person -> courses touched; activity: people with more than new module
+    activity (see ``refresh_users``); commitments: rules changed; all: rebuild."""
     return session.info.setdefault(
-        PENDING_KEY, {"users": set(), "commitments": set(), "all": False}
+        PENDING_KEY, {"users": {}, "beyond_activity": set(), "commitments": set(), "all": False}
     )
+
+
+def _note_person(pending: dict[str, Any], instance: Any) -> None:
+    pending["users"].setdefault(instance.user_id, set()).add(instance.course_id)
+    if not isinstance(instance, ModuleProgress):
+        pending["beyond_activity"].add(instance.user_id)
 
 
 def _changed(instance: Any, attributes: Iterable[str]) -> bool:
@@ -285,17 +340,31 @@ def note_flush(session: Session, _context: Any) -> None:
     if not _enabled():
         return
     pending = _pending(session)
-    for instance in chain(session.new, session.deleted):
+    for instance in session.new:
         if isinstance(instance, tuple(WATCHED)):
-            pending["users"].add(instance.user_id)
+            _note_person(pending, instance)
         elif isinstance(instance, CommitmentCourse):
             pending["commitments"].add(instance.commitment_id)
-        elif isinstance(instance, Commitment) and instance in session.new:
+        elif isinstance(instance, Commitment):
             pending["commitments"].add(instance.id)
+    for instance in session.deleted:
+        if isinstance(instance, tuple(WATCHED)):
+            _note_person(pending, instance)
+            pending["beyond_activity"].add(instance.user_id)  # facts removed
+        elif isinstance(instance, CommitmentCourse):
+            pending["commitments"].add(instance.commitment_id)
     for instance in session.dirty:
         attributes = WATCHED.get(type(instance))
         if attributes is not None and _changed(instance, attributes):
-            pending["users"].add(instance.user_id)
+            _note_person(pending, instance)
+            pending["beyond_activity"].add(instance.user_id)  # an edit, not an addition
+            for name in ("user_id", "course_id"):  # moved rows: the old owner too
+                for old in inspect(instance).attrs[name].history.deleted or ():
+                    key = old if name == "user_id" else instance.user_id
+                    pending["users"].setdefault(key, set()).add(
+                        old if name == "course_id" else instance.course_id
+                    )
+                    pending["beyond_activity"].add(key)
         elif isinstance(instance, CommitmentCourse) and _changed(
             instance, ("course_id", "required", "commitment_id")
         ):
@@ -338,7 +407,8 @@ def ensure_current(session: Session) -> None:
     if pending["commitments"]:
         rebuild(session, pending["commitments"])
     if pending["users"]:
-        refresh_users(session, pending["users"])
+        activity_only = set(pending["users"]) - pending["beyond_activity"]
+        refresh_users(session, pending["users"], activity_only=activity_only)
 
 
 def _before_commit(session: Session) -> None:
