@@ -1,8 +1,9 @@
 """HTTP throughput and latency with gunicorn and a load generator on loopback.
 
 Both the ceiling (``bench.hello``, a bare Flask hello-world) and the platform run
-with the repository's ``gunicorn.conf.py`` (2 gthread workers × 4 threads, as
-``make run``; production settings: no debug, JSON logs, no access log) on 127.0.0.1.
+with the repository's ``gunicorn.conf.py`` (2 gthread workers; 1 request thread each
+on SQLite, 4 on PostgreSQL; as ``make run``; production settings: no debug, JSON
+logs, no access log) on 127.0.0.1.
 The load comes from wrk (Debian's package, installed with apt-get when missing and
 possible) through ``bench/requests.lua``, which replays
 prepared requests with their session cookies; without wrk, from a Python

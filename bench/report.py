@@ -248,7 +248,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"Load generator: {results.get('load_tool', '?')} on 127.0.0.1, "
         f"{results.get('connections', '?')} connections, "
         f"{results.get('http_duration', '?')} s per page after a warm-up; gunicorn "
-        "2 sync workers, JSON logs, no access log. Ratios are to the hello-world ceiling "
+        "with the repository's gunicorn.conf.py (2 gthread workers; 1 request thread each "
+        "on SQLite, 4 on PostgreSQL), JSON logs, no access log. Ratios are to the "
+        "hello-world ceiling "
         "measured in the same run, on the same database backend's run.",
         "",
         table(["Measure", "SQLite", "PostgreSQL", "Target", "Met"], rows(results)),
