@@ -104,7 +104,8 @@ def _counts(org: int, commitment_id: int, depth: str) -> dict:
     return next(r for r in reports if r.commitment.id == commitment_id).counts
 
 
-def _stored() -> set[tuple]:
+def stored_standings() -> set[tuple]:
+    """Every stored standing, as plain tuples (compared across rebuilds)."""
     return set(
         db.session.execute(
             select(
@@ -166,9 +167,9 @@ def test_standings_follow_each_change_in_its_own_transaction(ctx, make_user, two
     db.session.commit()
     assert status() == "expired"
     assert _people(pl, commitment.id, "people") == _people(pl, commitment.id, "cells")
-    incremental = _stored()
+    incremental = stored_standings()
     standing.rebuild(db.session)
-    assert _stored() == incremental  # what changes maintained is what a rebuild computes
+    assert stored_standings() == incremental  # what changes maintained is what a rebuild computes
 
 
 def test_bulk_writes_rebuild_and_an_unbuilt_table_is_not_trusted(ctx, two_courses):

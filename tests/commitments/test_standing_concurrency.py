@@ -16,10 +16,7 @@ import threading
 from contextlib import suppress
 from pathlib import Path
 
-from sqlalchemy import select
-
 from commitments import standing
-from commitments.models import StandingRow
 from courses import learning
 from courses.models import CourseVersion, EnrolmentSource
 from lms import db
@@ -27,23 +24,10 @@ from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.migrate import upgrade
 from tests.commitments.helpers import make_commitment, publish
+from tests.commitments.test_standing import stored_standings
 from tests.conftest import make_test_app, own_database, separate_database
 
 PEOPLE = 3
-
-
-def _stored() -> set[tuple]:
-    return set(
-        db.session.execute(
-            select(
-                StandingRow.commitment_id,
-                StandingRow.user_id,
-                StandingRow.satisfied,
-                StandingRow.valid_until,
-                StandingRow.progress,
-            )
-        )
-    )
 
 
 def test_simultaneous_completions_leave_the_standing_a_rebuild_would_compute(tmp_path: Path):
@@ -98,10 +82,10 @@ def test_simultaneous_completions_leave_the_standing_a_rebuild_would_compute(tmp
             assert errors == []
 
             with app.app_context():
-                stored = _stored()
+                stored = stored_standings()
                 assert {(row[1], row[2]) for row in stored} == {(u, True) for u in user_ids}
                 standing.rebuild(db.session)
-                assert _stored() == stored
+                assert stored_standings() == stored
                 db.session.rollback()
         finally:
             app.extensions["lms"].engine.dispose()
