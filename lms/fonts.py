@@ -462,7 +462,14 @@ class PDF(fpdf.FPDF):
     """FPDF whose ``add_shared_font`` fonts are parsed once per process."""
 
     def add_shared_font(self, family: str, fname: str | Path, style: str = "") -> None:
-        """Like ``add_font`` for a TrueType (glyf) font, without parsing it again."""
+        """Like ``add_font`` for a TrueType (glyf) font, without parsing it again.
+
+        PDF/A documents get fpdf2's own font embedding (parsed per document), which
+        writes what the standard requires; the shared path is for everything else.
+        """
+        if self._compliance is not None:
+            self.add_font(family, style, str(fname))
+            return
         style = "".join(sorted(style.upper()))
         fontkey = f"{family.lower()}{style}"
         if fontkey in self.fonts:
@@ -471,7 +478,5 @@ class PDF(fpdf.FPDF):
 
     def output(self, *args: Any, **kwargs: Any) -> Any:
         if any(isinstance(font, _SharedFont) for font in self.fonts.values()):
-            if self._compliance is not None:
-                raise NotImplementedError("shared fonts are not written for PDF/A documents")
             kwargs.setdefault("output_producer_class", _Producer)
         return super().output(*args, **kwargs)

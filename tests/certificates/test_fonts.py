@@ -94,3 +94,18 @@ def test_prepared_font_is_built_once(tmp_path: Path):
     built = first.stat().st_mtime_ns
     assert fonts.prepared_font(tmp_path) == first and first.stat().st_mtime_ns == built
     assert list(first.parent.iterdir()) == [first]  # no temporary file left behind
+
+
+def test_a_pdf_a_document_embeds_the_font_through_fpdf2(font_path: Path):
+    """PDF/A needs what fpdf2's own embedding writes: the shared path steps aside."""
+    pdf = fonts.PDF(enforce_compliance="PDF/A-2B")
+    pdf.add_shared_font("noto", font_path)
+    assert not any(isinstance(f, fonts._SharedFont) for f in pdf.fonts.values())
+    pdf.add_page()
+    pdf.set_font("noto", size=14)
+    pdf.cell(text=TEXTS[0])
+    page = PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0]
+    (font,) = page["/Resources"]["/Font"].values()
+    cid_font = font.get_object()["/DescendantFonts"][0].get_object()
+    assert cid_font["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+    assert unicodedata.normalize("NFC", page.extract_text()) == TEXTS[0]

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import Engine, make_url
@@ -58,16 +59,15 @@ def write_probe(url: str) -> Iterator[WriteProbe]:
         probe.close()
 
 
-class WriteProbe:
+class WriteProbe(Protocol):
     def writing(self) -> bool:
         """Is another connection inside a write transaction right now?"""
-        raise NotImplementedError
+        ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
 
-class SqliteProbe(WriteProbe):
+class SqliteProbe:
     def __init__(self, url: str) -> None:
         database = make_url(url).database
         assert database, url
@@ -87,7 +87,7 @@ class SqliteProbe(WriteProbe):
         self.connection.close()
 
 
-class PgProbe(WriteProbe):
+class PgProbe:
     QUERY = text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
