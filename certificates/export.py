@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+from lms import clock
 
 
 class _Sink(io.RawIOBase):
@@ -45,7 +46,7 @@ class Entry:
 
 def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
     sink = _Sink()
-    stamp = time.localtime()[:6]
+    stamp = clock.now().astimezone(clock.LOCAL_ZONE).timetuple()[:6]
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for entry in entries:
             info = zipfile.ZipInfo(entry.name, date_time=stamp)

@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 
 from certificates import codes, keys, signing
 from certificates.models import Certificate, CertificateKind
-from lms import audit
+from lms import audit, clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.errors import NotFound, ServiceError
 from lms.organisations.models import Membership, Organisation
 from lms.signals import CompletionEvent
@@ -141,7 +140,7 @@ def issue(
     user = session.get(User, event.user_id)
     if user is None:
         raise NotFound(_("Persona non trovata."))
-    now = now or utcnow()
+    now = now or clock.now()
     organisation = holder_organisation(session, user.id)
     try:
         with session.begin_nested():
@@ -202,7 +201,7 @@ def reissue(
         raise ServiceError(_("Un attestato revocato non può essere riemesso."))
     if old.superseded_at is not None:
         raise ServiceError(_("Questo attestato è già stato sostituito da uno più recente."))
-    now = now or utcnow()
+    now = now or clock.now()
     organisation = holder_organisation(session, old.user_id)
     number = old.reissue + 1
     with session.begin_nested():
@@ -250,7 +249,7 @@ def revoke(
         raise ServiceError(_("Indica il motivo della revoca."))
     if cert.revoked_at is not None:
         raise ServiceError(_("L'attestato è già revocato."))
-    cert.revoked_at = now or utcnow()
+    cert.revoked_at = now or clock.now()
     cert.revoked_reason = reason[:500]
     cert.revoked_by_id = actor.id if actor else None
     _audit(session, "certificate.revoked", cert, actor, {"reason": cert.revoked_reason})

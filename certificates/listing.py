@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from certificates import codes
 from certificates.models import Certificate, Status
+from lms import clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.organisations.models import Membership
 
 #: statuses a referent can ask for; "current" means valid or expiring
@@ -34,7 +34,7 @@ class Row:
 def with_status(
     certs: Iterable[Certificate], expiring_days: int, now: dt.datetime | None = None
 ) -> list[Row]:
-    now = now or utcnow()
+    now = now or clock.now()
     return [Row(c, c.status(now, expiring_days)) for c in certs]
 
 

@@ -23,8 +23,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms import clock
 from lms.accounts.models import User
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime
 
 
 class CertificateKind(enum.StrEnum):
@@ -80,7 +81,7 @@ class Certificate(Base):
     issuer: Mapped[str] = mapped_column(String(255))
 
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     superseded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -125,4 +126,4 @@ class ReminderSent(Base):
         ForeignKey("certificates_certificate.id", ondelete="CASCADE")
     )
     threshold_days: Mapped[int] = mapped_column(Integer)
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

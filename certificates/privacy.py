@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from certificates.models import Certificate
-from lms.db import utcnow
+from lms import clock
 from lms.plugins import PrivacyProvider
 
 ERASED_NAME = "Persona cancellata"
@@ -53,7 +53,7 @@ def export(session: Session, user_id: int) -> dict[str, Any]:
 
 
 def erase(session: Session, user_id: int) -> None:
-    now = utcnow()
+    now = clock.now()
     for cert in session.scalars(select(Certificate).where(Certificate.user_id == user_id)):
         cert.holder_name = ERASED_NAME
         cert.payload = "{}"  # the signed copy named the person; its signature goes with it

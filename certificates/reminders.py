@@ -24,9 +24,8 @@ from sqlalchemy.orm import Session
 
 from certificates.models import Certificate, ReminderSent
 from certificates.pdf import local_date
-from lms import mail
+from lms import clock, mail
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.organisations.models import Membership, Organisation
 
 log = logging.getLogger(__name__)
@@ -123,7 +122,7 @@ def send_reminders(
 
     ``renewal_link(key)`` gives the holder's way back to the course (default: ``link``).
     """
-    now = now or utcnow()
+    now = now or clock.now()
     digests: dict[tuple[int, int], list[Due]] = defaultdict(list)
     users: dict[int, User] = {}
     organisations: dict[int, Organisation] = {}

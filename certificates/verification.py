@@ -22,8 +22,7 @@ from sqlalchemy.orm import Session
 
 from certificates import codes, signing
 from certificates.models import Certificate
-from lms import throttle
-from lms.db import utcnow
+from lms import clock, throttle
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +80,7 @@ def check_payload(
         return PdfCheck(Outcome.SIGNATURE_INVALID, key_id=key_id)
     if data.get("key_id") != key_id or data.get("format") != signing.PAYLOAD_FORMAT:
         return PdfCheck(Outcome.SIGNATURE_INVALID, key_id=key_id)
-    expired = expires is not None and expires <= (now or utcnow())
+    expired = expires is not None and expires <= (now or clock.now())
     return PdfCheck(Outcome.VALID, payload=data, key_id=key_id, expired=expired)
 
 

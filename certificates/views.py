@@ -37,10 +37,9 @@ from certificates.forms import (
 )
 from certificates.models import Certificate, Status
 from certificates.pdf import filename
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role
 from lms.authz import authenticated, organisation_manager, public, roles_required
-from lms.db import utcnow
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.organisations.policy import referent_organisation_ids
@@ -74,7 +73,7 @@ def certificate_code(code: str) -> str:
 
 
 def _now() -> dt.datetime:
-    return utcnow()
+    return clock.now()
 
 
 # --- The holder ------------------------------------------------------------------

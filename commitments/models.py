@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courses.models import Course
-from lms.db import Base, UTCDateTime, utcnow
+from lms import clock
+from lms.db import Base, UTCDateTime
 from lms.organisations.models import Audience, Organisation, OrganisationType
 
 _TYPE_VALUES = ", ".join(f"'{t.value}'" for t in OrganisationType)
@@ -78,8 +79,10 @@ class Commitment(Base):
     target_percent: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[dt.date] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now
+    )
 
     organisation: Mapped[Organisation | None] = relationship()
     audiences: Mapped[list[Audience]] = relationship(
@@ -153,7 +156,7 @@ class DigestSent(Base):
         ForeignKey("lms_organisation.id", ondelete="CASCADE")
     )
     period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
 
 

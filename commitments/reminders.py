@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 from commitments.coverage import CommitmentReport, PersonRow, evaluate
 from commitments.models import DigestSent
 from commitments.status import Moment, Status
-from lms import mail
+from lms import clock, mail
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.organisations.models import Membership
 
 ATTENTION = (Status.OVERDUE, Status.EXPIRED, Status.EXPIRING)
@@ -92,7 +91,7 @@ def _claim(session: Session, organisation_id: int, period: str, recipients: int)
                 DigestSent(
                     organisation_id=organisation_id,
                     period=period,
-                    sent_at=utcnow(),
+                    sent_at=clock.now(),
                     recipients=recipients,
                 )
             )

@@ -40,8 +40,8 @@ from commitments.status import (
     validity_periods,
 )
 from courses.models import CourseCompletion, Enrolment, ModuleProgress
+from lms import clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.settings import Setting
 
 MARKER_KEY = "commitments.standing"
@@ -72,7 +72,7 @@ def is_built(session: Session) -> bool:
 
 def usable(session: Session, moment: Moment) -> bool:
     """Whether stored standings answer for ``moment`` (now or later, and built)."""
-    if moment.at < utcnow() - FRESHNESS:
+    if moment.at < clock.now() - FRESHNESS:
         return False  # a past date: facts after it must not count
     if not is_built(session):
         return False
@@ -178,7 +178,7 @@ def _history(session: Session, users: Any, course_ids: set[int]) -> dict:
     ).where(
         CourseCompletion.user_id.in_(users),
         CourseCompletion.course_id.in_(course_ids),
-        CourseCompletion.completed_at <= utcnow(),
+        CourseCompletion.completed_at <= clock.now(),
     )
     for user_id, course_id, completed_at, expires_at in session.execute(stmt):
         history.setdefault(user_id, {}).setdefault(course_id, []).append((completed_at, expires_at))
@@ -198,7 +198,7 @@ def _write(
 def _facts_by_user(session: Session, users: Any, course_ids: set[int]) -> dict:
     from commitments.coverage import facts_by_user, gather_facts
 
-    return facts_by_user(gather_facts(session, users, course_ids, utcnow()))
+    return facts_by_user(gather_facts(session, users, course_ids, clock.now()))
 
 
 def _insert(session: Session, model: type, rows: Iterable[dict[str, Any]]) -> int:
@@ -301,7 +301,7 @@ def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> 
         if found is None:
             session.add(Setting(key=MARKER_KEY, value=MARKER_VALUE))
         else:
-            found.value, found.updated_at = MARKER_VALUE, utcnow()
+            found.value, found.updated_at = MARKER_VALUE, clock.now()
         session.flush()
     return written
 

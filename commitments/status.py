@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from lms import clock
+
 LOCAL_TZ = ZoneInfo("Europe/Rome")
 DEFAULT_EXPIRING_DAYS = 90
 
@@ -73,7 +75,7 @@ class Moment:
 
     @classmethod
     def now(cls, now: dt.datetime | None = None) -> Moment:
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or clock.now()
         return cls(now.astimezone(LOCAL_TZ).date(), now)
 
     @classmethod

@@ -28,9 +28,8 @@ from courses.models import (
 )
 from courses.rendering import render_lesson, render_markdown
 from courses.signals import version_published
-from lms import audit
+from lms import audit, clock
 from lms.accounts.models import Role, User
-from lms.db import utcnow
 from lms.errors import Forbidden, FormatError, FormatIssue, NotFound
 from lms.organisations.models import Audience
 
@@ -211,7 +210,7 @@ def publish_draft(
     )
     draft.status = VersionStatus.PUBLISHED
     draft.number = (highest or 0) + 1
-    draft.published_at = utcnow()
+    draft.published_at = clock.now()
     session.flush()
     version_published.send(course, session=session, version=draft)
     audit.record(

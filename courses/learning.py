@@ -25,9 +25,8 @@ from courses.models import (
     version_audience,
 )
 from courses.signals import module_completed
-from lms import audit
+from lms import audit, clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Audience, Membership
 from lms.signals import CompletionEvent, completion_recorded
@@ -208,7 +207,7 @@ def enrol(
         enrolment.ended_at = None
         enrolment.source = source
         enrolment.enrolled_by_id = by.id if by else None
-        enrolment.enrolled_at = utcnow()
+        enrolment.enrolled_at = clock.now()
     session.flush()
     return enrolment
 
@@ -217,7 +216,7 @@ def unenrol(session: Session, user_id: int, course_id: int) -> None:
     enrolment = active_enrolment(session, user_id, course_id)
     if enrolment is None:
         raise NotFound(_("Non risulti iscritta/o a questo corso."))
-    enrolment.ended_at = utcnow()
+    enrolment.ended_at = clock.now()
     session.flush()
 
 
@@ -402,7 +401,7 @@ def record_activity(
     now: dt.datetime | None = None,
 ) -> ModuleProgress:
     """A sign of life on a module page: starts it, remembers it for resuming, counts time."""
-    now = now or utcnow()
+    now = now or clock.now()
     enrolment = require_access(session, user, version)
     find_module(version, module_slug)
     row = _progress_row(session, user.id, enrolment, module_slug, now)
@@ -431,7 +430,7 @@ def complete_module(
     caller, if it did (the check is not repeated). Returns the course completion if
     this made the course complete.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     if enrolment is None:
         enrolment = require_access(session, user, version)
     module = find_module(version, module_slug)
@@ -464,7 +463,7 @@ def check_completion(
     now: dt.datetime | None = None,
 ) -> CourseCompletion | None:
     """Record the course completion once, when every required module is complete."""
-    now = now or utcnow()
+    now = now or clock.now()
     required = {m.slug for m in version.modules if m.required}
     completed = set(session.scalars(_COMPLETED_SLUGS, _cycle_keys(user.id, enrolment)))
     if not required <= completed:
@@ -615,7 +614,7 @@ def start_renewal(
     session: Session, user: User, version: CourseVersion, *, now: dt.datetime | None = None
 ) -> Enrolment:
     """Open a new cycle once the last completion has expired (or is about to)."""
-    now = now or utcnow()
+    now = now or clock.now()
     enrolment = require_access(session, user, version)
     completion = completion_for_cycle(session, user.id, version.course_id, enrolment.cycle)
     if completion is None:

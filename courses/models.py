@@ -32,8 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms import clock
 from lms.accounts.models import User
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime
 from lms.organisations.models import Audience
 
 
@@ -47,7 +48,7 @@ class Course(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     owners: Mapped[list[CourseOwner]] = relationship(
@@ -125,7 +126,7 @@ class CourseVersion(Base):
     intro_md: Mapped[str] = mapped_column(Text, default="")
     intro_html: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL")
@@ -215,7 +216,7 @@ class Enrolment(Base):
         ForeignKey("lms_user.id", ondelete="SET NULL")
     )
     cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
-    enrolled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enrolled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_module_slug: Mapped[str | None] = mapped_column(String(80))
 
@@ -245,8 +246,8 @@ class ModuleProgress(Base):
     cycle: Mapped[int] = mapped_column(Integer, default=1)
     module_slug: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(12), default=ProgressStatus.IN_PROGRESS)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_version_number: Mapped[int | None] = mapped_column(Integer)
     time_spent_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -266,7 +267,7 @@ class CourseCompletion(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses_course.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("courses_version.id", ondelete="RESTRICT"))
     cycle: Mapped[int] = mapped_column(Integer)
-    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     version: Mapped[CourseVersion] = relationship()

@@ -37,9 +37,8 @@ from live_sessions.models import (
 )
 from live_sessions.policy import can_manage_session, person_organisation_ids
 from live_sessions.scheduling import local
-from lms import audit
+from lms import audit, clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.signals import CompletionEvent, completion_recorded
 
@@ -100,7 +99,7 @@ def record_marks(
     now: dt.datetime | None = None,
 ) -> int:
     """Record attendance for confirmed registrations, all or nothing; returns changes made."""
-    now = now or utcnow()
+    now = now or clock.now()
     live = session.get(LiveSession, session_id)
     if live is None:
         raise NotFound(_("Incontro non trovato."))

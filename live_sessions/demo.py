@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from courses.models import Course
 from live_sessions.models import LiveSession
 from live_sessions.scheduling import SessionData, create_session, from_local
+from lms import clock
 from lms.accounts.services import get_user_by_email
-from lms.db import utcnow
 from lms.organisations.models import Audience
 
 DEMO_TRAINER = "formatrice@rete-milano.test"
@@ -35,7 +35,7 @@ def load_demo(session: Session) -> Iterable[str]:
     if trainer is None or lawyers is None:
         return ["Incontri in presenza: manca la formatrice dimostrativa, nessun incontro creato."]
     course_id = session.scalar(select(Course.id).where(Course.slug == DEMO_COURSE))
-    day = (utcnow() + dt.timedelta(days=14)).date()
+    day = (clock.now() + dt.timedelta(days=14)).date()
     starts_at = from_local(dt.datetime.combine(day, dt.time(14, 30)))
     live = create_session(
         session,

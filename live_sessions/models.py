@@ -33,8 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courses.models import Course
+from lms import clock
 from lms.accounts.models import User
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime
 from lms.organisations.models import Audience
 
 DEFAULT_TIME_ZONE = "Europe/Rome"
@@ -128,8 +129,8 @@ class LiveSession(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL")
     )
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)  # set on edit
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)  # set on edit
 
     course: Mapped[Course | None] = relationship()
     audiences: Mapped[list[Audience]] = relationship(
@@ -185,7 +186,7 @@ class Registration(Base):
     registered_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL")
     )
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancelled_by_id: Mapped[int | None] = mapped_column(
@@ -224,8 +225,8 @@ class Attendance(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL")
     )
-    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     live_session: Mapped[LiveSession] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -244,7 +245,7 @@ class AttendanceChange(Base):
     changed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL")
     )
-    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     old_status: Mapped[str | None] = mapped_column(String(12))
     old_minutes: Mapped[int | None] = mapped_column(Integer)
     new_status: Mapped[str] = mapped_column(String(12))

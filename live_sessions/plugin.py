@@ -64,9 +64,8 @@ class LiveSessionsPlugin(Plugin):
 
         from live_sessions.registration import my_registrations
         from live_sessions.scheduling import sessions_run_by
-        from lms import db
+        from lms import clock, db
         from lms.accounts.models import Role
-        from lms.db import utcnow
 
         widgets = [
             Widget(
@@ -77,7 +76,7 @@ class LiveSessionsPlugin(Plugin):
             )
         ]
         if user.has_role(Role.TRAINER):
-            now = utcnow()
+            now = clock.now()
             mine = [s for s in sessions_run_by(db.session, user) if s.ends_at > now]
             widgets.append(
                 Widget(

@@ -21,7 +21,7 @@ from live_sessions.models import (
     session_trainer,
 )
 from live_sessions.registration import ACTIVE, lock_session, withdraw
-from lms.db import utcnow
+from lms import clock
 from lms.plugins import PrivacyProvider
 
 
@@ -78,7 +78,7 @@ def export(session: Session, user_id: int) -> dict[str, Any]:
 
 
 def erase(session: Session, user_id: int) -> None:
-    now = utcnow()
+    now = clock.now()
     future = session.scalars(
         select(Registration)
         .join(LiveSession, LiveSession.id == Registration.session_id)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from live_sessions.models import LiveSession, Registration, RegistrationSource, RegistrationStatus
 from live_sessions.policy import can_act_for, can_manage_session
+from lms import clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Membership, Organisation
 
@@ -103,7 +103,7 @@ def register(
     Operators register themselves, referents their own staff, admins anyone
     (admins also outside the registration window, never after the start).
     """
-    now = now or utcnow()
+    now = now or clock.now()
     live = lock_session(session, session_id)
     person = session.get(User, person_id)
     if person is None or not person.active:
@@ -150,7 +150,7 @@ def promote_waiting(
     session: Session, live: LiveSession, now: dt.datetime | None = None
 ) -> list[Registration]:
     """Fill free seats from the waiting list, first come first served (caller holds the lock)."""
-    now = now or utcnow()
+    now = now or clock.now()
     promoted: list[Registration] = []
     if live.is_cancelled or now >= live.starts_at:
         return promoted
@@ -191,7 +191,7 @@ def cancel(
     The person and their referents may cancel until the cancellation deadline;
     the session's trainers and admins until the start.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     live = lock_session(session, session_id)
     registration = session.get(Registration, registration_id, populate_existing=True)
     if registration is None or registration.session_id != live.id or not registration.is_active:
@@ -275,7 +275,7 @@ def my_registrations(
     session: Session, user_id: int, *, now: dt.datetime | None = None
 ) -> list[Registration]:
     """A person's active registrations of sessions not yet over, soonest first."""
-    now = now or utcnow()
+    now = now or clock.now()
     rows = session.scalars(
         select(Registration)
         .join(LiveSession, LiveSession.id == Registration.session_id)

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from live_sessions.models import LiveSession, Registration, RegistrationStatus, SessionStatus
 from live_sessions.rosters import when
 from live_sessions.scheduling import local
-from lms import mail
-from lms.db import utcnow
+from lms import clock, mail
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -131,7 +130,7 @@ def _claim(session: Session, registration: Registration, now: dt.datetime) -> bo
 
 def send_reminders(session: Session, *, now: dt.datetime | None = None) -> int:
     """Send each due reminder once; commits after each one sent."""
-    now = now or utcnow()
+    now = now or clock.now()
     sent = 0
     for registration in due_reminders(session, now):
         if not _claim(session, registration, now):

@@ -26,8 +26,8 @@ from live_sessions.models import (
 )
 from live_sessions.policy import can_manage_session, can_schedule
 from live_sessions.registration import lock_session, promote_waiting
+from lms import clock
 from lms.accounts.models import Role, User, UserRole
-from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Audience
 
@@ -178,7 +178,7 @@ def create_session(session: Session, data: SessionData, *, actor: User) -> LiveS
     data.online_url = clean_url(data.online_url)
     if problems := _check(session, data):
         raise ServiceError(problems[0], details=problems)
-    if data.starts_at <= utcnow():
+    if data.starts_at <= clock.now():
         raise ServiceError(_("L'incontro deve iniziare nel futuro."))
     live = LiveSession(created_by_id=actor.id, status=SessionStatus.SCHEDULED)
     _apply(session, live, data)
@@ -212,7 +212,7 @@ def update_session(
             )
         )
     _apply(session, live, data)
-    live.updated_at = utcnow()
+    live.updated_at = clock.now()
     session.flush()
     return live, promote_waiting(session, live)
 
@@ -224,7 +224,7 @@ def cancel_session(session: Session, session_id: int, *, actor: User) -> LiveSes
     if live.is_cancelled:
         raise ServiceError(_("L'incontro è già annullato."))
     live.status = SessionStatus.CANCELLED
-    live.cancelled_at = live.updated_at = utcnow()
+    live.cancelled_at = live.updated_at = clock.now()
     session.flush()
     return live
 
@@ -248,7 +248,7 @@ def upcoming(
     session: Session, *, audience_code: str | None = None, now: dt.datetime | None = None
 ) -> list[LiveSession]:
     """Scheduled sessions not yet over, soonest first, optionally for one audience."""
-    now = now or utcnow()
+    now = now or clock.now()
     stmt = _with_details(select(LiveSession)).where(
         LiveSession.status == SessionStatus.SCHEDULED,
         LiveSession.starts_at >= now - dt.timedelta(days=MAX_DURATION_MINUTES // 1440),

@@ -14,8 +14,8 @@ from live_sessions.models import Attendance, AttendanceStatus, LiveSession, Regi
 from live_sessions.registration import ACTIVE
 from live_sessions.rosters import STATUS_LABELS_CSV
 from live_sessions.scheduling import local
+from lms import clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.organisations.models import Membership
 
 
@@ -71,7 +71,7 @@ def organisation_report(
     now: dt.datetime | None = None,
 ) -> OrganisationReport:
     """Registrations (not cancelled) of the organisation's current staff, with attendance."""
-    now = now or utcnow()
+    now = now or clock.now()
     members = select(Membership.user_id).where(
         Membership.organisation_id == organisation_id, Membership.ended_at.is_(None)
     )

@@ -30,10 +30,10 @@ from live_sessions.blueprint import bp
 from live_sessions.forms import ActionForm, AttendanceForm, ImportForm, SessionForm
 from live_sessions.models import AttendanceStatus, LiveSession
 from live_sessions.policy import can_manage_session
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role
 from lms.authz import roles_required
-from lms.db import commit_with_retries, utcnow
+from lms.db import commit_with_retries
 from lms.errors import FormatError, ServiceError
 from lms.organisations.services import list_audiences
 
@@ -57,7 +57,7 @@ def manage() -> Any:
     return render_template(
         "live_sessions/manage.html",
         sessions=scheduling.sessions_run_by(db.session, current_user),
-        now=utcnow(),
+        now=clock.now(),
     )
 
 
@@ -226,7 +226,7 @@ def roster(session_id: int) -> Any:
         form=form,
         entries=list(zip(confirmed, form.rows, strict=True)),
         waiting=[row for row in rows if row.waiting],
-        marking_open=attendance.marking_open(live, utcnow()),
+        marking_open=attendance.marking_open(live, clock.now()),
         history=attendance.history(db.session, live.id),
         action_form=ActionForm(),
         hours_attended=attendance.hours_attended,

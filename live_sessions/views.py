@@ -15,9 +15,9 @@ from live_sessions import calendar, registration, reminders, scheduling
 from live_sessions.blueprint import bp
 from live_sessions.forms import ActionForm, FilterForm
 from live_sessions.policy import can_manage_session, can_schedule
-from lms import db
+from lms import clock, db
 from lms.authz import authenticated
-from lms.db import commit_with_retries, utcnow
+from lms.db import commit_with_retries
 from lms.errors import Forbidden, ServiceError
 from lms.organisations.services import list_audiences
 from lms.urls import safe_next_url
@@ -56,7 +56,7 @@ def index() -> Any:
 def detail(session_id: int) -> Any:
     live = scheduling.get_session(db.session, session_id)
     mine = registration.active_registration(db.session, live.id, current_user.id)
-    now = utcnow()
+    now = clock.now()
     return render_template(
         "live_sessions/detail.html",
         live=live,
@@ -139,7 +139,7 @@ def calendar_file(session_id: int) -> Any:
         live,
         page_url=reminders.external_url("live_sessions.detail", session_id=live.id),
         base_url=current_app.config["LMS_BASE_URL"],
-        now=utcnow(),
+        now=clock.now(),
     )
     return Response(
         data,

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms import clock
+from lms.db import Base, UTCDateTime
 
 SECRET_WORDS = ("password", "token", "secret", "hash", "signature", "key")
 
@@ -26,7 +27,7 @@ class AuditEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL"), index=True
     )
@@ -83,7 +84,7 @@ def record(
     at: dt.datetime | None = None,
 ) -> AuditEntry:
     entry = AuditEntry(
-        created_at=at or utcnow(),
+        created_at=at or clock.now(),
         actor_id=getattr(actor, "id", None),
         actor_role=role_of(actor, organisation_id),
         organisation_id=organisation_id,

@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy import func, inspect, select, table
 from sqlalchemy.engine import Engine, make_url
 
-from lms.db import utcnow
+from lms import clock
 
 INSTANCE_ITEMS = ("secret_key", "certificate-keys")
 MANIFEST = "manifest.json"
@@ -59,7 +59,7 @@ def _libpq_url(engine: Engine) -> str:
 def backup(app: Flask, target: Path) -> dict[str, Any]:
     engine: Engine = app.extensions["lms"].engine
     manifest: dict[str, Any] = {
-        "created_at": utcnow().isoformat(),
+        "created_at": clock.now().isoformat(),
         "dialect": engine.dialect.name,
         "row_counts": row_counts(engine),
     }

@@ -14,9 +14,9 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from lms import audit
+from lms import audit, clock
 from lms.accounts.models import User
-from lms.db import Base, utcnow
+from lms.db import Base
 from lms.errors import NotFound, ServiceError
 from lms.organisations.models import Membership
 from lms.plugins import PrivacyProvider
@@ -84,7 +84,7 @@ def _core_erase(session: Session, user_id: int) -> None:
     session.execute(
         update(Setting).where(Setting.updated_by_id == user_id).values(updated_by_id=None)
     )
-    now = utcnow()
+    now = clock.now()
     for membership in session.scalars(
         select(Membership).where(Membership.user_id == user_id, Membership.ended_at.is_(None))
     ):
@@ -124,7 +124,7 @@ def uncovered_tables() -> set[str]:
 def export_user(session: Session, user_id: int, *, actor: User | None) -> dict[str, Any]:
     if session.get(User, user_id) is None:
         raise NotFound("utente non trovato")
-    data: dict[str, Any] = {"generated_at": utcnow().isoformat()}
+    data: dict[str, Any] = {"generated_at": clock.now().isoformat()}
     for name, provider in providers().items():
         data[name] = provider.export(session, user_id)
     audit.record(

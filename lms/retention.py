@@ -16,10 +16,9 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from lms import audit, mail
+from lms import audit, clock, mail
 from lms.accounts.models import Role, User, UserRole
 from lms.audit import AuditEntry
-from lms.db import utcnow
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ def _last_activity():  # noqa: ANN202 - a SQL expression
 def run_retention(
     session: Session, policy: RetentionPolicy, *, now: dt.datetime | None = None
 ) -> RetentionReport:
-    now = now or utcnow()
+    now = now or clock.now()
     deleted = (
         session.execute(
             delete(AuditEntry).where(

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms import clock
+from lms.db import Base, UTCDateTime
 
 
 class Setting(Base):
@@ -15,7 +16,7 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lms_user.id", ondelete="SET NULL")
     )
@@ -31,4 +32,4 @@ def set_setting(session: Session, key: str, value: str, *, by_id: int | None) ->
     if found is None:
         session.add(Setting(key=key, value=value, updated_by_id=by_id))
     else:
-        found.value, found.updated_at, found.updated_by_id = value, utcnow(), by_id
+        found.value, found.updated_at, found.updated_by_id = value, clock.now(), by_id

@@ -13,7 +13,8 @@ import hashlib
 from sqlalchemy import Index, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms import clock
+from lms.db import Base, UTCDateTime
 
 
 class ThrottleEvent(Base):
@@ -24,7 +25,7 @@ class ThrottleEvent(Base):
     scope: Mapped[str] = mapped_column(String(40))
     # Hashed so that the table holds no e-mail addresses or IP addresses in clear.
     key: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
 
 
 def _digest(key: str) -> str:
@@ -32,13 +33,13 @@ def _digest(key: str) -> str:
 
 
 def record(db: Session, scope: str, key: str, *, now: dt.datetime | None = None) -> None:
-    db.add(ThrottleEvent(scope=scope, key=_digest(key), created_at=now or utcnow()))
+    db.add(ThrottleEvent(scope=scope, key=_digest(key), created_at=now or clock.now()))
 
 
 def count_recent(
     db: Session, scope: str, key: str, window: dt.timedelta, *, now: dt.datetime | None = None
 ) -> int:
-    since = (now or utcnow()) - window
+    since = (now or clock.now()) - window
     stmt = select(func.count(ThrottleEvent.id)).where(
         ThrottleEvent.scope == scope,
         ThrottleEvent.key == _digest(key),
@@ -66,6 +67,6 @@ def clear(db: Session, scope: str, key: str) -> None:
 
 
 def prune(db: Session, older_than: dt.timedelta, *, now: dt.datetime | None = None) -> int:
-    cutoff = (now or utcnow()) - older_than
+    cutoff = (now or clock.now()) - older_than
     result = db.execute(delete(ThrottleEvent).where(ThrottleEvent.created_at < cutoff))
     return int(result.rowcount or 0)

@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session, defer, joinedload
 from courses import learning
 from courses.format import split_quiz
 from courses.models import CourseVersion, Enrolment, Module, ProgressStatus
-from lms import audit
+from lms import audit, clock
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.errors import Forbidden, NotFound, ServiceError
 from quizzes.models import Attempt, AttemptAnswer, AttemptChoice, AttemptStatus, Quiz
 from quizzes.records import QuizSpec
@@ -141,7 +140,7 @@ def quiz_state(
     *,
     now: dt.datetime | None = None,
 ) -> QuizState:
-    now = now or utcnow()
+    now = now or clock.now()
     # This module's status only (not the whole course's progress), with the enrolment.
     enrolment, status = learning.require_module_access(session, user, version, module.slug)
     quiz = quiz_of(session, module)
@@ -187,7 +186,7 @@ def start_attempt(
     now: dt.datetime | None = None,
 ) -> Attempt:
     """Start (or resume) an attempt, freezing the questions drawn and their order."""
-    now = now or utcnow()
+    now = now or clock.now()
     state = quiz_state(session, user, version, module, now=now)
     if state.open_attempt is not None:
         return state.open_attempt
@@ -266,7 +265,7 @@ def submit_attempt(
     now: dt.datetime | None = None,
 ) -> Attempt:
     """Score an attempt once. A repeated or concurrent submit returns the first result."""
-    now = now or utcnow()
+    now = now or clock.now()
     attempt = own_attempt(session, user, attempt_id)
     if attempt.status == AttemptStatus.SUBMITTED:
         return attempt

@@ -28,7 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from courses.models import Module
-from lms.db import Base, UTCDateTime, utcnow
+from lms import clock
+from lms.db import Base, UTCDateTime
 
 
 class Quiz(Base):
@@ -44,7 +45,7 @@ class Quiz(Base):
     module_slug: Mapped[str] = mapped_column(String(80))
     version_number: Mapped[int] = mapped_column(Integer)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     module: Mapped[Module] = relationship()
 
@@ -94,7 +95,7 @@ class Attempt(Base):
     status: Mapped[str] = mapped_column(String(12), default=AttemptStatus.OPEN)
     seed: Mapped[int] = mapped_column(Integer)
     presented: Mapped[dict[str, Any]] = mapped_column(JSON)
-    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     percent: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lms import create_app, db
+from lms import clock, create_app, db
 from lms.accounts.models import Role, User
 from lms.accounts.services import create_user
 from lms.organisations.models import Membership
@@ -139,6 +139,14 @@ def _transaction(app: Flask) -> Iterator[None]:
     _current_connection.pop()
     outer.rollback()
     connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock() -> Iterator[None]:
+    """Every test starts on the wall clock and gives back whatever it fixed."""
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.db import Base, UTCDateTime, utcnow
+from lms import clock
+from lms.db import Base, UTCDateTime
 
 SUPPORTED_LOCALES = ("it", "en")
 
@@ -42,7 +43,7 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Rotated on password change and logout-everywhere: old sessions stop matching.
     session_token: Mapped[str] = mapped_column(String(32), default=_new_session_token)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[UserRole]] = relationship(
@@ -84,6 +85,6 @@ class UserRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
-    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     user: Mapped[User] = relationship(back_populates="roles")

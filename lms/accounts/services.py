@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms import audit, throttle
+from lms import audit, clock, throttle
 from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
-from lms.db import utcnow
 from lms.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
@@ -137,7 +136,7 @@ def authenticate(
     lock holds across workers and hosts. A locked account answers the same way
     whether or not the password is right; unknown and wrong are indistinguishable.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     account_key = email.strip().lower()
     locked = throttle.is_limited(
         db,

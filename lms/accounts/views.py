@@ -12,13 +12,12 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from lms import audit, db
+from lms import audit, clock, db
 from lms.accounts import services
 from lms.accounts.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.accounts.mailing import send_password_reset
 from lms.accounts.models import User
 from lms.authz import authenticated, public
-from lms.db import utcnow
 from lms.errors import ServiceError
 from lms.organisations.models import Membership
 from lms.organisations.policy import CURRENT_REFERENT, remember_referent_organisations
@@ -208,7 +207,7 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str, acti
             db.session.rollback()
             flash(str(error), "error")
         else:
-            user.last_login_at = utcnow()
+            user.last_login_at = clock.now()
             audit.record(db.session, action, actor=user, subject_id=user.id)
             db.session.commit()
             if current_user.is_authenticated:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from lms import audit, db, privacy
+from lms import audit, clock, db, privacy
 from lms.accounts.models import Role, User, UserRole
 from lms.admin.forms import AuditFilterForm, EraseForm, PrivacyNoticeForm, RoleForm, UserSearchForm
 from lms.authz import organisation_manager, roles_required
@@ -103,7 +103,7 @@ def change_role(user_id: int) -> Any:
 def _data_response(user_id: int, fmt: str) -> Any:
     data = privacy.export_user(db.session, user_id, actor=_actor())
     db.session.commit()
-    stamp = dt.date.today().isoformat()
+    stamp = clock.today().isoformat()
     if fmt == "json":
         response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
         response.headers["Content-Type"] = "application/json; charset=utf-8"

@@ -8,8 +8,9 @@ import enum
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms import clock
 from lms.accounts.models import User
-from lms.db import Base, UTCDateTime, utcnow
+from lms.db import Base, UTCDateTime
 
 
 class OrganisationType(enum.StrEnum):
@@ -36,7 +37,7 @@ class Organisation(Base):
     type: Mapped[str] = mapped_column(String(20), index=True)
     signatory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"
@@ -76,7 +77,7 @@ class Membership(Base):
         ForeignKey("lms_audience.id", ondelete="RESTRICT"), index=True
     )
     is_referent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -11,10 +11,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from lms import audit
+from lms import audit, clock
 from lms.accounts import services as accounts
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.errors import NotFound, ServiceError
 from lms.organisations.models import Audience, Membership, Organisation, OrganisationType
 
@@ -203,7 +202,7 @@ def end_membership(
     )
     if membership is None:
         raise NotFound(_("Persona non trovata in questa organizzazione."))
-    membership.ended_at = utcnow()
+    membership.ended_at = clock.now()
     membership.is_referent = False
     db.flush()
     audit.record(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import lms.clock
 import lms.db
 
 revision = "0201"
@@ -88,7 +89,7 @@ def upgrade() -> None:
         )
         op.bulk_insert(
             setting,
-            [{"key": "commitments.standing", "value": "built", "updated_at": lms.db.utcnow()}],
+            [{"key": "commitments.standing", "value": "built", "updated_at": lms.clock.now()}],
         )
 
 

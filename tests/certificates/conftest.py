@@ -15,9 +15,8 @@ from sqlalchemy import select
 
 from certificates.documents import certificate_pdf
 from certificates.models import Certificate
-from lms import db
+from lms import clock, db
 from lms.accounts.models import User
-from lms.db import utcnow
 from lms.signals import CompletionEvent, completion_recorded
 
 _refs = itertools.count(1)
@@ -32,7 +31,7 @@ def event_for(user: User, **overrides: Any) -> CompletionEvent:
         "title": "Accoglienza e orientamento delle donne",
         "version_label": "2026.1",
         "hours": 8,
-        "completed_at": utcnow() - dt.timedelta(days=1),
+        "completed_at": clock.now() - dt.timedelta(days=1),
         "renewal_months": 24,
         "credits": None,
     }

@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from certificates import codes, issuing
 from certificates.config import issuer_settings
 from certificates.models import Certificate, Status
-from lms import db
-from lms.db import utcnow
+from lms import clock, db
 from lms.errors import ServiceError
 from lms.signals import completion_recorded
 from tests.certificates.conftest import event_for
@@ -46,7 +45,7 @@ def test_completion_issues_a_certificate_with_registered_data(make_user, complet
     payload = json.loads(cert.payload)
     assert payload["holder"] == "Zoë D'Angelo" and payload["serial"] == cert.serial
     assert payload["code"] == codes.grouped(cert.code) and payload["key_id"] == cert.key_id
-    assert cert.status(utcnow(), 60) is Status.VALID
+    assert cert.status(clock.now(), 60) is Status.VALID
 
 
 def test_same_completion_sent_twice_gives_one_certificate(app: Flask, make_user, complete):
@@ -75,7 +74,7 @@ def test_database_refuses_a_second_certificate_for_one_completion(make_user, com
         version_label="1",
         hours=1,
         issuer="X",
-        completed_at=utcnow(),
+        completed_at=clock.now(),
         payload="{}",
         signature="x",
         key_id="x",
@@ -115,13 +114,13 @@ def test_other_kinds_and_credits(make_user, complete):
 
 def test_renewal_keeps_history(make_user, complete):
     user = make_user()
-    old = complete(user, completed_at=utcnow() - dt.timedelta(days=700))
+    old = complete(user, completed_at=clock.now() - dt.timedelta(days=700))
     other_course = complete(user, key="course:altro")
     new = complete(user, version_label="2027.1")
     db.session.refresh(old)
     assert new.previous_id == old.id and old.superseded_at is not None
-    assert old.status(utcnow(), 60) is Status.SUPERSEDED
-    assert new.status(utcnow(), 60) is Status.VALID
+    assert old.status(clock.now(), 60) is Status.SUPERSEDED
+    assert new.status(clock.now(), 60) is Status.VALID
     db.session.refresh(other_course)
     assert other_course.superseded_at is None  # another key is not a renewal
 
@@ -136,7 +135,7 @@ def test_reissue_keeps_the_serial_chain(app: Flask, make_user, complete):
     assert new.serial == f"{old.serial}-R1" and new.previous_id == old.id
     assert new.holder_name == "Łucja Żółć" and new.code != old.code
     assert new.expires_at == old.expires_at and new.completion_ref == old.completion_ref
-    assert old.revoked_reason == "reissued" and old.status(utcnow(), 60) is Status.REVOKED
+    assert old.revoked_reason == "reissued" and old.status(clock.now(), 60) is Status.REVOKED
     again = issuing.reissue(db.session, new, issuer_settings(app))
     assert again.serial == f"{old.serial}-R2"
     with pytest.raises(ServiceError):
@@ -145,7 +144,7 @@ def test_reissue_keeps_the_serial_chain(app: Flask, make_user, complete):
 
 def test_revocation_and_statuses(make_user, complete):
     user = make_user()
-    now = utcnow()
+    now = clock.now()
     expiring = complete(user, key="course:a", completed_at=now - dt.timedelta(days=700))
     expired = complete(user, key="course:b", completed_at=now - dt.timedelta(days=800))
     forever = complete(user, key="course:c", renewal_months=None)

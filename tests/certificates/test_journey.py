@@ -14,9 +14,8 @@ from sqlalchemy import select
 
 from certificates import codes, issuing
 from certificates.models import Certificate, Status
-from lms import audit, db, privacy
+from lms import audit, clock, db, privacy
 from lms.accounts.models import Role
-from lms.db import utcnow
 from tests.certificates.conftest import pdf_bytes
 from tests.conftest import login, post_form
 from tests.courses.helpers import course_files
@@ -97,7 +96,7 @@ def test_personal_data_export_and_erasure(app: Flask, make_user, complete):
         erased = db.session.scalar(select(Certificate).where(Certificate.id == cert.id))
         assert erased.holder_name != "Maria Cancellabile"
         assert "Maria" not in erased.payload
-        assert erased.status(utcnow(), 60) is Status.REVOKED
+        assert erased.status(clock.now(), 60) is Status.REVOKED
     page = app.test_client().get(f"/certificates/verify/{codes.grouped(cert.code)}")
     body = page.get_data(as_text=True)
     assert 'data-outcome="revoked"' in body and "Maria" not in body

@@ -11,9 +11,8 @@ from flask import Flask
 
 from certificates import issuing
 from certificates.export import Entry, stream_zip
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role
-from lms.db import utcnow
 from lms.organisations.services import end_membership, organisation_by_code
 from tests.certificates.conftest import pdf_text
 from tests.conftest import login
@@ -71,10 +70,10 @@ def test_filters_by_course_and_status(app: Flask, make_user, complete):
     agent = make_user(org="CDM-PL-NTDM", name="Agente Filtro")
     valid = complete(agent, key="course:a", title="Corso A")
     expiring = complete(
-        agent, key="course:b", title="Corso B", completed_at=utcnow() - dt.timedelta(days=700)
+        agent, key="course:b", title="Corso B", completed_at=clock.now() - dt.timedelta(days=700)
     )
     expired = complete(
-        agent, key="course:c", title="Corso C", completed_at=utcnow() - dt.timedelta(days=800)
+        agent, key="course:c", title="Corso C", completed_at=clock.now() - dt.timedelta(days=800)
     )
     client = app.test_client()
     login(client, admin.email)  # admins manage every organisation

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from certificates.models import ReminderSent
 from certificates.reminders import send_reminders
-from lms import db
-from lms.db import utcnow
+from lms import clock, db
 
 
 def remind(app: Flask, *args: str):
@@ -21,7 +20,7 @@ def remind(app: Flask, *args: str):
 
 def completed_for_expiry_in(days: float) -> dt.datetime:
     """Completion date such that a 24-month certificate expires ``days`` from now."""
-    now = utcnow()
+    now = clock.now()
     target = now + dt.timedelta(days=days)
     from certificates.issuing import add_months
 
@@ -55,7 +54,7 @@ def test_reminders_are_sent_once_per_threshold(app: Flask, make_user, complete, 
     assert len(to_holder(outbox, holder.email)) == 1 and len(to_holder(outbox, referent.email)) == 1
 
     # later, the 30-day threshold is reached: one more, once
-    later = utcnow() + dt.timedelta(days=20)
+    later = clock.now() + dt.timedelta(days=20)
     with app.app_context():
         assert send_reminders(db.session, [60, 30, 7], link="l", now=later).reminders == 1
         assert send_reminders(db.session, [60, 30, 7], link="l", now=later).reminders == 0

@@ -16,8 +16,7 @@ from pypdf import PdfReader
 from certificates import issuing, keys, signing
 from certificates.config import issuer_settings
 from certificates.verification import Outcome, check_payload, check_pdf
-from lms import db
-from lms.db import utcnow
+from lms import clock, db
 from tests.certificates.conftest import event_for, pdf_bytes, replace_attachments
 from tests.conftest import post_form
 
@@ -137,7 +136,7 @@ def test_pdf_without_signed_data_is_not_issued_here(app: Flask, tmp_path: Path):
 
 
 def test_expired_certificate(app: Flask, tmp_path: Path, make_user, complete):
-    cert = complete(make_user(), completed_at=utcnow() - dt.timedelta(days=800))
+    cert = complete(make_user(), completed_at=clock.now() - dt.timedelta(days=800))
     assert_reported(app, tmp_path, pdf_bytes(app, cert), "expired")
 
 

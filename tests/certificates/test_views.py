@@ -8,9 +8,8 @@ from flask import Flask
 
 from certificates import codes
 from certificates.models import Certificate
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role
-from lms.db import utcnow
 from tests.conftest import login, post_form
 
 
@@ -35,7 +34,7 @@ def test_my_certificates_list_and_own_download_only(app: Flask, make_user, compl
 
 def test_nav_item_and_dashboard_widget(app: Flask, make_user, complete):
     holder = make_user()
-    complete(holder, title="Corso in evidenza", completed_at=utcnow() - dt.timedelta(days=700))
+    complete(holder, title="Corso in evidenza", completed_at=clock.now() - dt.timedelta(days=700))
     client = app.test_client()
     login(client, holder.email)
     home = client.get("/").get_data(as_text=True)
@@ -73,7 +72,7 @@ def test_unknown_and_revoked_codes_are_told_apart(app: Flask, client, make_user,
 
 
 def test_expired_code(app: Flask, client, make_user, complete):
-    cert = complete(make_user(), completed_at=utcnow() - dt.timedelta(days=800))
+    cert = complete(make_user(), completed_at=clock.now() - dt.timedelta(days=800))
     page = client.get(f"/certificates/verify/{cert.code}").get_data(as_text=True)
     assert 'data-outcome="expired"' in page
 

@@ -49,9 +49,9 @@ def test_database_constraints_hold_without_python(app: Flask):
         "INSERT INTO lms_user (email, full_name, locale, active, session_token, "
         "created_at) VALUES (:email, 'X', :locale, :active, 't', :now)"
     )
-    from lms.db import utcnow
+    from lms import clock
 
-    now = utcnow().replace(tzinfo=None)
+    now = clock.now().replace(tzinfo=None)
     cases = [
         {"email": "UPPER@rete-milano.test", "locale": "it"},  # not lower-cased
         {"email": "x@rete-milano.test", "locale": "fr"},  # unsupported locale

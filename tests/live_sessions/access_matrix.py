@@ -72,9 +72,8 @@ def _sessions(world: World) -> dict[str, Any]:
         from live_sessions import registration
         from live_sessions.models import LiveSession
         from live_sessions.scheduling import SessionData, create_session
-        from lms import db
+        from lms import clock, db
         from lms.accounts.models import User
-        from lms.db import utcnow
 
         trainer = db.session.get(User, world.user_id("trainer"))
         operator = db.session.get(User, world.user_id("operator"))
@@ -85,7 +84,7 @@ def _sessions(world: World) -> dict[str, Any]:
                 db.session,
                 SessionData(
                     title=f"Incontro matrice ({name})",
-                    starts_at=utcnow() + dt.timedelta(days=7),
+                    starts_at=clock.now() + dt.timedelta(days=7),
                     duration_minutes=120,
                     capacity=10,
                     hours=Decimal(2),
@@ -100,7 +99,7 @@ def _sessions(world: World) -> dict[str, Any]:
         db.session.execute(
             update(LiveSession)
             .where(LiveSession.id == made["held"]["session_id"])
-            .values(starts_at=utcnow())
+            .values(starts_at=clock.now())
         )
         db.session.commit()
         world.extra["live_sessions"] = made

@@ -13,9 +13,8 @@ from sqlalchemy import update
 from live_sessions import registration
 from live_sessions.models import LiveSession, Registration
 from live_sessions.scheduling import SessionData, create_session
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role, User
-from lms.db import utcnow
 
 PLACE = "Casa dei Diritti, Via De Amicis 10, 20123 Milano"
 
@@ -28,7 +27,7 @@ def trainer(make_user: Callable[..., User]) -> User:
 
 
 def session_data(trainer: User, **overrides: Any) -> SessionData:
-    starts = (utcnow() + dt.timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+    starts = (clock.now() + dt.timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
     values: dict[str, Any] = {
         "title": "La rete antiviolenza per l'avvocatura",
         "starts_at": starts,
@@ -74,7 +73,7 @@ def begin_now(live: LiveSession, minutes_ago: int = 0) -> None:
     db.session.execute(
         update(LiveSession)
         .where(LiveSession.id == live.id)
-        .values(starts_at=utcnow() - dt.timedelta(minutes=minutes_ago))
+        .values(starts_at=clock.now() - dt.timedelta(minutes=minutes_ago))
     )
     db.session.commit()
     db.session.refresh(live)

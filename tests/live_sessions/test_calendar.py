@@ -7,7 +7,7 @@ import datetime as dt
 import icalendar
 
 from live_sessions import calendar, scheduling
-from lms.db import utcnow
+from lms import clock
 from tests.conftest import login, post_form
 
 PL = "CDM-PL-NTDM"
@@ -66,6 +66,6 @@ def test_cancelled_session_says_so(in_app_context, make_session):
 
     live = make_session()
     scheduling.cancel_session(db.session, live.id, actor=live.trainers[0])
-    data = calendar.session_ics(live, page_url="http://x/", base_url="http://x", now=utcnow())
+    data = calendar.session_ics(live, page_url="http://x/", base_url="http://x", now=clock.now())
     [event] = icalendar.Calendar.from_ical(data).walk("VEVENT")
     assert str(event["STATUS"]) == "CANCELLED"

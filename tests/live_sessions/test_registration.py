@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from live_sessions import registration
 from live_sessions.models import LiveSession, Registration
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role
-from lms.db import utcnow
 from lms.errors import Forbidden, ServiceError
 from lms.organisations.services import organisation_by_code
 from tests.conftest import login, post_form
@@ -82,7 +81,7 @@ def test_full_session_without_waiting_list_refuses(
 def test_registration_window_and_cancellation_deadline(
     in_app_context, make_user, make_session, register, trainer
 ):
-    now = utcnow()
+    now = clock.now()
     person = make_user(org=PL)
     later = make_session(registration_opens_at=now + dt.timedelta(days=1))
     with pytest.raises(ServiceError, match="non sono aperte"):
@@ -180,7 +179,7 @@ def test_only_trainers_schedule(client, make_user):
 
 def test_admin_registers_outside_the_window(in_app_context, make_user, make_session, register):
     admin = make_user(roles=(Role.ADMIN,))
-    live = make_session(registration_opens_at=utcnow() + dt.timedelta(days=2))
+    live = make_session(registration_opens_at=clock.now() + dt.timedelta(days=2))
     person = make_user(org=PL)
     made = register(live, person, actor=admin)
     assert made.source == "admin" and made.status == "confirmed"

@@ -7,8 +7,7 @@ import datetime as dt
 from flask import Flask
 
 from live_sessions import reminders, scheduling
-from lms import db
-from lms.db import utcnow
+from lms import clock, db
 
 PL = "CDM-PL-NTDM"
 
@@ -16,7 +15,7 @@ PL = "CDM-PL-NTDM"
 def test_reminder_the_day_before_is_sent_once(
     app: Flask, make_user, make_session, register, outbox
 ):
-    now = utcnow()
+    now = clock.now()
     today = scheduling.local(now).date()
     tomorrow = scheduling.from_local(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(9)))
     later = scheduling.from_local(dt.datetime.combine(today + dt.timedelta(days=3), dt.time(9)))

@@ -36,10 +36,9 @@ from courses.models import Course, CourseVersion, Module, VersionStatus
 from live_sessions import registration
 from live_sessions.models import Attendance, AttendanceStatus, LiveSession
 from live_sessions.scheduling import SessionData, create_session
-from lms import db
+from lms import clock, db
 from lms.accounts.models import Role, User
 from lms.accounts.services import create_user
-from lms.db import utcnow
 from lms.migrate import upgrade
 from lms.organisations.services import seed_registry
 from tests.conftest import make_test_app, own_database, separate_database
@@ -196,7 +195,7 @@ def held_session(app: Flask, people: list[int], title: str) -> int:
             db.session,
             SessionData(
                 title=title,
-                starts_at=(utcnow() + dt.timedelta(days=7)).replace(microsecond=0),
+                starts_at=(clock.now() + dt.timedelta(days=7)).replace(microsecond=0),
                 duration_minutes=120,
                 capacity=PEOPLE,
                 hours=Decimal(2),
@@ -211,7 +210,7 @@ def held_session(app: Flask, people: list[int], title: str) -> int:
             registration.register(db.session, live.id, person, actor=trainer)
         db.session.commit()
         db.session.execute(
-            update(LiveSession).where(LiveSession.id == live.id).values(starts_at=utcnow())
+            update(LiveSession).where(LiveSession.id == live.id).values(starts_at=clock.now())
         )
         db.session.commit()
         return live.id
