@@ -88,7 +88,7 @@ def mine() -> Any:
     )
 
 
-@bp.route("/<int:cert_id>/download")
+@bp.route("/<id:cert_id>/download")
 @authenticated
 def download(cert_id: int) -> Any:
     """Own certificates only (admins: any); others get 404, not a hint."""
@@ -235,7 +235,7 @@ def _filters(org_id: int) -> tuple[OrganisationFilterForm, str | None, str]:
     return form, None, "current"
 
 
-@bp.route("/organisations/<int:org_id>/")
+@bp.route("/organisations/<id:org_id>/")
 @organisation_manager()
 def organisation(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
@@ -258,7 +258,7 @@ def organisation(org_id: int) -> Any:
     )
 
 
-@bp.route("/organisations/<int:org_id>/certificates.zip")
+@bp.route("/organisations/<id:org_id>/certificates.zip")
 @organisation_manager()
 def organisation_zip(org_id: int) -> Any:
     """Streamed: each PDF is drawn while the previous ones are already on their way."""
@@ -297,7 +297,7 @@ def _certificate_or_404(cert_id: int) -> Certificate:
     return cert
 
 
-@bp.route("/admin/<int:cert_id>", methods=["GET", "POST"])
+@bp.route("/admin/<id:cert_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def admin_detail(cert_id: int) -> Any:
     """Revoke with a reason (the form posts here)."""
@@ -328,7 +328,7 @@ def admin_detail(cert_id: int) -> Any:
     )
 
 
-@bp.route("/admin/<int:cert_id>/reissue", methods=["POST"])
+@bp.route("/admin/<id:cert_id>/reissue", methods=["POST"])
 @roles_required(Role.ADMIN)
 def admin_reissue(cert_id: int) -> Any:
     """Re-issue with the holder's current name (e.g. after a correction)."""

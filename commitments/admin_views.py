@@ -235,7 +235,7 @@ def new_commitment() -> Any:
     return _edit(None)
 
 
-@bp.route("/manage/<int:commitment_id>/edit", methods=["GET", "POST"])
+@bp.route("/manage/<id:commitment_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.ADMIN, Role.COORDINATOR)
 def edit_commitment(commitment_id: int) -> Any:
     try:

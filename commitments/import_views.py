@@ -49,7 +49,7 @@ def _read_upload(storage: Any) -> tuple[bytes, int]:
     return b"", storage.stream.tell()
 
 
-@bp.route("/organisations/<int:org_id>/import", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/import", methods=["GET", "POST"])
 @organisation_manager()
 def staff_import_page(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
@@ -80,7 +80,7 @@ def staff_import_page(org_id: int) -> Any:
     return _render(organisation, form=form, plan=plan, parsed=parsed, confirm=confirm)
 
 
-@bp.route("/organisations/<int:org_id>/import/apply", methods=["POST"])
+@bp.route("/organisations/<id:org_id>/import/apply", methods=["POST"])
 @organisation_manager()
 def staff_import_apply(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
@@ -127,7 +127,7 @@ def _audience_pairs() -> list[tuple[str, str]]:
     return [(a.code, a.name(locale)) for a in list_audiences(db.session)]
 
 
-@bp.route("/organisations/<int:org_id>/import/modello.csv")
+@bp.route("/organisations/<id:org_id>/import/modello.csv")
 @organisation_manager()
 def staff_template_csv(org_id: int) -> Any:
     response = current_app.response_class(staff_files.template_csv(), mimetype="text/csv")
@@ -135,7 +135,7 @@ def staff_template_csv(org_id: int) -> Any:
     return response
 
 
-@bp.route("/organisations/<int:org_id>/import/modello.xlsx")
+@bp.route("/organisations/<id:org_id>/import/modello.xlsx")
 @organisation_manager()
 def staff_template_xlsx(org_id: int) -> Any:
     from commitments.views import XLSX

@@ -106,7 +106,7 @@ def _filters(report: coverage.CommitmentReport, audiences: dict[int, Audience]) 
     return form, query
 
 
-@bp.route("/organisations/<int:org_id>/")
+@bp.route("/organisations/<id:org_id>/")
 @organisation_manager()
 def dashboard(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
@@ -166,7 +166,7 @@ def dashboard(org_id: int) -> Any:
     )
 
 
-@bp.route("/organisations/<int:org_id>/people/<int:user_id>")
+@bp.route("/organisations/<id:org_id>/people/<id:user_id>")
 @organisation_manager()
 def person(org_id: int, user_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
@@ -208,7 +208,7 @@ def person(org_id: int, user_id: int) -> Any:
     )
 
 
-@bp.route("/organisations/<int:org_id>/enrol", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/enrol", methods=["GET", "POST"])
 @organisation_manager()
 def enrol_all(org_id: int) -> Any:
     """Enrol every in-scope person who is not enrolled; GET shows what will happen."""
@@ -293,19 +293,19 @@ def _export(org_id: int, kind: str) -> Any:
     return download(data, "application/pdf", name)
 
 
-@bp.route("/organisations/<int:org_id>/export.csv")
+@bp.route("/organisations/<id:org_id>/export.csv")
 @organisation_manager()
 def export_csv(org_id: int) -> Any:
     return _export(org_id, "csv")
 
 
-@bp.route("/organisations/<int:org_id>/export.xlsx")
+@bp.route("/organisations/<id:org_id>/export.xlsx")
 @organisation_manager()
 def export_xlsx(org_id: int) -> Any:
     return _export(org_id, "xlsx")
 
 
-@bp.route("/organisations/<int:org_id>/summary.pdf")
+@bp.route("/organisations/<id:org_id>/summary.pdf")
 @organisation_manager()
 def summary_pdf(org_id: int) -> Any:
     return _export(org_id, "pdf")

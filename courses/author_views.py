@@ -380,7 +380,7 @@ def author_preview() -> Any:
     return jsonify(html=render_markdown(lesson, base), has_quiz=quiz is not None)
 
 
-@bp.route("/author/<slug>/modules/assets/<int:version_id>/<path:path>")
+@bp.route("/author/<slug>/modules/assets/<id:version_id>/<path:path>")
 @author_only
 def author_asset(slug: str, version_id: int, path: str) -> Any:
     course = _authored(slug)

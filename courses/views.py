@@ -191,7 +191,7 @@ def module_complete(slug: str, module_slug: str) -> Any:
     return redirect(url_for("courses.course", slug=slug))
 
 
-@bp.route("/<slug>/modules/assets/<int:version_id>/<path:path>")
+@bp.route("/<slug>/modules/assets/<id:version_id>/<path:path>")
 @authenticated
 def asset(slug: str, version_id: int, path: str) -> Any:
     """Images and attachments of a published version (drafts: see the author views)."""
@@ -219,7 +219,7 @@ def send_asset(version_id: int, path: str) -> Any:
     return response
 
 
-@bp.route("/organisations/<int:org_id>/enrol", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/enrol", methods=["GET", "POST"])
 @organisation_manager()
 def enrol_staff(org_id: int) -> Any:
     """A referent (or admin) enrols staff of the organisation, one by one or all at once."""

@@ -27,7 +27,7 @@ def _user() -> Any:
     return current_user._get_current_object()
 
 
-@bp.route("/organisations/<int:org_id>/", methods=["GET", "POST"])
+@bp.route("/organisations/<id:org_id>/", methods=["GET", "POST"])
 @organisation_manager()
 def organisation(org_id: int) -> Any:
     org = get_organisation(db.session, org_id)
@@ -82,7 +82,7 @@ def organisation(org_id: int) -> Any:
     )
 
 
-@bp.route("/organisations/<int:org_id>/export.csv")
+@bp.route("/organisations/<id:org_id>/export.csv")
 @organisation_manager()
 def organisation_csv(org_id: int) -> Any:
     org = get_organisation(db.session, org_id)

@@ -146,7 +146,7 @@ def new_session() -> Any:
     return render_template("live_sessions/form.html", form=form, live=None)
 
 
-@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:session_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.TRAINER)
 def edit_session(session_id: int) -> Any:
     live = _managed(session_id)
@@ -173,7 +173,7 @@ def edit_session(session_id: int) -> Any:
     return render_template("live_sessions/form.html", form=form, live=live)
 
 
-@bp.route("/<int:session_id>/cancel-session", methods=["POST"])
+@bp.route("/<id:session_id>/cancel-session", methods=["POST"])
 @roles_required(Role.TRAINER)
 def cancel_session(session_id: int) -> Any:
     if not ActionForm().validate_on_submit():
@@ -203,7 +203,7 @@ def _rows(live: LiveSession) -> list[rosters.RosterRow]:
     ]
 
 
-@bp.route("/<int:session_id>/roster")
+@bp.route("/<id:session_id>/roster")
 @roles_required(Role.TRAINER)
 def roster(session_id: int) -> Any:
     live = _managed(session_id)
@@ -233,7 +233,7 @@ def roster(session_id: int) -> Any:
     )
 
 
-@bp.route("/<int:session_id>/attendance", methods=["POST"])
+@bp.route("/<id:session_id>/attendance", methods=["POST"])
 @roles_required(Role.TRAINER)
 def mark_attendance(session_id: int) -> Any:
     _managed(session_id)
@@ -262,7 +262,7 @@ def mark_attendance(session_id: int) -> Any:
     return redirect(url_for("live_sessions.roster", session_id=session_id))
 
 
-@bp.route("/<int:session_id>/attendance/import", methods=["GET", "POST"])
+@bp.route("/<id:session_id>/attendance/import", methods=["GET", "POST"])
 @roles_required(Role.TRAINER)
 def import_attendance(session_id: int) -> Any:
     live = _managed(session_id)
@@ -292,7 +292,7 @@ def import_attendance(session_id: int) -> Any:
     return render_template("live_sessions/import.html", live=live, form=form, issues=issues)
 
 
-@bp.route("/<int:session_id>/sign-in.pdf")
+@bp.route("/<id:session_id>/sign-in.pdf")
 @roles_required(Role.TRAINER)
 def sign_in_sheet(session_id: int) -> Any:
     live = _managed(session_id)
@@ -318,14 +318,14 @@ def _csv(text: str, filename: str) -> Response:
     )
 
 
-@bp.route("/<int:session_id>/roster.csv")
+@bp.route("/<id:session_id>/roster.csv")
 @roles_required(Role.TRAINER)
 def roster_csv(session_id: int) -> Any:
     live = _managed(session_id)
     return _csv(rosters.roster_csv(live, _rows(live)), f"incontro-{live.id}-iscrizioni.csv")
 
 
-@bp.route("/<int:session_id>/sign-in-template.csv")
+@bp.route("/<id:session_id>/sign-in-template.csv")
 @roles_required(Role.TRAINER)
 def sheet_template(session_id: int) -> Any:
     live = _managed(session_id)

@@ -51,7 +51,7 @@ def index() -> Any:
     )
 
 
-@bp.route("/<int:session_id>/")
+@bp.route("/<id:session_id>/")
 @authenticated
 def detail(session_id: int) -> Any:
     live = scheduling.get_session(db.session, session_id)
@@ -71,7 +71,7 @@ def detail(session_id: int) -> Any:
     )
 
 
-@bp.route("/<int:session_id>/register", methods=["POST"])
+@bp.route("/<id:session_id>/register", methods=["POST"])
 @authenticated
 def register(session_id: int) -> Any:
     if not ActionForm().validate_on_submit():
@@ -101,7 +101,7 @@ def register(session_id: int) -> Any:
     return redirect(url_for("live_sessions.detail", session_id=session_id))
 
 
-@bp.route("/<int:session_id>/registrations/<int:registration_id>/cancel", methods=["POST"])
+@bp.route("/<id:session_id>/registrations/<id:registration_id>/cancel", methods=["POST"])
 @authenticated
 def cancel(session_id: int, registration_id: int) -> Any:
     """Used by the person, their referents and the session's trainers (the service decides)."""
@@ -131,7 +131,7 @@ def cancel(session_id: int, registration_id: int) -> Any:
     return redirect(back)
 
 
-@bp.route("/<int:session_id>/calendar.ics")
+@bp.route("/<id:session_id>/calendar.ics")
 @authenticated
 def calendar_file(session_id: int) -> Any:
     live = scheduling.get_session(db.session, session_id)

@@ -81,6 +81,7 @@ class LMS:
         self._init_i18n(app)
         self._init_login(app)
         self._init_csrf(app, state)
+        self._init_converters(app)
 
         from lms.accounts.views import bp as accounts_bp
         from lms.admin.views import bp as admin_bp
@@ -114,6 +115,16 @@ class LMS:
     def _register(app: Flask, state: LMSState, bp: Blueprint, sub_prefix: str) -> None:
         app.register_blueprint(bp, url_prefix=(state.url_prefix + sub_prefix) or None)
         state.blueprint_names.add(bp.name)
+
+    @staticmethod
+    def _init_converters(app: Flask) -> None:
+        """``<id:...>`` for database ids; before any blueprint, whose rules use it."""
+        from lms.urls import IdConverter
+
+        existing = app.url_map.converters.get("id")
+        if existing is not None and existing is not IdConverter:
+            raise RuntimeError("the host app already has a URL converter named 'id'")
+        app.url_map.converters["id"] = IdConverter
 
     @staticmethod
     def _init_i18n(app: Flask) -> None:

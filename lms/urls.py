@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
+
+from werkzeug.routing import IntegerConverter
+
+#: The largest value a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT) holds.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a database id, 1 to 2**63 - 1, in ASCII digits.
+
+    Anything else (0, a sign, Unicode digits, 20 digits or more, a value beyond 2**63 - 1)
+    does not match the rule, so the request answers 404 before a query is built: SQLite
+    refuses such integers with ``OverflowError`` and PostgreSQL with an out-of-range error.
+    Registered by the LMS extension under its own name, so a host's ``int`` is untouched.
+    """
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, map: Any) -> None:
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -108,7 +108,7 @@ def start(slug: str, module_slug: str) -> Any:
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
-@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@bp.route("/attempts/<id:attempt_id>", methods=["GET", "POST"])
 @authenticated
 def attempt(attempt_id: int) -> Any:
     try:
@@ -150,7 +150,7 @@ def _submit(attempt_id: int, slug: str, module_slug: str) -> Any:
     return redirect(url_for("quizzes.result", attempt_id=submitted.id))
 
 
-@bp.route("/attempts/<int:attempt_id>/result")
+@bp.route("/attempts/<id:attempt_id>/result")
 @authenticated
 def result(attempt_id: int) -> Any:
     try:

@@ -46,7 +46,7 @@ def users() -> Any:
     return render_template("admin/users.html", form=form, users=list(db.session.scalars(stmt)))
 
 
-@bp.route("/users/<int:user_id>")
+@bp.route("/users/<id:user_id>")
 @admin_only
 def user(user_id: int) -> Any:
     person = db.session.get(User, user_id) or abort(404)
@@ -61,7 +61,7 @@ def user(user_id: int) -> Any:
     )
 
 
-@bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@bp.route("/users/<id:user_id>/roles", methods=["POST"])
 @admin_only
 def change_role(user_id: int) -> Any:
     person = db.session.get(User, user_id) or abort(404)
@@ -116,7 +116,7 @@ def _data_response(user_id: int, fmt: str) -> Any:
     return response
 
 
-@bp.route("/users/<int:user_id>/data.<any(json,html):fmt>")
+@bp.route("/users/<id:user_id>/data.<any(json,html):fmt>")
 @admin_only
 def user_data(user_id: int, fmt: str) -> Any:
     if db.session.get(User, user_id) is None:
@@ -124,7 +124,7 @@ def user_data(user_id: int, fmt: str) -> Any:
     return _data_response(user_id, fmt)
 
 
-@bp.route("/users/<int:user_id>/erase", methods=["POST"])
+@bp.route("/users/<id:user_id>/erase", methods=["POST"])
 @admin_only
 def erase(user_id: int) -> Any:
     form = EraseForm()
@@ -171,7 +171,7 @@ def audit_log() -> Any:
     )
 
 
-@bp.route("/organisations/<int:org_id>/audit/")
+@bp.route("/organisations/<id:org_id>/audit/")
 @organisation_manager()
 def organisation_audit(org_id: int) -> Any:
     """A referent sees only entries about their own organisation."""

@@ -51,7 +51,7 @@ def _invite_form() -> InviteMemberForm:
     return form
 
 
-@bp.route("/<int:org_id>/", methods=["GET", "POST"])
+@bp.route("/<id:org_id>/", methods=["GET", "POST"])
 @organisation_manager()
 def detail(org_id: int) -> Any:
     organisation = services.get_organisation(db.session, org_id)
@@ -90,7 +90,7 @@ def detail(org_id: int) -> Any:
     )
 
 
-@bp.route("/<int:org_id>/members/<int:user_id>/remove", methods=["POST"])
+@bp.route("/<id:org_id>/members/<id:user_id>/remove", methods=["POST"])
 @organisation_manager()
 def remove_member(org_id: int, user_id: int) -> Any:
     if not RemoveMemberForm().validate_on_submit():
