@@ -42,6 +42,7 @@ from lms.accounts.models import Role
 from lms.authz import authenticated, organisation_manager, public, roles_required
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
+from lms.limits import body_limit
 from lms.organisations.policy import referent_organisation_ids
 from lms.organisations.services import get_organisation, list_organisations
 
@@ -173,6 +174,7 @@ def status_json(code: str) -> Any:
 
 @bp.route("/verify/upload", methods=["POST"])
 @public
+@body_limit(MAX_UPLOAD_BYTES)
 def verify_upload() -> Any:
     form = UploadForm()
     if not form.validate_on_submit():

@@ -22,9 +22,12 @@ from lms import db
 from lms.accounts.models import Role
 from lms.authz import roles_required
 from lms.errors import FormatError, ServiceError
+from lms.limits import body_limit
 from lms.organisations.models import Organisation, OrganisationType
 from lms.organisations.services import list_audiences
 from lms.organisations.views import organisation_type_label
+
+DEFINITIONS_MAX_BYTES = 1024 * 1024
 
 
 def _actor() -> Any:
@@ -96,14 +99,15 @@ def network_pdf() -> Any:
 
 @bp.route("/manage/", methods=["GET", "POST"])
 @roles_required(Role.ADMIN, Role.COORDINATOR)
+@body_limit(DEFINITIONS_MAX_BYTES)
 def manage() -> Any:
     """The list, and the YAML import for the whole network (all or nothing)."""
     upload = DefinitionsFileForm()
     issues: list[str] = []
     if upload.validate_on_submit():
-        text = upload.file.data.read(1024 * 1024 + 1)
+        text = upload.file.data.read(DEFINITIONS_MAX_BYTES + 1)
         try:
-            if len(text) > 1024 * 1024:
+            if len(text) > DEFINITIONS_MAX_BYTES:
                 raise ServiceError(_("Il file YAML supera 1 MB."))
             outcomes = definitions.import_yaml(
                 db.session,

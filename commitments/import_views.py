@@ -19,6 +19,7 @@ from lms import db
 from lms.accounts.mailing import send_invitation
 from lms.authz import organisation_manager
 from lms.errors import FormatError, ServiceError
+from lms.limits import body_limit
 from lms.organisations.services import get_organisation, list_audiences
 
 PREVIEW_ROWS = 200
@@ -51,6 +52,8 @@ def _read_upload(storage: Any) -> tuple[bytes, int]:
 
 @bp.route("/organisations/<id:org_id>/import", methods=["GET", "POST"])
 @organisation_manager()
+# Twice the file limit: a file somewhat too large is measured and the referent told its size.
+@body_limit(lambda: 2 * setting("IMPORT_MAX_BYTES"))
 def staff_import_page(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
     form = StaffFileForm()

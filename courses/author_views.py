@@ -14,12 +14,14 @@ from courses.blueprint import bp
 from courses.format import MODULE_FILE_RE, split_quiz
 from courses.forms import ActionForm, CourseMetaForm, ModuleForm, NewModuleForm, UploadCourseForm
 from courses.models import Course
+from courses.packaging import MAX_ZIP_BYTES
 from courses.rendering import render_markdown
 from courses.views import send_asset
 from lms import db
 from lms.accounts.models import Role
 from lms.authz import roles_required
 from lms.errors import FormatError, ServiceError
+from lms.limits import EDITOR, body_limit
 
 author_only = roles_required(Role.TRAINER)
 
@@ -84,6 +86,7 @@ def _draft_ids() -> set[int]:
 
 @bp.route("/author/upload", methods=["POST"])
 @author_only
+@body_limit(MAX_ZIP_BYTES)
 def author_upload() -> Any:
     form = UploadCourseForm()
     if not form.validate_on_submit():
@@ -125,6 +128,7 @@ def author_upload() -> Any:
 
 @bp.route("/author/new", methods=["GET", "POST"])
 @author_only
+@body_limit(EDITOR)
 def author_new() -> Any:
     form = CourseMetaForm(source=NEW_COURSE_TEMPLATE)
     if form.validate_on_submit():
@@ -190,6 +194,7 @@ def author_start_draft(slug: str) -> Any:
 
 @bp.route("/author/<slug>/meta", methods=["POST"])
 @author_only
+@body_limit(EDITOR)
 def author_meta(slug: str) -> Any:
     course = _authored(slug)
     form = CourseMetaForm()
@@ -210,6 +215,7 @@ def _module_file(files: dict[str, bytes], module_slug: str) -> str:
 
 @bp.route("/author/<slug>/modules/<module_slug>", methods=["GET", "POST"])
 @author_only
+@body_limit(EDITOR)
 def author_module(slug: str, module_slug: str) -> Any:
     course = _authored(slug)
     form = ModuleForm()
@@ -369,6 +375,7 @@ def author_export(slug: str) -> Any:
 
 @bp.route("/author/preview", methods=["POST"])
 @author_only
+@body_limit(EDITOR)
 def author_preview() -> Any:
     """Live preview: the same renderer and sanitiser as published lessons."""
     payload = request.get_json(silent=True) or {}

@@ -35,6 +35,7 @@ from lms.accounts.models import Role
 from lms.authz import roles_required
 from lms.db import commit_with_retries
 from lms.errors import FormatError, ServiceError
+from lms.limits import body_limit
 from lms.organisations.services import list_audiences
 
 HEADING = "Formazione · Rete antiviolenza di Milano"
@@ -264,6 +265,7 @@ def mark_attendance(session_id: int) -> Any:
 
 @bp.route("/<id:session_id>/attendance/import", methods=["GET", "POST"])
 @roles_required(Role.TRAINER)
+@body_limit(attendance_import.MAX_BYTES)
 def import_attendance(session_id: int) -> Any:
     live = _managed(session_id)
     form = ImportForm()

@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "LMS_AUDIT_RETENTION_DAYS": 730,  # two years of audit entries
     "LMS_INACTIVE_MONTHS": 24,  # accounts without a login are deactivated after this
     "LMS_INACTIVE_WARNING_DAYS": 30,  # ... this many days after a warning e-mail
+    # Request bodies (lms/limits.py): ordinary forms, and Markdown editors; uploads
+    # declare their own limit. Anything larger answers 413 without being read.
+    "LMS_MAX_FORM_BYTES": 256 * 1024,
+    "LMS_MAX_EDITOR_BYTES": 8 * 1024 * 1024,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -102,6 +106,5 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
-    app.config.setdefault("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "it")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Rome")

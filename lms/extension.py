@@ -80,6 +80,9 @@ class LMS:
 
         self._init_i18n(app)
         self._init_login(app)
+        from lms import limits
+
+        limits.install(app, state.blueprint_names, standalone=standalone)  # before CSRF reads
         self._init_csrf(app, state)
         self._init_converters(app)
 

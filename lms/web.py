@@ -210,7 +210,8 @@ def install_hooks(app: Flask, state: Any) -> None:
         code = error.code or 500
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error=code), code
-        return render_template("lms/error.html", code=code, error=error), code
+        limit = request.max_content_length if code == 413 else None
+        return render_template("lms/error.html", code=code, error=error, limit=limit), code
 
     def _render_csrf(error: CSRFError) -> Any:
         return render_template("lms/error.html", code=400, error=error, csrf=True), 400

@@ -25,6 +25,7 @@ from lms.accounts.models import Role, User, UserRole
 from lms.admin.forms import AuditFilterForm, EraseForm, PrivacyNoticeForm, RoleForm, UserSearchForm
 from lms.authz import organisation_manager, roles_required
 from lms.errors import ServiceError
+from lms.limits import EDITOR, body_limit
 from lms.settings import get_setting, set_setting
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -203,6 +204,7 @@ def _csv(entries: list[audit.AuditEntry], filename: str) -> Any:
 
 @bp.route("/privacy", methods=["GET", "POST"])
 @admin_only
+@body_limit(EDITOR)
 def privacy_notice() -> Any:
     from lms.web import DEFAULT_PRIVACY_NOTICE, PRIVACY_KEY
 
