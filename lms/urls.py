@@ -26,6 +26,16 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
+def parse_id(value: str | None) -> int | None:
+    """An id given in a query string or form field, or None if it cannot be one."""
+    if not value or not value.isascii() or not value.isdigit():
+        return None
+    digits = value.lstrip("0")
+    if not digits or len(digits) > len(str(MAX_ID)) or int(digits) > MAX_ID:
+        return None
+    return int(digits)
+
+
 def safe_next_url(target: str | None) -> str | None:
     """Return ``target`` only if it is a local path; refuse open redirects."""
     if not target:

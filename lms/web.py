@@ -8,6 +8,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     g,
     jsonify,
@@ -23,11 +24,13 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup
 from sqlalchemy import text
+from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.exceptions import HTTPException
 
 from lms import db
 from lms.accounts.models import SUPPORTED_LOCALES
 from lms.authz import authenticated, public
+from lms.errors import Forbidden, NotFound, ServiceError
 from lms.forms import LanguageForm
 from lms.i18n import LANGUAGE_NAMES
 from lms.plugins import NavItem, Widget
@@ -169,6 +172,10 @@ def csrf_field() -> Markup:
     )
 
 
+def has_control_character(value: Any) -> bool:
+    return isinstance(value, str) and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value)
+
+
 def install_hooks(app: Flask, state: Any) -> None:
     app.add_template_global(csrf_field, "lms_csrf_field")
 
@@ -184,6 +191,13 @@ def install_hooks(app: Flask, state: Any) -> None:
             "lms_languages": LANGUAGE_NAMES,
             "get_locale": get_locale,
         }
+
+    @app.url_value_preprocessor
+    def _refuse_control_characters(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        """No slug, code, token or path of ours holds one (``<id:...>`` values are digits);
+        PostgreSQL refuses NUL in text, so such a value must not reach a query."""
+        if values and _ours() and any(has_control_character(v) for v in values.values()):
+            abort(404)
 
     @app.before_request
     def _remember_user() -> None:
@@ -213,6 +227,23 @@ def install_hooks(app: Flask, state: Any) -> None:
         limit = request.max_content_length if code == 413 else None
         return render_template("lms/error.html", code=code, error=error, limit=limit), code
 
+    def _render_service_error(error: ServiceError) -> Any:
+        """A service's refusal that its view left uncaught: 404, 403, or 400 with its reason.
+
+        Views that answer a refusal on their own page (a flash, the form again) catch it
+        first; this covers look-ups of URL values (``NotFound``) and the rest.
+        """
+        if not _ours():
+            raise error
+        db.session.rollback()  # refused: nothing it may have flushed is kept
+        if isinstance(error, NotFound):
+            return _render_error(werkzeug_exceptions.NotFound())
+        if isinstance(error, Forbidden):
+            return _render_error(werkzeug_exceptions.Forbidden())
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(error=400, message=str(error)), 400
+        return render_template("lms/error.html", code=400, error=None, message=str(error)), 400
+
     def _render_csrf(error: CSRFError) -> Any:
         return render_template("lms/error.html", code=400, error=error, csrf=True), 400
 
@@ -237,6 +268,7 @@ def install_hooks(app: Flask, state: Any) -> None:
         if not _host_handles(code):
             app.register_error_handler(code, _ours_or_default(_render_error))
     app.register_error_handler(CSRFError, _ours_or_default(_render_csrf))
+    app.register_error_handler(ServiceError, _render_service_error)
     if state.standalone:
         app.register_error_handler(500, _render_500)
 

@@ -28,6 +28,7 @@ from lms.accounts.models import Role
 from lms.authz import authenticated, roles_required
 from lms.errors import ServiceError
 from lms.organisations.services import list_audiences, list_organisations
+from lms.urls import parse_id
 from quizzes import attempts as service
 from quizzes import stats as statistics
 from quizzes.forms import ActionForm, StatsFilterForm
@@ -246,7 +247,7 @@ def _stats_context(slug: str) -> tuple[Any, StatsFilterForm]:
 
 
 def _compute(course: Any, form: StatsFilterForm) -> list[tuple[Any, Any]]:
-    organisation = int(form.organisation.data) if (form.organisation.data or "").isdigit() else None
+    organisation = parse_id(form.organisation.data)
     return [
         (
             quiz,

@@ -1,0 +1,129 @@
+"""Every rule of the platform, every URL argument, hostile values, every role: never a 5xx.
+
+For each rule and each of its arguments, the argument takes each value of ``VALUES``
+while the others keep the valid values of the access matrix (so that the lookup under
+test is the one reached); every method the rule accepts among GET and POST (with a valid
+CSRF token) is sent as every role. A URL that routing already refuses (no rule matches:
+the ``id`` converter refuses 0, signs and values beyond 2**63 - 1) never reaches a view,
+so it is sent as one role only, a different one each time; the others go to every role.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect, Rule
+
+from lms.urls import MAX_ID
+from tests.security.access_matrix import ROLES, MissingParameter, url_values
+from tests.security.conftest import World, methods
+
+# Path segments as a client would send them (already percent-encoded).
+VALUES = {
+    "unknown id": "987654",
+    "zero": "0",
+    "negative": "-1",
+    "largest id": str(MAX_ID),  # passes the converter: the database must answer "none"
+    "2**63": str(2**63),
+    "2**64": str(2**64),
+    "5000 digits": "9" * 5000,  # beyond Python's int() digit limit
+    "Arabic-Indic digits": quote("١٢"),
+    "non-ASCII slug": quote("città-é"),
+    "emoji": "%F0%9F%98%80",
+    "unknown slug": "non-esiste",
+    "NUL byte": "a%00b",  # PostgreSQL refuses NUL in text: it must not reach a query
+}
+ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+WALKED_METHODS = {"GET", "POST"}
+
+
+def platform_rules(app: Flask) -> list[Rule]:
+    """The rules of the platform's own blueprints (static files included), with arguments."""
+    ours = app.extensions["lms"].blueprint_names
+    rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.arguments and (r.endpoint == "static" or r.endpoint.partition(".")[0] in ours)
+    ]
+    return sorted(rules, key=lambda r: (r.endpoint, r.rule))
+
+
+def valid_values(rule: Rule, world: World) -> dict[str, str]:
+    """The access matrix's values for the rule's arguments, as URL segments."""
+    values: dict[str, Any] = {}
+    for name in rule.arguments:
+        try:
+            values.update(url_values(rule.endpoint, {name}, world))
+        except MissingParameter:
+            values[name] = "lms.css"  # static files: any name will do
+    return {
+        name: quote(str(value), safe="/" if name in ("path", "filename") else "")
+        for name, value in values.items()
+    }
+
+
+def build(rule: Rule, segments: dict[str, str]) -> str:
+    return ARGUMENT.sub(lambda m: segments[m.group(1)], rule.rule)
+
+
+def reaches_a_view(app: Flask, url: str, method: str) -> bool:
+    adapter = app.url_map.bind("localhost")
+    try:
+        adapter.match(url.partition("?")[0], method=method)
+    except (NotFound, MethodNotAllowed, RequestRedirect):
+        return False
+    except HTTPException:
+        return True
+    return True
+
+
+def test_no_url_value_makes_the_platform_fail(app: Flask, world: World):
+    rules = platform_rules(app)
+    failures, sent, combinations = [], 0, 0
+    rotation = iter(range(1_000_000))
+    for rule in rules:
+        valid = valid_values(rule, world)
+        rule_methods = sorted(set(methods(rule)) & WALKED_METHODS)
+        assert rule_methods, f"{rule.rule} accepts neither GET nor POST"
+        for name in sorted(rule.arguments):
+            for label, value in VALUES.items():
+                url = build(rule, {**valid, name: value})
+                for method in rule_methods:
+                    combinations += 1
+                    if reaches_a_view(app, url, method):
+                        roles: tuple[str, ...] = ROLES
+                    else:
+                        roles = (ROLES[next(rotation) % len(ROLES)],)
+                    for role in roles:
+                        data = {"csrf_token": world.csrf(role)} if method == "POST" else None
+                        got = world.request(role, method, url, data=data)
+                        sent += 1
+                        if got.error or got.status >= 500:
+                            failures.append(
+                                f"{method} {url[:90]} ({rule.endpoint}, <{name}> {label}) "
+                                f"as {role}: {got.error or got.status}"
+                            )
+    assert len(rules) > 50 and sent > combinations
+    assert not failures, f"{len(failures)} of {sent} requests failed:\n  " + "\n  ".join(failures)
+
+
+def test_control_characters_in_url_values_never_reach_a_view(world: World):
+    """A reset token is read without the database: the view refuses a bad link (400).
+    With a NUL byte it must not get that far (PostgreSQL refuses NUL in text): 404."""
+    client = world.client("anonymous")
+    assert client.get("/account/reset/not-a-token").status_code == 400
+    for value in ("not%00a-token", "not%0Aa-token", "not%7Fa-token", "not%C2%85a-token"):
+        assert client.get(f"/account/reset/{value}").status_code == 404, value
+
+
+def test_quiz_statistics_ignore_an_organisation_that_is_no_id(world: World):
+    from tests.security.access_matrix import PARAMS
+
+    slug = PARAMS["slug"](world)
+    for value in ("99999999999999999999", str(2**63), "²", "-1", "0", "12a"):
+        response = world.client("trainer").get(f"/quizzes/stats/{slug}/?organisation={value}")
+        assert response.status_code == 200, value
