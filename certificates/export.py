@@ -7,13 +7,13 @@ chunk, so memory stays at about one PDF whatever the number of certificates.
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from lms import clock
+from lms.exports import csv_writer
 
 
 class _Sink(io.RawIOBase):
@@ -61,9 +61,10 @@ def stream_zip(entries: Iterable[Entry]) -> Iterator[bytes]:
 
 
 def csv_bytes(header: list[str], rows: Iterable[list[str]]) -> bytes:
-    """A small UTF-8 (with BOM, for spreadsheet programs) CSV index of the archive."""
+    """A small UTF-8 (with BOM, for spreadsheet programs) CSV index of the archive;
+    names and titles that look like formulas are neutralised."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(header)
     writer.writerows(rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -12,7 +12,6 @@ real dates in XLSX.
 from __future__ import annotations
 
 import codecs
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
@@ -22,17 +21,10 @@ from flask_babel import gettext as _
 from commitments.coverage import CommitmentReport, Evaluation
 from commitments.labels import status_label
 from commitments.status import LOCAL_TZ, STATUS_ORDER, Status
+from lms.exports import csv_writer, safe_cell
 from lms.organisations.models import Audience, Organisation
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_DATE_FORMAT = "DD/MM/YYYY"
-
-
-def safe_cell(value: object) -> object:
-    """Text that a spreadsheet would read as a formula becomes literal text."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def local_date(moment: dt.datetime | None) -> dt.date | None:
@@ -128,7 +120,7 @@ def matrix_csv(
 ) -> bytes:
     """One file for every commitment of the organisation, one line per person and commitment."""
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     reports = evaluation.relevant(organisation.id)
     width = max((len(matrix_header(r, evaluation.course_titles)) for r in reports), default=6)
     writer.writerow([safe_cell(organisation.name), evaluation.moment.on.isoformat()])

@@ -11,7 +11,6 @@ order does not leak them either.
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from commitments.coverage import CommitmentReport, evaluate
-from commitments.exports import safe_cell
 from commitments.labels import percent
 from commitments.status import Moment, Status
+from lms.exports import csv_writer, safe_cell
 from lms.organisations.models import Organisation, OrganisationType
 
 MIN_COUNT = 5
@@ -143,7 +142,7 @@ def network_overview(
 
 def network_csv(groups: list[NetworkGroup], type_label, on_iso: str) -> bytes:  # noqa: ANN001
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_("Rete antiviolenza di Milano: impegni formativi"), on_iso])
     writer.writerow(
         [

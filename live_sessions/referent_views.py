@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -19,7 +18,7 @@ from lms import db
 from lms.authz import organisation_manager
 from lms.db import commit_with_retries
 from lms.errors import ServiceError
-from lms.exports import safe_cell
+from lms.exports import csv_writer, safe_cell
 from lms.organisations.services import current_members, get_organisation
 
 
@@ -87,7 +86,7 @@ def organisation(org_id: int) -> Any:
 def organisation_csv(org_id: int) -> Any:
     org = get_organisation(db.session, org_id)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(
         ["nome", "email", "incontro", "data", "iscrizione", "presenza", "minuti", "ore", "crediti"]
     )

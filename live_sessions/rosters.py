@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from fpdf.fonts import FontFace
 from live_sessions.attendance import hours_attended
 from live_sessions.models import Attendance, LiveSession, Registration
 from live_sessions.scheduling import local
-from lms.exports import safe_cell
+from lms.exports import csv_writer, safe_cell
 
 BLANK_ROWS = 4  # for people who come without having registered
 INK = (33, 37, 41)
@@ -131,7 +130,7 @@ STATUS_LABELS_CSV = {
 def roster_csv(live: LiveSession, rows: list[RosterRow]) -> str:
     """Registrations and attendance, one line per person (spreadsheet-safe)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(
         [
             "incontro",
@@ -170,7 +169,7 @@ def roster_csv(live: LiveSession, rows: list[RosterRow]) -> str:
 def sheet_template_csv(rows: list[RosterRow]) -> str:
     """The import format, pre-filled with the confirmed people (presenza left empty)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(["email", "nome", "presenza", "minuti"])
     for row in rows:
         if not row.waiting:

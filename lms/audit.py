@@ -133,14 +133,13 @@ def search(
 
 
 def to_csv(entries: list[AuditEntry]) -> str:
-    import csv
     import io
     import json
 
-    from lms.exports import safe_cell
+    from lms.exports import csv_writer, safe_cell
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(
         [
             "created_at",

@@ -9,7 +9,6 @@ the current staff of an organisation and/or an audience.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Float, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
+from lms.exports import csv_writer
 from lms.organisations.models import Audience, Membership
 from quizzes.models import Attempt, AttemptAnswer, AttemptChoice, AttemptStatus, Quiz
 from quizzes.records import QuizSpec
@@ -151,7 +151,7 @@ def quiz_stats(
 
 def stats_csv(stats: QuizStats) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(
         [
             "question_id",
