@@ -25,12 +25,18 @@ def group() -> None:
 )
 @with_appcontext
 def remind(now: dt.datetime | None) -> None:
-    """Send the reminder e-mail for sessions held tomorrow (once per registration)."""
+    """Send the reminder e-mail for sessions held tomorrow (once per registration).
+
+    A reminder that cannot be sent is logged and tried again by the next run; the
+    others go out all the same, and the exit code is 1 if any failed.
+    """
     from live_sessions.reminders import send_reminders
 
     moment = now.replace(tzinfo=dt.UTC) if now else None
-    sent = send_reminders(db.session, now=moment)
-    click.echo(f"Promemoria inviati: {sent}.")
+    report = send_reminders(db.session, now=moment)
+    click.echo(f"Promemoria inviati: {report.sent}; non inviati per errore: {report.failed}.")
+    if report.failed:
+        raise SystemExit(1)
 
 
 @group.command("import-attendance")

@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from live_sessions.models import DEFAULT_TIME_ZONE
+from lms.forms import SingleLine
 from lms.i18n import lazy_gettext as _l
 
 
@@ -46,7 +47,9 @@ class FilterForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    title = StringField(_l("Titolo"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Titolo"), validators=[DataRequired(), Length(max=200), SingleLine(_l("Il titolo"))]
+    )
     description = TextAreaField(_l("Descrizione"), validators=[Length(max=5000)])
     course = SelectField(
         _l("Corso"),
@@ -67,7 +70,7 @@ class SessionForm(FlaskForm):
     )
     place = StringField(
         _l("Luogo (indirizzo)"),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), Length(max=300), SingleLine(_l("Il luogo"))],
     )
     online_url = StringField(
         _l("Collegamento online"),
@@ -84,7 +87,7 @@ class SessionForm(FlaskForm):
     )
     credits = StringField(
         _l("Crediti formativi professionali"),
-        validators=[Optional(), Length(max=60)],
+        validators=[Optional(), Length(max=60), SingleLine(_l("Il testo dei crediti"))],
         description=_l("Per esempio «3 CFP» per avvocate e avvocati."),
     )
     registration_opens_at = DateTimeLocalField(

@@ -2,14 +2,21 @@
 list, promotion from it, cancelled sessions, and the reminder the day before.
 
 Mails go out after the transaction that caused them has committed (the views
-and the CLI call these functions then). The reminder is claimed with a
-conditional UPDATE (``reminder_sent_at IS NULL``) and committed right after
-sending, so that a second or concurrent run never sends it twice.
+and the CLI call these functions then); a notification that cannot be sent is
+logged and never undoes, nor fails, the request that saved the data. The
+reminder is claimed with a conditional UPDATE (``reminder_sent_at IS NULL``)
+inside a savepoint and committed right after sending, so that a second or
+concurrent run never sends it twice; one that fails is rolled back (the next run
+tries again), logged and counted, and the run goes on with the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -22,6 +29,8 @@ from live_sessions.models import LiveSession, Registration, RegistrationStatus, 
 from live_sessions.rosters import when
 from live_sessions.scheduling import local
 from lms import clock, mail
+
+log = logging.getLogger(__name__)
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -49,29 +58,37 @@ def _send(registration: Registration, template: str, subject: str, **context: An
         mail.send(user.email, str(subject), body)
 
 
+@contextmanager
+def _after_commit(what: str, registration: Registration) -> Iterator[None]:
+    """The data is saved already: a mail that fails is logged, never raised."""
+    try:
+        yield
+    except Exception:  # noqa: BLE001 - any failure (template, address, server) alike
+        log.exception("%s mail not sent for registration %s", what, registration.id)
+
+
 def notify_registered(registration: Registration, position: int | None = None) -> None:
     """Confirmation with the .ics link, or the place on the waiting list."""
-    user = registration.user
-    with force_locale(user.locale):
+    with _after_commit("registration", registration), force_locale(registration.user.locale):
         if registration.status == RegistrationStatus.CONFIRMED:
             subject = _("Iscrizione confermata: %(title)s", title=registration.live_session.title)
             template = "confirmed"
         else:
             subject = _("In lista d'attesa: %(title)s", title=registration.live_session.title)
             template = "waitlisted"
-    _send(registration, template, subject, position=position)
+        _send(registration, template, subject, position=position)
 
 
 def notify_promoted(registration: Registration) -> None:
-    with force_locale(registration.user.locale):
+    with _after_commit("promotion", registration), force_locale(registration.user.locale):
         subject = _("Si è liberato un posto: %(title)s", title=registration.live_session.title)
-    _send(registration, "promoted", subject)
+        _send(registration, "promoted", subject)
 
 
 def notify_cancelled_registration(registration: Registration) -> None:
-    with force_locale(registration.user.locale):
+    with _after_commit("cancellation", registration), force_locale(registration.user.locale):
         subject = _("Iscrizione annullata: %(title)s", title=registration.live_session.title)
-    _send(registration, "registration_cancelled", subject)
+        _send(registration, "registration_cancelled", subject)
 
 
 def notify_session_cancelled(session: Session, live: LiveSession) -> int:
@@ -84,9 +101,10 @@ def notify_session_cancelled(session: Session, live: LiveSession) -> int:
         .options(joinedload(Registration.user))
     ).all()
     for registration in registrations:
-        with force_locale(registration.user.locale):
-            subject = _("Incontro annullato: %(title)s", title=live.title)
-        _send(registration, "session_cancelled", subject)
+        with _after_commit("session cancelled", registration):
+            with force_locale(registration.user.locale):
+                subject = _("Incontro annullato: %(title)s", title=live.title)
+            _send(registration, "session_cancelled", subject)
     return len(registrations)
 
 
@@ -128,16 +146,36 @@ def _claim(session: Session, registration: Registration, now: dt.datetime) -> bo
     return result.rowcount == 1
 
 
-def send_reminders(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Send each due reminder once; commits after each one sent."""
-    now = now or clock.now()
-    sent = 0
-    for registration in due_reminders(session, now):
+@dataclass(frozen=True)
+class ReminderReport:
+    sent: int
+    failed: int
+
+
+def _remind(session: Session, registration: Registration, now: dt.datetime) -> bool:
+    """Claim and send one reminder inside a savepoint; False if another run has it."""
+    with session.begin_nested():
         if not _claim(session, registration, now):
-            continue  # sent by another run
+            return False
         with force_locale(registration.user.locale):
             subject = _("Promemoria: domani %(title)s", title=registration.live_session.title)
         _send(registration, "reminder", subject)
+    return True
+
+
+def send_reminders(session: Session, *, now: dt.datetime | None = None) -> ReminderReport:
+    """Send each due reminder once; commits after each one sent, goes on after a failure."""
+    now = now or clock.now()
+    sent = failed = 0
+    for registration in due_reminders(session, now):
+        registration_id = registration.id
+        try:
+            if not _remind(session, registration, now):
+                continue  # sent by another run
+        except Exception:  # noqa: BLE001 - one bad item (data, address, server) stops no other
+            log.exception("reminder not sent for registration %s", registration_id)
+            failed += 1
+            continue
         session.commit()
         sent += 1
-    return sent
+    return ReminderReport(sent, failed)

@@ -30,6 +30,7 @@ from lms import clock
 from lms.accounts.models import Role, User, UserRole
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Audience
+from lms.text import TextError, single_line
 
 MAX_CAPACITY = 5000
 MAX_DURATION_MINUTES = 5 * 24 * 60
@@ -109,8 +110,24 @@ def trainer_choices(session: Session) -> list[User]:
     return list(session.scalars(stmt).unique())
 
 
-def _check(session: Session, data: SessionData) -> list[str]:
+def _one_line_fields(data: SessionData) -> list[str]:
+    """Normalise title, place and credits in ``data`` (one line each); say what is refused."""
     problems: list[str] = []
+    for name, what in (
+        ("title", _("Il titolo")),
+        ("place", _("Il luogo")),
+        ("credits", _("Il testo dei crediti")),
+    ):
+        try:
+            setattr(data, name, single_line(getattr(data, name) or "", what=what))
+        except TextError as error:
+            problems.append(str(error))
+    data.credits = data.credits or None
+    return problems
+
+
+def _check(session: Session, data: SessionData) -> list[str]:
+    problems = _one_line_fields(data)
     if not data.title.strip():
         problems.append(_("Indica un titolo."))
     zone(data.time_zone)

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField
+from wtforms import Field, HiddenField, SelectChoice, SelectField
+from wtforms.validators import ValidationError
 
 from lms.i18n import LANGUAGE_NAMES
 from lms.i18n import lazy_gettext as _l
+from lms.text import TextError, single_line
+
+
+class SingleLine:
+    """For every single-line field (titles, names, places): no line breaks, no control
+    characters (see :mod:`lms.text`); a valid value is left normalised in ``field.data``.
+
+    ``what`` names the field in the message: ``SingleLine(_l("Il titolo"))`` gives
+    "Il titolo non può contenere a capo: scrivilo su una riga."
+    """
+
+    def __init__(self, what: Any = None) -> None:
+        self.what = what
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if not isinstance(field.data, str) or not field.data:
+            return
+        try:
+            field.data = single_line(field.data, what=str(self.what) if self.what else None)
+        except TextError as error:
+            raise ValidationError(str(error)) from None
 
 
 class LanguageForm(FlaskForm):

@@ -3,6 +3,12 @@
 ``console`` logs the message (development), ``file`` writes one ``.eml`` per
 message into ``LMS_MAIL_FILE_DIR`` (development, end-to-end tests), ``smtp``
 sends through the configured server (production).
+
+Headers are built only from safe values: the subject is flattened to one line
+(a title saved before titles were checked may hold a line break), and an address
+with a line break or a control character is refused with :class:`MailError`
+rather than folded, since it can only come from bad data. The message uses the
+email package's default policy, which itself refuses line breaks in any header.
 """
 
 from __future__ import annotations
@@ -11,19 +17,32 @@ import logging
 import os
 import smtplib
 import uuid
+from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
 
+from lms.text import flatten, is_unsafe, visible
+
 log = logging.getLogger(__name__)
 
 
+class MailError(ValueError):
+    """A message that cannot be built from these values (an unsafe address)."""
+
+
+def _address(value: str, header: str) -> str:
+    if is_unsafe(value) or "\t" in value:
+        raise MailError(f"unsafe {header} address: {visible(value)}")
+    return value
+
+
 def build_message(to: str, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = current_app.config["LMS_MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
+    message = EmailMessage(policy=policy.default)
+    message["From"] = _address(current_app.config["LMS_MAIL_FROM"], "From")
+    message["To"] = _address(to, "To")
+    message["Subject"] = flatten(str(subject))
     message["Message-ID"] = f"<{uuid.uuid4()}@lms>"
     message.set_content(body)
     return message
@@ -33,7 +52,7 @@ def send(to: str, subject: str, body: str) -> None:
     message = build_message(to, subject, body)
     backend = current_app.config["LMS_MAIL_BACKEND"]
     if backend == "console":
-        log.info("mail to %s: %s\n%s", to, subject, body)
+        log.info("mail to %s: %s\n%s", to, message["Subject"], body)
     elif backend == "file":
         directory = Path(current_app.config["LMS_MAIL_FILE_DIR"])
         directory.mkdir(parents=True, exist_ok=True)

@@ -30,13 +30,13 @@ def test_reminder_the_day_before_is_sent_once(
     runner = app.test_cli_runner()
     first = runner.invoke(args=["lms", "live_sessions", "remind"])
     assert first.exit_code == 0, first.output
-    assert "Promemoria inviati: 1." in first.output
+    assert "Promemoria inviati: 1; non inviati per errore: 0." in first.output
     [message] = outbox.messages()
     assert message["To"] == confirmed.email and "Domani in aula" in message["Subject"]
     assert f"/live_sessions/{soon.id}/calendar.ics" in message.get_content()
 
     again = runner.invoke(args=["lms", "live_sessions", "remind"])
-    assert "Promemoria inviati: 0." in again.output
+    assert "Promemoria inviati: 0; non inviati per errore: 0." in again.output
     assert len(outbox.messages()) == 1
 
 
