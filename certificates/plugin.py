@@ -12,6 +12,10 @@ from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget
 from lms.signals import CompletionEvent, completion_recorded
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import ColumnElement
+
     from lms.accounts.models import User
 
 
@@ -53,6 +57,20 @@ class CertificatesPlugin(Plugin):
         init_config(app)
         # Connecting the same function again is a no-op in blinker: one receiver.
         completion_recorded.connect(on_completion_recorded, weak=False)
+
+    def active_until(self, user_id: ColumnElement[int]) -> ColumnElement[dt.datetime]:
+        """The end of the person's last certificate that was not revoked (its issue,
+        for one that never expires): renewal is what brings them back."""
+        from sqlalchemy import func, select
+
+        from certificates.models import Certificate
+
+        return (
+            select(func.max(func.coalesce(Certificate.expires_at, Certificate.issued_at)))
+            .where(Certificate.user_id == user_id, Certificate.revoked_at.is_(None))
+            .correlate_except(Certificate)
+            .scalar_subquery()
+        )
 
     def privacy(self) -> PrivacyProvider:
         from certificates.privacy import PROVIDER

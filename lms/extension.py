@@ -161,6 +161,11 @@ class LMS:
 
             manager.login_message = _l("Accedi per vedere questa pagina.")
             manager.login_message_category = "info"
+        from flask_login import user_loaded_from_cookie
+
+        from lms.accounts.views import remember_cookie_sign_in
+
+        user_loaded_from_cookie.connect(remember_cookie_sign_in, sender=app, weak=False)
 
     @staticmethod
     def _init_csrf(app: Flask, state: LMSState) -> None:

@@ -17,7 +17,8 @@ for each one:
 4. calls ``init_app(app)`` to connect signals.
 
 ``lms demo`` calls ``demo_data(session)`` of each plugin after the core's;
-personal-data export and erasure call each plugin's ``privacy()`` provider.
+personal-data export and erasure call each plugin's ``privacy()`` provider;
+retention asks ``active_until()`` how long a person still counts as in training.
 
 At request time the core asks every plugin for ``nav_items(user)`` (menu
 entries) and ``dashboard_widgets(user)`` (fragments on the home page).
@@ -39,6 +40,9 @@ import click
 from flask import Blueprint, Flask
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
     from lms.accounts.models import User
@@ -108,6 +112,16 @@ class Plugin:
 
     def privacy(self) -> PrivacyProvider | None:
         """Declare personal data: required for any plugin whose tables reference a person."""
+        return None
+
+    def active_until(self, user_id: ColumnElement[int]) -> ColumnElement[dt.datetime] | None:
+        """Until when the person whose id is ``user_id`` still counts as in training.
+
+        A SQL expression correlated to the user row however deep the caller nests it
+        (``correlate_except`` the plugin's own tables), NULL when nothing applies.
+        Retention counts inactivity from the latest of the last sign-in and every
+        plugin's answer: a certificate valid for three years keeps its holder's account.
+        """
         return None
 
     def demo_data(self, session: Session) -> Iterable[str]:

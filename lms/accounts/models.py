@@ -45,6 +45,10 @@ class User(UserMixin, Base):
     session_token: Mapped[str] = mapped_column(String(32), default=_new_session_token)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when retention deactivates the account for inactivity: such a person may come
+    # back by the reset link or their referent (an erased account may not).
+    dormant_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -56,6 +60,11 @@ class User(UserMixin, Base):
 
     def get_id(self) -> str:  # Flask-Login: the session carries id and token
         return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_dormant(self) -> bool:
+        """Deactivated for inactivity, and so free to come back."""
+        return not self.active and self.dormant_since is not None
 
     def rotate_session_token(self) -> None:
         self.session_token = _new_session_token()

@@ -178,6 +178,30 @@ def authenticate(
     return LoginResult(LoginOutcome.OK, user)
 
 
+def may_reset_password(user: User | None) -> bool:
+    """Active accounts, and those put to sleep for inactivity (never erased ones)."""
+    return user is not None and (user.active or user.is_dormant)
+
+
+def reactivate(db: Session, user: User, *, actor: User | None, via: str) -> None:
+    """Wake an account that retention put to sleep; inactivity counts again from now."""
+    if not user.is_dormant:
+        raise ServiceError(_("Questo account non è sospeso per inattività."))
+    user.active = True
+    user.dormant_since = None
+    user.reactivated_at = clock.now()
+    audit.record(
+        db,
+        "account.reactivated",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        subject_id=user.id,
+        details={"via": via},
+    )
+    db.flush()
+
+
 def change_password(db: Session, user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current):
         raise ServiceError(_("La password attuale non è corretta."))
@@ -215,7 +239,17 @@ class TokenError(ServiceError):
     pass
 
 
-def read_token(db: Session, secret_key: str, salt: str, token: str, max_age: int) -> User:
+def read_token(
+    db: Session,
+    secret_key: str,
+    salt: str,
+    token: str,
+    max_age: int,
+    *,
+    allow_dormant: bool = False,
+) -> User:
+    """The user a token names, if it is still theirs. ``allow_dormant`` lets an account
+    put to sleep for inactivity through (the reset link is its way back)."""
     serializer = URLSafeTimedSerializer(secret_key, salt=salt)
     try:
         data = serializer.loads(token, max_age=max_age)
@@ -226,6 +260,7 @@ def read_token(db: Session, secret_key: str, salt: str, token: str, max_age: int
     if not isinstance(data, dict):
         raise TokenError(_("Il link non è valido."))
     user = db.get(User, data.get("uid"))
-    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+    usable = user is not None and (user.active or (allow_dormant and user.is_dormant))
+    if user is None or not usable or data.get("fp") != _fingerprint(user):
         raise TokenError(_("Il link non è più valido: è già stato usato o è stato sostituito."))
     return user

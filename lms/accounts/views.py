@@ -51,6 +51,13 @@ def load_user(login_id: str) -> User | None:
     return user
 
 
+def remember_cookie_sign_in(_app: Any, user: User, **_extra: Any) -> None:
+    """A session restored from the "remember me" cookie is a sign-in for retention:
+    without it, someone who never types their password again would look inactive."""
+    user.last_login_at = clock.now()
+    db.session.commit()
+
+
 def _throttle_policy() -> services.ThrottlePolicy:
     config = current_app.config
     return services.ThrottlePolicy(
@@ -142,7 +149,7 @@ def reset_request() -> Any:
     if form.validate_on_submit():
         # Same answer whether or not the address exists: no account enumeration.
         user = services.get_user_by_email(db.session, form.email.data)
-        if user is not None and user.active:
+        if services.may_reset_password(user):
             send_password_reset(user)
             audit.record(db.session, "password.reset_requested", subject_id=user.id)
             db.session.commit()
@@ -165,6 +172,7 @@ def _token_user(salt: str, token: str, max_age_key: str) -> User | None:
             salt,
             token,
             int(current_app.config[max_age_key]),
+            allow_dormant=salt == services.RESET_SALT,
         )
     except services.TokenError as error:
         flash(str(error), "error")
@@ -207,6 +215,8 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str, acti
             db.session.rollback()
             flash(str(error), "error")
         else:
+            if user.is_dormant:  # the reset link is the way back from inactivity
+                services.reactivate(db.session, user, actor=user, via="reset")
             user.last_login_at = clock.now()
             audit.record(db.session, action, actor=user, subject_id=user.id)
             db.session.commit()

@@ -215,3 +215,20 @@ def end_membership(
         subject_id=user_id,
     )
     return membership
+
+
+def reactivate_member(
+    db: Session, organisation_id: int, user_id: int, *, actor: User | None = None
+) -> User:
+    """A referent wakes a current member whose account retention put to sleep."""
+    membership = db.scalar(
+        select(Membership).where(
+            Membership.organisation_id == organisation_id,
+            Membership.user_id == user_id,
+            Membership.ended_at.is_(None),
+        )
+    )
+    if membership is None:
+        raise NotFound(_("Persona non trovata in questa organizzazione."))
+    accounts.reactivate(db, membership.user, actor=actor, via="referent")
+    return membership.user

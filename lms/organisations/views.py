@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from lms import db
-from lms.accounts.mailing import send_invitation
+from lms.accounts.mailing import send_invitation, send_password_reset
 from lms.authz import authenticated, organisation_manager
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
@@ -108,6 +108,33 @@ def remove_member(org_id: int, user_id: int) -> Any:
             _(
                 "%(name)s non fa più parte dell'organizzazione; lo storico resta.",
                 name=membership.user.full_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("organisations.detail", org_id=org_id))
+
+
+@bp.route("/<id:org_id>/members/<id:user_id>/reactivate", methods=["POST"])
+@organisation_manager()
+def reactivate_member(org_id: int, user_id: int) -> Any:
+    """Bring back an account put to sleep for inactivity; the person gets a reset link."""
+    if not RemoveMemberForm().validate_on_submit():
+        abort(400)
+    try:
+        user = services.reactivate_member(
+            db.session, org_id, user_id, actor=current_user._get_current_object()
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        send_password_reset(user)
+        flash(
+            _(
+                "Account di %(name)s riattivato: ha ricevuto un'e-mail con il link per "
+                "scegliere una nuova password.",
+                name=user.full_name,
             ),
             "success",
         )
