@@ -184,6 +184,7 @@ def _apply(
             "new_minutes": mark.minutes,
             "source": source,
         },
+        at=now,
     )
     if mark.status == AttendanceStatus.PRESENT and old_status != AttendanceStatus.PRESENT:
         _count_presence(session, live, attendance, now)
