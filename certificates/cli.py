@@ -17,6 +17,7 @@ from certificates import codes, keys, signing
 from certificates.config import external_url, issuer_settings, parse_days, renewal_url
 from certificates.models import Certificate
 from certificates.verification import Outcome, PdfCheck, check_pdf
+from lms.text import visible
 
 EXIT = {"valid": 0, "signature_invalid": 1, "not_issued_here": 2, "expired": 3, "revoked": 4}
 
@@ -32,12 +33,14 @@ def _date(value: str | None) -> str:
 
 
 def _print_details(check: PdfCheck) -> None:
-    p = check.payload
+    """Fields of the signed payload, each on one line: line breaks and control
+    characters in a name or title are shown as escapes (``\\n``), never printed."""
+    p = {key: visible(value) for key, value in check.payload.items()}
     click.echo(f"  Numero / serial: {p.get('serial')}")
     click.echo(f"  Titolare / holder: {p.get('holder')}")
     click.echo(f"  Titolo / title: {p.get('title')} ({p.get('version')})")
-    click.echo(f"  Completato / completed: {_date(p.get('completed'))}")
-    click.echo(f"  Scadenza / expires: {_date(p.get('expires'))}")
+    click.echo(f"  Completato / completed: {_date(check.payload.get('completed'))}")
+    click.echo(f"  Scadenza / expires: {_date(check.payload.get('expires'))}")
     click.echo(f"  Ente / issuer: {p.get('issuer')}")
 
 
@@ -79,13 +82,14 @@ def verify(
         public = keys.public_keys(keys.keys_dir(current_app.instance_path))
     check = check_pdf(pdf_file.read_bytes(), public)
     if check.outcome is Outcome.NOT_ISSUED_HERE:
-        why = f"chiave sconosciuta {check.key_id}" if check.key_id else "nessun dato firmato"
+        key = visible(check.key_id) if check.key_id else None
+        why = f"chiave sconosciuta {key}" if key else "nessun dato firmato"
         click.echo(f"NON EMESSO QUI / NOT ISSUED HERE: {why}.")
         sys.exit(EXIT["not_issued_here"])
     if check.outcome is Outcome.SIGNATURE_INVALID:
         click.echo("FIRMA NON VALIDA / SIGNATURE INVALID: il contenuto è stato alterato.")
         sys.exit(EXIT["signature_invalid"])
-    click.echo(f"VALIDO / VALID: firma verificata (chiave {check.key_id}).")
+    click.echo(f"VALIDO / VALID: firma verificata (chiave {visible(check.key_id)}).")
     _print_details(check)
     result = "valid"
     if check.expired:
@@ -100,7 +104,7 @@ def verify(
             click.echo("REVOCATO / REVOKED: la piattaforma lo indica come revocato.")
             result = "revoked"
         else:
-            click.echo(f"Stato sulla piattaforma / platform status: {status}.")
+            click.echo(f"Stato sulla piattaforma / platform status: {visible(status)}.")
     else:
         url = external_url("certificates.verify_code", code=code)
         click.echo(f"Revoca non controllata (senza rete): {url}")
@@ -146,8 +150,11 @@ def remind(days: str | None) -> None:
     )
     db.session.commit()
     click.echo(
-        f"Promemoria inviati: {report.reminders}; riepiloghi ai referenti: {report.digests}."
+        f"Promemoria inviati: {report.reminders}; riepiloghi ai referenti: {report.digests}; "
+        f"non inviati per errore: {report.failed}."
     )
+    if report.failed:  # each failure is in the log; the next run tries the reminders again
+        raise SystemExit(1)
 
 
 def _by_serial(serial: str) -> Certificate:

@@ -5,6 +5,10 @@ has reached (a certificate found 5 days before expiry gets the 7-day reminder,
 not three at once). The sent row is inserted before the e-mail goes and
 committed right after it, so a second run (or a concurrent one, thanks to the
 UNIQUE constraint) never sends it again, and a failed send is retried.
+
+Each reminder and each digest is tried on its own (a reminder in a savepoint
+that a failure rolls back, so the next run tries again): one that fails is
+logged and counted, and the others go out all the same.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class Due:
 class ReminderReport:
     reminders: int
     digests: int
+    failed: int = 0
 
 
 def due(session: Session, thresholds: list[int], now: dt.datetime) -> list[Due]:
@@ -110,6 +115,33 @@ def _referents(session: Session, user_id: int) -> dict[Organisation, list[User]]
     return found
 
 
+def _remind(item: Due, link: str) -> None:
+    holder = item.certificate.user
+    with force_locale(holder.locale):
+        subject = _("Il tuo attestato «%(title)s» scade presto", title=item.certificate.title)
+        body = render_template(
+            "certificates/email/reminder.txt",
+            user=holder,
+            cert=item.certificate,
+            expires=local_date(item.certificate.expires_at, holder.locale),
+            link=link,
+        )
+    mail.send(holder.email, subject, body)
+
+
+def _digest(referent: User, organisation: Organisation, items: list[Due], link: str) -> None:
+    with force_locale(referent.locale):
+        subject = _("Attestati in scadenza: %(org)s", org=organisation.name)
+        body = render_template(
+            "certificates/email/digest.txt",
+            user=referent,
+            organisation=organisation,
+            items=[(i, local_date(i.certificate.expires_at, referent.locale)) for i in items],
+            link=link,
+        )
+    mail.send(referent.email, subject, body)
+
+
 def send_reminders(
     session: Session,
     thresholds: list[int],
@@ -126,39 +158,35 @@ def send_reminders(
     digests: dict[tuple[int, int], list[Due]] = defaultdict(list)
     users: dict[int, User] = {}
     organisations: dict[int, Organisation] = {}
-    reminders = 0
+    reminders = failed = 0
     for item in due(session, thresholds, now):
-        if not _claim(session, item, now):
+        cert_id = item.certificate.id
+        try:
+            with session.begin_nested():
+                if not _claim(session, item, now):
+                    continue
+                _remind(item, renewal_link(item.certificate.key) if renewal_link else link)
+        except Exception:  # noqa: BLE001 - one bad item (data, address, server) stops no other
+            log.exception("certificate reminder not sent for certificate %s", cert_id)
+            failed += 1
             continue
-        holder = item.certificate.user
-        with force_locale(holder.locale):
-            subject = _("Il tuo attestato «%(title)s» scade presto", title=item.certificate.title)
-            body = render_template(
-                "certificates/email/reminder.txt",
-                user=holder,
-                cert=item.certificate,
-                expires=local_date(item.certificate.expires_at, holder.locale),
-                link=renewal_link(item.certificate.key) if renewal_link else link,
-            )
-        mail.send(holder.email, subject, body)
         session.commit()  # recorded as soon as it is sent
         reminders += 1
+        holder = item.certificate.user
         for organisation, referents in _referents(session, holder.id).items():
             organisations[organisation.id] = organisation
             for referent in referents:
                 users[referent.id] = referent
                 digests[(referent.id, organisation.id)].append(item)
+    sent_digests = 0
     for (referent_id, organisation_id), items in digests.items():
         referent, organisation = users[referent_id], organisations[organisation_id]
-        with force_locale(referent.locale):
-            subject = _("Attestati in scadenza: %(org)s", org=organisation.name)
-            body = render_template(
-                "certificates/email/digest.txt",
-                user=referent,
-                organisation=organisation,
-                items=[(i, local_date(i.certificate.expires_at, referent.locale)) for i in items],
-                link=link,
-            )
-        mail.send(referent.email, subject, body)
-    log.info("certificate reminders sent=%d digests=%d", reminders, len(digests))
-    return ReminderReport(reminders, len(digests))
+        try:
+            _digest(referent, organisation, items, link)
+        except Exception:  # noqa: BLE001 - as above
+            log.exception("certificate digest not sent to user %s", referent_id)
+            failed += 1
+        else:
+            sent_digests += 1
+    log.info("certificate reminders sent=%d digests=%d failed=%d", reminders, sent_digests, failed)
+    return ReminderReport(reminders, sent_digests, failed)
