@@ -107,5 +107,8 @@ def digest_command(on: dt.datetime | None, force: bool, dry_run: bool) -> None:
     verb = "da inviare" if dry_run else "inviati"
     click.echo(
         f"Promemoria {verb}: {report.messages} a referenti di {report.organisations} "
-        f"organizzazioni; già inviati questo mese: {report.skipped}."
+        f"organizzazioni; già inviati questo mese: {report.skipped}; "
+        f"non inviati per errore: {report.failed}."
     )
+    if report.failed:  # each failure is in the log
+        raise SystemExit(1)

@@ -7,11 +7,16 @@ row in ``commitments_digest`` (UNIQUE organisation + month) is written before
 the mail goes, so a second run in the same month sends nothing (``force``
 sends again). The statuses come from one evaluation of all organisations,
 in a constant number of queries.
+
+A digest that cannot be sent to one referent is logged and counted, and the run
+goes on; if it reached none of an organisation's referents, the month's row is
+rolled back so that the next run tries again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -28,6 +33,8 @@ from commitments.status import Moment, Status
 from lms import clock, mail
 from lms.accounts.models import User
 from lms.organisations.models import Membership
+
+log = logging.getLogger(__name__)
 
 ATTENTION = (Status.OVERDUE, Status.EXPIRED, Status.EXPIRING)
 MAX_LISTED = 100
@@ -48,6 +55,7 @@ class DigestReport:
     organisations: int
     messages: int
     skipped: int  # already sent this month
+    failed: int = 0  # messages that could not be sent
 
 
 def period_of(day: dt.date) -> str:
@@ -116,7 +124,7 @@ def send_digests(
     evaluation = evaluate(
         session, list(referents), moment, expiring_days=expiring_days, with_names=True
     )
-    organisations = messages = skipped = 0
+    organisations = messages = skipped = failed = 0
     for org_id, users in referents.items():
         organisation = evaluation.organisations.get(org_id)
         if organisation is None:
@@ -134,28 +142,41 @@ def send_digests(
                     DigestSent.organisation_id == org_id, DigestSent.period == period
                 )
             )
+        claim = session.begin_nested()
         if not _claim(session, org_id, period, len(users)):
+            claim.rollback()
             skipped += 1
             continue
-        organisations += 1
+        sent = 0
         for user in users:
-            with force_locale(user.locale):
-                subject = _(
-                    "Formazione del personale: %(org)s, %(period)s",
-                    org=organisation.name,
-                    period=period,
-                )
-                body = render_template(
-                    "commitments/email/digest.txt",
-                    user=user,
-                    organisation=organisation,
-                    sections=sections,
-                    moment=moment,
-                    expiring_days=expiring_days,
-                    max_listed=MAX_LISTED,
-                    link=dashboard_link(org_id),
-                )
-            mail.send(user.email, subject, body)
-            messages += 1
+            try:
+                with force_locale(user.locale):
+                    subject = _(
+                        "Formazione del personale: %(org)s, %(period)s",
+                        org=organisation.name,
+                        period=period,
+                    )
+                    body = render_template(
+                        "commitments/email/digest.txt",
+                        user=user,
+                        organisation=organisation,
+                        sections=sections,
+                        moment=moment,
+                        expiring_days=expiring_days,
+                        max_listed=MAX_LISTED,
+                        link=dashboard_link(org_id),
+                    )
+                mail.send(user.email, subject, body)
+            except Exception:  # noqa: BLE001 - one bad item (data, address, server) stops no other
+                log.exception("digest not sent to user %s (organisation %s)", user.id, org_id)
+                failed += 1
+            else:
+                sent += 1
+        if sent:
+            claim.commit()
+            organisations += 1
+            messages += sent
+        else:
+            claim.rollback()  # nobody reached: the next run tries again
         session.commit()
-    return DigestReport(organisations, messages, skipped)
+    return DigestReport(organisations, messages, skipped, failed)
