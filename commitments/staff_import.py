@@ -34,6 +34,7 @@ from lms.accounts.services import normalise_email
 from lms.errors import ServiceError
 from lms.organisations.models import Audience, Membership, Organisation
 from lms.organisations.services import add_member
+from lms.text import TextError, flatten, single_line
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 MAX_NAME = 200
@@ -126,7 +127,11 @@ def _check_row(
 ) -> tuple[tuple[str, str, str] | None, list[str]]:
     problems = []
     email_raw = raw.email.strip()
-    name = " ".join(raw.full_name.split())
+    try:
+        name = single_line(raw.full_name, what=_("il nome"))
+    except TextError as error:
+        problems.append(str(error))
+        name = flatten(raw.full_name)  # for the checks below
     audience_raw = raw.audience.strip()
     for value in (email_raw, name, audience_raw):
         if value.startswith(FORMULA_PREFIXES):

@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms import audit, clock, throttle
 from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
 from lms.errors import ServiceError
+from lms.text import single_line
 
 MIN_PASSWORD_LENGTH = 10
 # A fixed hash to check against when the account does not exist, so that the
@@ -69,7 +70,7 @@ def create_user(
     locale: str = "it",
 ) -> User:
     email = normalise_email(email)
-    full_name = " ".join(full_name.split())
+    full_name = single_line(full_name, what=_("Il nome"))  # TextError is a ServiceError
     if not full_name:
         raise ServiceError(_("Il nome e cognome è obbligatorio."))
     if locale not in SUPPORTED_LOCALES:
