@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from courses.yamlsource import LocatedYaml, load_located
 from lms.errors import FormatError, FormatIssue
+from lms.text import TextError, single_line
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
 MODULE_FILE_RE = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*[a-z0-9])\.md$")
@@ -148,7 +149,13 @@ def _check_keys(doc: LocatedYaml, allowed: set[str], file: str, issues: list[For
 
 
 def _required_text(
-    doc: LocatedYaml, key: str, file: str, issues: list[FormatIssue], max_len: int
+    doc: LocatedYaml,
+    key: str,
+    file: str,
+    issues: list[FormatIssue],
+    max_len: int,
+    *,
+    one_line: bool = False,
 ) -> str:
     value = doc.data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -160,6 +167,11 @@ def _required_text(
         )
         return ""
     value = str(value).strip()
+    if one_line:  # titles: no line breaks or control characters (lms.text)
+        try:
+            value = single_line(value, what=f"'{key}'")
+        except TextError as error:
+            issues.append(FormatIssue(file, doc.line(key), str(error)))
     if len(value) > max_len:
         issues.append(
             FormatIssue(
@@ -328,7 +340,7 @@ def _parse_course_file(
                 _("slug non valido: usa minuscole, cifre e '-' (3-80 caratteri)"),
             )
         )
-    title = _required_text(doc, "title", file, issues, 200)
+    title = _required_text(doc, "title", file, issues, 200, one_line=True)
     summary = _required_text(doc, "summary", file, issues, 2000)
     audiences = _string_list(doc, "audiences", file, issues)
     all_audiences = audiences == ["all"]
@@ -453,7 +465,7 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
         )
         return None
     _check_keys(doc, MODULE_KEYS, path, issues)
-    title = _required_text(doc, "title", path, issues, 200)
+    title = _required_text(doc, "title", path, issues, 200, one_line=True)
     minutes = doc.data.get("estimated_minutes")
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 6000:
         issues.append(

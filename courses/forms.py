@@ -7,6 +7,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from lms.forms import SingleLine
 from lms.i18n import lazy_gettext as _l
 
 
@@ -31,7 +32,9 @@ class UploadCourseForm(FlaskForm):
 
 
 class ModuleForm(FlaskForm):
-    title = StringField(_l("Titolo"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Titolo"), validators=[DataRequired(), Length(max=200), SingleLine(_l("Il titolo"))]
+    )
     estimated_minutes = IntegerField(
         _l("Durata stimata (minuti)"), validators=[DataRequired(), NumberRange(min=1, max=6000)]
     )
@@ -44,7 +47,9 @@ class NewModuleForm(FlaskForm):
         validators=[DataRequired(), Length(min=3, max=60)],
         description=_l("Minuscole, cifre e trattini; resta uguale tra le versioni."),
     )
-    title = StringField(_l("Titolo"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Titolo"), validators=[DataRequired(), Length(max=200), SingleLine(_l("Il titolo"))]
+    )
 
 
 class CourseMetaForm(FlaskForm):
