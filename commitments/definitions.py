@@ -34,6 +34,7 @@ from courses.models import Course
 from lms import audit
 from lms.errors import FormatError, FormatIssue, ServiceError
 from lms.organisations.models import Audience, Organisation, OrganisationType
+from lms.text import TextError, single_line
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
@@ -79,6 +80,11 @@ def check(data: CommitmentData) -> list[str]:
         )
     if not (data.title or "").strip() or len(data.title) > 200:
         problems.append(_("Il titolo è obbligatorio (al massimo 200 caratteri)."))
+    else:
+        try:
+            single_line(data.title, what=_("Il titolo"))
+        except TextError as error:
+            problems.append(str(error))
     if not data.audience_ids:
         problems.append(_("Indica almeno un profilo professionale."))
     if data.organisation_id is not None and data.organisation_type is not None:
@@ -146,7 +152,7 @@ def save(
         commitment = Commitment()
         session.add(commitment)
     commitment.code = data.code
-    commitment.title = data.title.strip()
+    commitment.title = single_line(data.title)
     commitment.description = (data.description or "").strip()
     commitment.organisation_id = data.organisation_id
     commitment.organisation_type = data.organisation_type

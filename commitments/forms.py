@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from lms.forms import SingleLine
 from lms.i18n import lazy_gettext as _l
 
 
@@ -70,7 +71,9 @@ class CommitmentForm(FlaskForm):
             "Minuscole, cifre e trattini; identifica l'impegno nelle importazioni YAML."
         ),
     )
-    title = StringField(_l("Titolo"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Titolo"), validators=[DataRequired(), Length(max=200), SingleLine(_l("Il titolo"))]
+    )
     description = TextAreaField(_l("Descrizione"), validators=[Optional(), Length(max=4000)])
     organisation = SelectField(_l("Organizzazione"), validators=[Optional()])
     organisation_type = SelectField(_l("Tipo di organizzazione"), validators=[Optional()])

@@ -7,17 +7,19 @@ from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
-#: The largest value a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT) holds.
-MAX_ID = 2**63 - 1
+#: The largest id: every id column is an ``Integer``, 32 bits on PostgreSQL (SQLite's
+#: 64-bit rowids go further, but one bound must hold on both; a test checks the columns).
+MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """``<id:name>``: a database id, 1 to 2**63 - 1, in ASCII digits.
+    """``<id:name>``: a database id, 1 to ``MAX_ID``, in ASCII digits.
 
-    Anything else (0, a sign, Unicode digits, 20 digits or more, a value beyond 2**63 - 1)
-    does not match the rule, so the request answers 404 before a query is built: SQLite
-    refuses such integers with ``OverflowError`` and PostgreSQL with an out-of-range error.
-    Registered by the LMS extension under its own name, so a host's ``int`` is untouched.
+    Anything else (0, a sign, Unicode digits, 20 digits or more, a value beyond ``MAX_ID``)
+    does not match the rule, so the request answers 404 before a query is built: PostgreSQL
+    refuses such integers ("integer out of range") and SQLite beyond 2**63 - 1
+    (``OverflowError``). Registered by the LMS extension under its own name, so a host's
+    ``int`` is untouched.
     """
 
     regex = r"[0-9]{1,19}"

@@ -95,6 +95,8 @@ def test_yaml_errors_have_lines_and_nothing_is_written(ctx, two_courses):
         ({"choose_count": 3}, "tra 1 e 1"),
         ({"organisation_type": "comune", "organisation_id": 1}, "non entrambi"),
         ({"renewal_months": 0}, "La validità deve essere"),
+        ({"title": "Impegno\r\nsu due righe"}, "Il titolo non può contenere a capo"),
+        ({"title": "Impegno\x1b[2J"}, "Il titolo contiene un carattere non ammesso (U+001B)"),
     ],
 )
 def test_definitions_are_checked(ctx, two_courses, change, message):

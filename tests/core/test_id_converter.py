@@ -1,4 +1,4 @@
-"""``<id:...>``: database ids in URLs, 1 to 2**63 - 1; a host's own converters untouched."""
+"""``<id:...>``: database ids in URLs, 1 to ``MAX_ID``; a host's own converters untouched."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ def _match(path: str) -> int | None:
         ("-1", None),
         ("+1", None),
         (str(MAX_ID + 1), None),
+        (str(2**63 - 1), None),
+        (str(2**63), None),
         (str(2**64), None),
         ("9" * 5000, None),
         ("%D9%A1%D9%A2", None),  # Arabic-Indic digits: int() would read 12
@@ -40,6 +42,25 @@ def _match(path: str) -> int | None:
 )
 def test_id_converter_bounds(path: str, expected: int | None):
     assert _match(f"/x/{path}") == expected
+
+
+def test_no_id_column_is_wider_than_the_urls_allow(app: Flask):
+    """``MAX_ID`` is the largest value of a PostgreSQL ``INTEGER``: a ``BigInteger`` id
+    would need a larger bound (and SQLite's 2**63 - 1 would then be the limit)."""
+    from sqlalchemy import BigInteger, Integer
+
+    from lms.db import Base
+
+    assert MAX_ID == 2**31 - 1
+    wide = [
+        f"{table.name}.{column.name}"
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if (column.primary_key or column.foreign_keys)
+        and isinstance(column.type, Integer)
+        and isinstance(column.type, BigInteger)
+    ]
+    assert not wide, f"64-bit id columns: raise lms.urls.MAX_ID to 2**63 - 1 for {wide}"
 
 
 def test_parse_id_for_query_strings_and_fields():

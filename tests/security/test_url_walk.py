@@ -3,9 +3,12 @@
 For each rule and each of its arguments, the argument takes each value of ``VALUES``
 while the others keep the valid values of the access matrix (so that the lookup under
 test is the one reached); every method the rule accepts among GET and POST (with a valid
-CSRF token) is sent as every role. A URL that routing already refuses (no rule matches:
-the ``id`` converter refuses 0, signs and values beyond 2**63 - 1) never reaches a view,
-so it is sent as one role only, a different one each time; the others go to every role.
+CSRF token) is sent. The values of ``EVERY_ROLE`` that reach a view go to every role; a
+URL that routing already refuses (no rule matches: the ``id`` converter refuses 0, signs
+and values beyond ``MAX_ID``) never reaches a view, so it goes, like the other values, to
+one role only, a different one each time.
+Run it on PostgreSQL too (``tools/run-tests``): its 32-bit ``INTEGER`` and its refusal of
+NUL in text are failures SQLite does not show.
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from tests.security.conftest import World, methods
 # Path segments as a client would send them (already percent-encoded).
 VALUES = {
     "unknown id": "987654",
+    "id 1": "1",  # exists in most tables: someone else's, or not under the other arguments
+    "id 2": "2",
     "zero": "0",
     "negative": "-1",
     "largest id": str(MAX_ID),  # passes the converter: the database must answer "none"
-    "2**63": str(2**63),
+    "largest id + 1": str(MAX_ID + 1),  # beyond PostgreSQL's INTEGER
+    "2**63": str(2**63),  # beyond SQLite's INTEGER
     "2**64": str(2**64),
     "5000 digits": "9" * 5000,  # beyond Python's int() digit limit
     "Arabic-Indic digits": quote("١٢"),
@@ -37,6 +43,10 @@ VALUES = {
     "unknown slug": "non-esiste",
     "NUL byte": "a%00b",  # PostgreSQL refuses NUL in text: it must not reach a query
 }
+# Sent as every role when they reach a view; the other values (variants of these for the
+# view: one more unknown string, a number beyond the bounds) as one role, a different one
+# each time.
+EVERY_ROLE = {"unknown id", "id 1", "largest id", "5000 digits", "non-ASCII slug", "unknown slug"}
 ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 WALKED_METHODS = {"GET", "POST"}
 
@@ -94,7 +104,7 @@ def test_no_url_value_makes_the_platform_fail(app: Flask, world: World):
                 url = build(rule, {**valid, name: value})
                 for method in rule_methods:
                     combinations += 1
-                    if reaches_a_view(app, url, method):
+                    if label in EVERY_ROLE and reaches_a_view(app, url, method):
                         roles: tuple[str, ...] = ROLES
                     else:
                         roles = (ROLES[next(rotation) % len(ROLES)],)
