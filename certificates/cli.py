@@ -7,6 +7,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app, url_for
@@ -14,12 +15,21 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from certificates import codes, keys, signing
+from certificates.attachments import MAX_PDF_BYTES
 from certificates.config import external_url, issuer_settings, parse_days, renewal_url
 from certificates.models import Certificate
 from certificates.verification import Outcome, PdfCheck, check_pdf
 from lms.text import visible
 
-EXIT = {"valid": 0, "signature_invalid": 1, "not_issued_here": 2, "expired": 3, "revoked": 4}
+# Documented in docs/certificates.md; scripts rely on them, so new outcomes get new numbers.
+EXIT = {
+    "valid": 0,
+    "signature_invalid": 1,
+    "not_issued_here": 2,
+    "expired": 3,
+    "revoked": 4,
+    "unreadable": 5,
+}
 
 
 @click.group("certificates", help="Attestati: verifica, chiavi, promemoria.")
@@ -57,8 +67,19 @@ def _online_status(site: str, code: str) -> str | None:
         return None
 
 
+def _read_bounded(path: Path) -> bytes:
+    """At most MAX_PDF_BYTES + 1 bytes: enough to tell a file that is too big."""
+    with path.open("rb") as handle:
+        return handle.read(MAX_PDF_BYTES + 1)
+
+
+def _unreadable(why: str) -> NoReturn:
+    click.echo(f"NON LEGGIBILE / UNREADABLE: il file non è leggibile come attestato ({why}).")
+    sys.exit(EXIT["unreadable"])
+
+
 @group.command("verify")
-@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pdf_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--public-key",
     "public_key_files",
@@ -72,7 +93,11 @@ def _online_status(site: str, code: str) -> str | None:
 def verify(
     pdf_file: Path, public_key_files: tuple[Path, ...], online: bool, site: str | None
 ) -> None:
-    """Check a certificate PDF with no database (and no network unless --online)."""
+    """Check a certificate PDF with no database (and no network unless --online).
+
+    Exit status: 0 valid, 1 signature invalid, 2 not issued here, 3 expired,
+    4 revoked (only with --online), 5 file not readable as a certificate.
+    """
     if public_key_files:
         public = {}
         for path in public_key_files:
@@ -80,7 +105,13 @@ def verify(
             public[keys.key_id_of(key)] = key
     else:
         public = keys.public_keys(keys.keys_dir(current_app.instance_path))
-    check = check_pdf(pdf_file.read_bytes(), public)
+    try:
+        data = _read_bounded(pdf_file)
+    except OSError as error:
+        _unreadable(error.strerror or type(error).__name__)
+    check = check_pdf(data, public)
+    if check.outcome is Outcome.UNREADABLE:
+        _unreadable(check.detail)
     if check.outcome is Outcome.NOT_ISSUED_HERE:
         key = visible(check.key_id) if check.key_id else None
         why = f"chiave sconosciuta {key}" if key else "nessun dato firmato"
@@ -89,6 +120,8 @@ def verify(
     if check.outcome is Outcome.SIGNATURE_INVALID:
         click.echo("FIRMA NON VALIDA / SIGNATURE INVALID: il contenuto è stato alterato.")
         sys.exit(EXIT["signature_invalid"])
+    if check.outcome is not Outcome.VALID:  # an outcome this command does not know yet
+        raise click.ClickException(f"esito sconosciuto: {check.outcome}")
     click.echo(f"VALIDO / VALID: firma verificata (chiave {visible(check.key_id)}).")
     _print_details(check)
     result = "valid"

@@ -1,26 +1,26 @@
 """Checking certificates: a PDF against public keys (offline), a code against the database.
 
 ``check_pdf`` needs no database and no network: the CLI and the upload page
-both use it, and the page adds what only the database knows (revocation).
+both use it, and the page adds what only the database knows (revocation). It
+reads the file within the bounds of ``certificates.attachments`` before any
+signature work; a file beyond them is UNREADABLE.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import io
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certificates import codes, signing
+from certificates.attachments import UnreadablePdf, read_signed_attachments
 from certificates.models import Certificate
 from lms import clock, throttle
 
@@ -31,6 +31,7 @@ class Outcome(enum.StrEnum):
     VALID = "valid"
     SIGNATURE_INVALID = "signature_invalid"
     NOT_ISSUED_HERE = "not_issued_here"  # no payload, or a key that is not ours
+    UNREADABLE = "unreadable"  # not a PDF, damaged, or beyond the bounds on input
 
 
 @dataclass(frozen=True)
@@ -39,21 +40,11 @@ class PdfCheck:
     payload: dict[str, Any] = field(default_factory=dict)
     key_id: str | None = None
     expired: bool = False
+    detail: str = ""  # why a file is UNREADABLE (for logs and the command line)
 
     @property
     def expires_at(self) -> dt.datetime | None:
         return signing.parse_timestamp(self.payload.get("expires"))
-
-
-def _attachments(data: bytes) -> tuple[bytes | None, bytes | None]:
-    try:
-        found = PdfReader(io.BytesIO(data)).attachments
-        payload = found.get(signing.PAYLOAD_NAME)
-        signature = found.get(signing.SIGNATURE_NAME)
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as error:
-        log.info("unreadable PDF: %s", error)
-        return None, None
-    return (payload[0] if payload else None), (signature[0] if signature else None)
 
 
 def check_payload(
@@ -91,7 +82,13 @@ def check_pdf(
     now: dt.datetime | None = None,
 ) -> PdfCheck:
     """Offline check of a certificate PDF."""
-    payload, signature_doc = _attachments(data)
+    try:
+        found = read_signed_attachments(data)
+    except UnreadablePdf as error:
+        log.info("certificate PDF not readable: %s", error)
+        return PdfCheck(Outcome.UNREADABLE, detail=str(error))
+    payload = found.get(signing.PAYLOAD_NAME)
+    signature_doc = found.get(signing.SIGNATURE_NAME)
     if payload is None or signature_doc is None:
         return PdfCheck(Outcome.NOT_ISSUED_HERE)
     return check_payload(payload, signature_doc, public_keys, now=now)

@@ -187,6 +187,8 @@ def verify_upload() -> Any:
         return _verify_page(413, upload_form=form)
     directory = keys.keys_dir(current_app.instance_path)
     check = verification.check_pdf(data, keys.public_keys(directory))
+    if check.outcome is verification.Outcome.UNREADABLE:
+        return _verify_page(422, check=check)
     cert = (
         verification.find_signed(db.session, check.payload)
         if check.outcome is verification.Outcome.VALID
