@@ -26,4 +26,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=None,
     )
     LMS().init_app(app, config=config, standalone=True)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind ``LMS_TRUSTED_PROXIES`` reverse proxies, take the client's address and
+    scheme from the X-Forwarded-For/-Proto they append. Standalone only: a host
+    application owns its WSGI stack (and its own ProxyFix, if it needs one)."""
+    hops = int(app.config["LMS_TRUSTED_PROXIES"])
+    if hops < 0:
+        raise ValueError(f"LMS_TRUSTED_PROXIES must be 0 or more, not {hops}")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

@@ -28,9 +28,16 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_PASSWORD": None,
     "LMS_SMTP_STARTTLS": True,
     "LMS_SECURE_COOKIES": False,  # True behind HTTPS: Secure cookies and HSTS
-    "LMS_LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
-    "LMS_LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
-    "LMS_LOGIN_LOCK_MINUTES": 15,
+    # Sign-in and reset throttling (lms/accounts/throttling.py, docs/limits.md): delays, no lock.
+    "LMS_LOGIN_FREE_FAILURES": 3,  # per (account, address) or device, then 1, 2, 4 ... s
+    "LMS_LOGIN_MAX_FAILURES_PER_ACCOUNT": 30,  # from all addresses, then delays too
+    "LMS_LOGIN_MAX_FAILURES_PER_ADDRESS": 100,  # on all accounts, then delays too
+    "LMS_LOGIN_WINDOW_MINUTES": 60,  # failures older than this are forgotten
+    "LMS_LOGIN_MAX_DELAY_SECONDS": 300,
+    "LMS_DEVICE_COOKIE_DAYS": 180,
+    "LMS_RESET_MAX_PER_ACCOUNT": 3,  # reset e-mails per hour
+    "LMS_RESET_MAX_PER_ADDRESS": 10,
+    "LMS_TRUSTED_PROXIES": 0,  # reverse proxies in front (standalone app: ProxyFix)
     "LMS_RESET_TOKEN_MAX_AGE": 3600,  # seconds
     "LMS_INVITE_TOKEN_MAX_AGE": 14 * 24 * 3600,
     "LMS_LOG_JSON": True,

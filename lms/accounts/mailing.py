@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+import logging
+
+from flask import current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
-from lms import mail
+from lms import audit, db, mail
 from lms.accounts import services
 from lms.accounts.models import User
+
+log = logging.getLogger(__name__)
 
 
 def _external(endpoint: str, **values: str) -> str:
@@ -23,6 +28,36 @@ def send_password_reset(user: User) -> None:
         subject = _("Reimpostazione della password")
         body = render_template("accounts/email/reset.txt", user=user, link=link)
     mail.send(user.email, subject, body)
+
+
+def reset_after_response(response: Response, email: str) -> None:
+    """Look the address up and send the reset e-mail once ``response`` has been sent.
+
+    The request does the same work for registered and unknown addresses, so its answer
+    time tells nothing; the look-up, the e-mail and its audit entry happen when the
+    server closes the response (Werkzeug's ``call_on_close``; the test client: on
+    ``response.close()``), in a fresh context of the same app. A failure there is logged,
+    never lost. Until a job runner exists, the worker sends the mail itself.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    url_root = request.url_root  # the same host and script root for the link
+
+    def deliver() -> None:
+        user_id = None
+        with app.test_request_context(base_url=url_root):
+            try:
+                user = services.get_user_by_email(db.session, email)
+                if user is None or not services.may_reset_password(user):
+                    return
+                user_id = user.id
+                send_password_reset(user)
+                audit.record(db.session, "password.reset_requested", subject_id=user.id)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("password reset e-mail not sent after the response user=%s", user_id)
+
+    response.call_on_close(deliver)
 
 
 def send_invitation(user: User, organisation_name: str, invited_by: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import audit, clock, throttle
+from lms.accounts import throttling
 from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
 from lms.errors import ServiceError
 from lms.text import single_line
@@ -106,20 +107,14 @@ def grant_role(db: Session, user: User, role: Role, *, actor: User | None = None
 class LoginOutcome(Enum):
     OK = "ok"
     INVALID = "invalid"
-    LOCKED = "locked"
+    THROTTLED = "throttled"  # refused before the password was checked: wait and retry
 
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
-
-
-@dataclass(frozen=True)
-class ThrottlePolicy:
-    max_per_account: int
-    max_per_address: int
-    window: dt.timedelta
+    retry_after: int = 0  # seconds, when THROTTLED
 
 
 def authenticate(
@@ -127,56 +122,60 @@ def authenticate(
     email: str,
     password: str,
     remote_addr: str,
-    policy: ThrottlePolicy,
+    policy: throttling.LoginPolicy,
     *,
+    device: str | None = None,
     now: dt.datetime | None = None,
 ) -> LoginResult:
-    """Check credentials, refusing while the account or the address is locked.
+    """Check credentials unless this attempt must first wait (``lms.accounts.throttling``).
 
-    Failures are recorded per account and per address in the database, so the
-    lock holds across workers and hosts. A locked account answers the same way
-    whether or not the password is right; unknown and wrong are indistinguishable.
+    ``device`` is the nonce of a valid device cookie this browser holds for the typed
+    account: it is counted on its own and exempt from the pair, account and address
+    counters. A delayed attempt is refused without checking the password, the same
+    way for unknown and known accounts; unknown and wrong are indistinguishable.
     """
     now = now or clock.now()
-    account_key = email.strip().lower()
-    locked = throttle.is_limited(
-        db,
-        "login-account",
-        account_key,
-        limit=policy.max_per_account,
-        window=policy.window,
-        now=now,
-    ) or throttle.is_limited(
-        db,
-        "login-address",
-        remote_addr,
-        limit=policy.max_per_address,
-        window=policy.window,
-        now=now,
-    )
-    if locked:
+    account = throttling.account_key(email)
+    address = throttle.address_key(remote_addr)
+    wait = throttling.login_wait(db, account, address, device, policy, now)
+    if wait:
         known = get_user_by_email(db, email)
         audit.record(
-            db, "login.failed", subject_id=known.id if known else None, details={"locked": True}
+            db,
+            "login.failed",
+            subject_id=known.id if known else None,
+            details={"throttled": True, "retry_after": wait},
         )
-        return LoginResult(LoginOutcome.LOCKED)
+        return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
 
     user = get_user_by_email(db, email)
     password_ok = check_password_hash(
         user.password_hash if user is not None and user.password_hash else _DUMMY_HASH, password
     )
     if user is None or not user.password_hash or not password_ok or not user.active:
-        throttle.record(db, "login-account", account_key, now=now)
-        throttle.record(db, "login-address", remote_addr, now=now)
+        throttling.record_login_failure(db, account, address, device, now)
         audit.record(
-            db, "login.failed", subject_id=user.id if user else None, details={"locked": False}
+            db, "login.failed", subject_id=user.id if user else None, details={"throttled": False}
         )
         return LoginResult(LoginOutcome.INVALID)
 
-    throttle.clear(db, "login-account", account_key)
+    throttling.forget_login_failures(db, account, address, device)
     user.last_login_at = now
     audit.record(db, "login", actor=user, subject_id=user.id)
     return LoginResult(LoginOutcome.OK, user)
+
+
+def signed_in_by_link(db: Session, user: User, remote_addr: str, device: str | None) -> None:
+    """A reset or invitation link was used: the person controls the mailbox, so every
+    delay on the account goes (a locked-out person always gets in this way)."""
+    throttling.forget_login_failures(
+        db,
+        throttling.account_key(user.email),
+        throttle.address_key(remote_addr),
+        device,
+        whole_account=True,
+    )
+    user.last_login_at = clock.now()
 
 
 def may_reset_password(user: User | None) -> bool:

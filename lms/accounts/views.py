@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import math
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from lms import audit, clock, db
-from lms.accounts import services
+from lms import audit, clock, db, throttle
+from lms.accounts import services, throttling
 from lms.accounts.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
-from lms.accounts.mailing import send_password_reset
+from lms.accounts.mailing import reset_after_response
 from lms.accounts.models import User
 from lms.authz import authenticated, public
 from lms.errors import ServiceError
@@ -58,12 +68,55 @@ def remember_cookie_sign_in(_app: Any, user: User, **_extra: Any) -> None:
     db.session.commit()
 
 
-def _throttle_policy() -> services.ThrottlePolicy:
-    config = current_app.config
-    return services.ThrottlePolicy(
-        max_per_account=int(config["LMS_LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-        max_per_address=int(config["LMS_LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-        window=dt.timedelta(minutes=int(config["LMS_LOGIN_LOCK_MINUTES"])),
+def _policy() -> throttling.LoginPolicy:
+    return throttling.LoginPolicy.from_config(current_app.config)
+
+
+def _remote_addr() -> str:
+    # The client's address; behind LMS_TRUSTED_PROXIES proxies, ProxyFix has put the
+    # forwarded one here (standalone app only: a host app runs its own WSGI stack).
+    return request.remote_addr or "-"
+
+
+def _devices() -> list[list[Any]]:
+    return throttling.read_devices(
+        current_app.config["SECRET_KEY"],
+        request.cookies.get(throttling.DEVICE_COOKIE),
+        _policy(),
+        clock.now(),
+    )
+
+
+def _remember_device(response: Response, devices: list[list[Any]], email: str) -> Response:
+    """Give this browser the device cookie for the account (see lms.accounts.throttling)."""
+    value = throttling.remember_device(
+        current_app.config["SECRET_KEY"], devices, throttling.account_key(email), clock.now()
+    )
+    response.set_cookie(
+        throttling.DEVICE_COOKIE,
+        value,
+        max_age=_policy().device_days * 24 * 3600,
+        path=url_for("accounts.login"),  # sent to the sign-in form only
+        secure=bool(current_app.config["LMS_SECURE_COOKIES"]),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _wait_message(seconds: int) -> str:
+    if seconds < 120:
+        return ngettext(
+            "Troppi tentativi non riusciti: riprova tra %(num)d secondo "
+            "oppure reimposta la password.",
+            "Troppi tentativi non riusciti: riprova tra %(num)d secondi "
+            "oppure reimposta la password.",
+            seconds,
+        )
+    return ngettext(
+        "Troppi tentativi non riusciti: riprova tra %(num)d minuto oppure reimposta la password.",
+        "Troppi tentativi non riusciti: riprova tra %(num)d minuti oppure reimposta la password.",
+        math.ceil(seconds / 60),
     )
 
 
@@ -75,32 +128,29 @@ def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     status = 200
     if form.validate_on_submit():
+        devices = _devices()
+        account = throttling.account_key(form.email.data)
         result = services.authenticate(
             db.session,
             form.email.data,
             form.password.data,
-            request.remote_addr or "-",
-            _throttle_policy(),
+            _remote_addr(),
+            _policy(),
+            device=throttling.device_for(devices, account),
         )
         db.session.commit()
         if result.outcome is services.LoginOutcome.OK and result.user is not None:
             login_user(result.user, remember=form.remember.data)
             log.info("login ok user=%s", result.user.id)
-            return redirect(safe_next_url(form.next.data) or url_for("lms.home"))
-        if result.outcome is services.LoginOutcome.LOCKED:
-            log.warning("login refused: throttled")
-            flash(
-                _(
-                    "Troppi tentativi non riusciti. Riprova tra %(n)d minuti "
-                    "oppure reimposta la password.",
-                    n=int(current_app.config["LMS_LOGIN_LOCK_MINUTES"]),
-                ),
-                "error",
-            )
-            status = 429
-        else:
-            flash(_("E-mail o password non corretti."), "error")
-            status = 401
+            target = safe_next_url(form.next.data) or url_for("lms.home")
+            return _remember_device(redirect(target), devices, result.user.email)
+        if result.outcome is services.LoginOutcome.THROTTLED:
+            log.warning("login refused: throttled for %ss", result.retry_after)
+            flash(_wait_message(result.retry_after), "error")
+            page = render_template("accounts/login.html", form=form)
+            return page, 429, {"Retry-After": str(result.retry_after)}
+        flash(_("E-mail o password non corretti."), "error")
+        status = 401
     elif request.method == "POST":
         status = 400
     return render_template("accounts/login.html", form=form), status
@@ -147,12 +197,20 @@ def change_password() -> Any:
 def reset_request() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        # Same answer whether or not the address exists: no account enumeration.
-        user = services.get_user_by_email(db.session, form.email.data)
-        if services.may_reset_password(user):
-            send_password_reset(user)
-            audit.record(db.session, "password.reset_requested", subject_id=user.id)
-            db.session.commit()
+        # The same work and the same answer whether or not the address is registered:
+        # counting is by the typed address, and the account is looked up, the e-mail
+        # built and sent, only after the answer has gone (mailing.reset_after_response).
+        account = throttling.account_key(form.email.data)
+        address = throttle.address_key(_remote_addr())
+        now = clock.now()
+        refusal = throttling.reset_refusal(db.session, account, address, _policy(), now)
+        if refusal is not None:
+            log.warning("password reset request refused: throttled")
+            flash(_reset_refusal_message(refusal), "error")
+            page = render_template("accounts/reset_request.html", form=form)
+            return page, 429, {"Retry-After": str(refusal.retry_after)}
+        throttling.record_reset_request(db.session, account, address, now)
+        db.session.commit()
         flash(
             _(
                 "Se l'indirizzo è registrato, riceverai un'e-mail con un link "
@@ -160,8 +218,27 @@ def reset_request() -> Any:
             ),
             "info",
         )
-        return redirect(url_for("accounts.login"))
+        response = redirect(url_for("accounts.login"))
+        reset_after_response(response, form.email.data)
+        return response
     return render_template("accounts/reset_request.html", form=form)
+
+
+def _reset_refusal_message(refusal: throttling.ResetRefusal) -> str:
+    minutes = max(1, math.ceil(refusal.retry_after / 60))
+    if refusal.per_address:
+        return ngettext(
+            "Troppe richieste di reimpostazione da questa rete: riprova tra %(num)d minuto.",
+            "Troppe richieste di reimpostazione da questa rete: riprova tra %(num)d minuti.",
+            minutes,
+        )
+    return ngettext(
+        "Hai già chiesto più link per questo indirizzo nell'ultima ora: se è registrato, "
+        "controlla la posta (anche nella cartella spam) o riprova tra %(num)d minuto.",
+        "Hai già chiesto più link per questo indirizzo nell'ultima ora: se è registrato, "
+        "controlla la posta (anche nella cartella spam) o riprova tra %(num)d minuti.",
+        minutes,
+    )
 
 
 def _token_user(salt: str, token: str, max_age_key: str) -> User | None:
@@ -217,14 +294,16 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str, acti
         else:
             if user.is_dormant:  # the reset link is the way back from inactivity
                 services.reactivate(db.session, user, actor=user, via="reset")
-            user.last_login_at = clock.now()
+            devices = _devices()
+            device = throttling.device_for(devices, throttling.account_key(user.email))
+            services.signed_in_by_link(db.session, user, _remote_addr(), device)
             audit.record(db.session, action, actor=user, subject_id=user.id)
             db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
             login_user(user)
             flash(_("Password impostata. Benvenuta/o, %(name)s!", name=user.full_name), "success")
-            return redirect(url_for("lms.home"))
+            return _remember_device(redirect(url_for("lms.home")), devices, user.email)
     return render_template("accounts/set_password.html", form=form, title=title, user=user)
 
 

@@ -36,12 +36,12 @@ def test_factory_uses_config_and_generates_secret_key(tmp_path: Path):
 
 def test_environment_configuration(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("LMS_SECURE_COOKIES", "true")
-    monkeypatch.setenv("LMS_LOGIN_LOCK_MINUTES", "42")
+    monkeypatch.setenv("LMS_LOGIN_WINDOW_MINUTES", "42")
     app = create_app(
         {"INSTANCE_PATH": str(tmp_path), "LMS_DATABASE_URL": "sqlite://", "LMS_LOG_JSON": False}
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["LMS_LOGIN_LOCK_MINUTES"] == 42
+    assert app.config["LMS_LOGIN_WINDOW_MINUTES"] == 42
     assert app.config["LMS_DATABASE_URL"] == "sqlite://"
 
 
