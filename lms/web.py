@@ -195,9 +195,14 @@ def install_hooks(app: Flask, state: Any) -> None:
     @app.url_value_preprocessor
     def _refuse_control_characters(endpoint: str | None, values: dict[str, Any] | None) -> None:
         """No slug, code, token or path of ours holds one (``<id:...>`` values are digits);
-        PostgreSQL refuses NUL in text, so such a value must not reach a query."""
-        if values and _ours() and any(has_control_character(v) for v in values.values()):
+        PostgreSQL refuses NUL in text, so such a value must not reach a query, nor a NUL
+        in the query string (searches, filters)."""
+        if not _ours():
+            return
+        if values and any(has_control_character(v) for v in values.values()):
             abort(404)
+        if any("\x00" in key + value for key, value in request.args.items(multi=True)):
+            abort(400)
 
     @app.before_request
     def _remember_user() -> None:

@@ -137,3 +137,20 @@ def test_quiz_statistics_ignore_an_organisation_that_is_no_id(world: World):
     for value in ("99999999999999999999", str(2**63), "²", "-1", "0", "12a"):
         response = world.client("trainer").get(f"/quizzes/stats/{slug}/?organisation={value}")
         assert response.status_code == 200, value
+
+
+def test_a_nul_in_the_query_string_is_a_bad_request(app: Flask, world: World):
+    """Searches and filters read the query string; PostgreSQL refuses NUL in text."""
+    ours = app.extensions["lms"].blueprint_names
+    failures, checked = [], 0
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint.partition(".")[0] not in ours or rule.endpoint.endswith("static"):
+            continue
+        if "GET" not in methods(rule):
+            continue
+        url = build(rule, valid_values(rule, world))
+        got = world.request("admin", "GET", f"{url}?q=a%00b&sort=x&organisation=a%00b")
+        checked += 1
+        if got.status != 400:
+            failures.append(f"GET {url}: {got.error or got.status}")
+    assert checked > 50 and not failures, "\n  ".join(failures)
