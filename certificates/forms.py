@@ -7,9 +7,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from certificates.attachments import MAX_PDF_BYTES
 from lms.i18n import lazy_gettext as _l
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# A certificate is about 15 KB; verification reads nothing larger than this.
+MAX_UPLOAD_BYTES = MAX_PDF_BYTES
 
 
 class CodeForm(FlaskForm):

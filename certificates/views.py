@@ -183,7 +183,9 @@ def verify_upload() -> Any:
         return _verify_page(429, throttled=_throttled_message())
     data = form.document.data.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        form.document.errors.append(_("Il file è troppo grande (massimo 10 MB)."))
+        form.document.errors.append(
+            _("Il file è troppo grande (massimo %(mb)d MB).", mb=MAX_UPLOAD_BYTES >> 20)
+        )
         return _verify_page(413, upload_form=form)
     directory = keys.keys_dir(current_app.instance_path)
     check = verification.check_pdf(data, keys.public_keys(directory))

@@ -124,7 +124,7 @@ def test_an_editor_takes_a_long_lesson_but_not_more_than_its_cap(
 @pytest.mark.parametrize(
     ("url", "cap"),
     [
-        ("/certificates/verify/upload", 10 * MB),
+        ("/certificates/verify/upload", 2 * MB),
         ("/courses/author/upload", 50 * MB),
     ],
 )
