@@ -10,12 +10,13 @@ from wtforms.validators import ValidationError
 
 from lms.i18n import LANGUAGE_NAMES
 from lms.i18n import lazy_gettext as _l
-from lms.text import TextError, single_line
+from lms.text import TextError, flatten, single_line
 
 
 class SingleLine:
     """For every single-line field (titles, names, places): no line breaks, no control
-    characters (see :mod:`lms.text`); a valid value is left normalised in ``field.data``.
+    characters (see :mod:`lms.text`); a valid value is left normalised in ``field.data``,
+    a refused one is shown again flattened to one line, for the person to check and send.
 
     ``what`` names the field in the message: ``SingleLine(_l("Il titolo"))`` gives
     "Il titolo non può contenere a capo: scrivilo su una riga."
@@ -30,6 +31,7 @@ class SingleLine:
         try:
             field.data = single_line(field.data, what=str(self.what) if self.what else None)
         except TextError as error:
+            field.data = flatten(field.data)
             raise ValidationError(str(error)) from None
 
 

@@ -14,6 +14,7 @@ from live_sessions.models import LiveSession, Registration
 from lms import clock, db
 from lms.accounts.models import User
 from lms.errors import ServiceError
+from lms.text import flatten
 from tests.conftest import login, post_form
 from tests.live_sessions.conftest import session_data
 
@@ -123,6 +124,8 @@ def test_trainer_pasting_a_line_break_is_told_to_remove_it(client, trainer, fiel
     response = post_form(client, "/live_sessions/manage/new", form)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
+    # shown again on one line, for the trainer to check and send
+    assert f'value="{flatten(value)}"' in response.get_data(as_text=True)
     assert db.session.scalar(select(LiveSession.id)) is None
     fixed = post_form(client, "/live_sessions/manage/new", {**form, field: "Su  una riga "})
     assert fixed.status_code == 302
