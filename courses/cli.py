@@ -136,9 +136,10 @@ def export_command(slug: str, path: Path, draft: bool) -> None:
 @with_appcontext
 def list_command() -> None:
     from courses.learning import catalogue
+    from lms.text import visible
 
     for version in catalogue(db.session):
         click.echo(
             f"{version.course.slug:45} v{version.number} "
-            f"{len(version.modules)} moduli  {version.title}"
+            f"{len(version.modules)} moduli  {visible(version.title)}"
         )
