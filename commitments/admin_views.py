@@ -104,6 +104,7 @@ def manage() -> Any:
     """The list, and the YAML import for the whole network (all or nothing)."""
     upload = DefinitionsFileForm()
     issues: list[str] = []
+    status = 200
     if upload.validate_on_submit():
         text = upload.file.data.read(DEFINITIONS_MAX_BYTES + 1)
         try:
@@ -118,6 +119,7 @@ def manage() -> Any:
         except FormatError as error:
             db.session.rollback()
             issues = [str(i) for i in error.issues]
+            status = 422  # refused, as a course upload with errors
             flash(_("Importazione annullata: nessuna modifica."), "error")
         except (ServiceError, UnicodeDecodeError) as error:
             db.session.rollback()
@@ -147,7 +149,7 @@ def manage() -> Any:
         upload=upload,
         issues=issues,
         locale=str(get_locale()),
-    )
+    ), status
 
 
 def _form_choices(form: CommitmentForm) -> dict[int, str]:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from commitments.models import Commitment, CommitmentCourse
 from courses.models import Course
-from lms import audit
+from lms import audit, yamlsafe
 from lms.errors import FormatError, FormatIssue, ServiceError
 from lms.organisations.models import Audience, Organisation, OrganisationType
 from lms.text import TextError, single_line
@@ -227,18 +227,17 @@ class ImportOutcome:
     state: str  # "created" | "updated" | "unchanged" | "kept"
 
 
-def _entry_lines(text: str) -> list[int]:
-    """Line (1-based) where each entry of ``commitments`` starts."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return []
-    if not isinstance(root, yaml.MappingNode):
-        return []
-    for key, value in root.value:
-        if key.value == "commitments" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
+def _read(text: str, filename: str) -> tuple[Any, list[int]]:
+    """The document (within the limits of :mod:`lms.yamlsafe`) and the line (1-based) where
+    each entry of ``commitments`` starts."""
+    root = yamlsafe.parse(text, file=filename)
+    lines: list[int] = []
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.value == "commitments" and isinstance(value, yaml.SequenceNode):
+                lines = [item.start_mark.line + 1 for item in value.value]
+                break
+    return yamlsafe.construct(root, file=filename), lines
 
 
 def _as_list(value: Any) -> list[str] | None:
@@ -350,12 +349,7 @@ def import_yaml(
     actor: Any = None,
 ) -> list[ImportOutcome]:
     """Create (and with ``update``, update) commitments by code; all or nothing."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise FormatError([FormatIssue(filename, line, _("YAML non valido"))]) from error
+    document, lines = _read(text, filename)
     if not isinstance(document, dict) or not isinstance(document.get("commitments"), list):
         raise FormatError(
             [FormatIssue(filename, None, _("serve una chiave «commitments» con un elenco"))]
@@ -363,7 +357,6 @@ def import_yaml(
     defaults = document.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise FormatError([FormatIssue(filename, None, _("«defaults» deve essere una mappa"))])
-    lines = _entry_lines(text)
     lookup = _Lookup(session)
     issues: list[FormatIssue] = []
     parsed: list[CommitmentData] = []

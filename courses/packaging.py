@@ -1,13 +1,16 @@
 """Course files in and out: folders, zip uploads, and export.
 
-A zip upload is checked before anything is extracted: declared sizes, entry
-count, compression ratio and paths (no absolute paths, no ``..``, no links).
+A zip upload is checked before anything is extracted: entry count (read from the end
+of the archive before ``zipfile`` parses its directory), declared sizes, compression ratio,
+encryption and compression method, and paths (no absolute paths, no ``..``, no links).
+The limits are in ``docs/limits.md`` ("Zip archives").
 """
 
 from __future__ import annotations
 
 import io
 import stat
+import struct
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +23,12 @@ from lms.errors import FormatError, FormatIssue
 
 MAX_ZIP_BYTES = 50 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+#: Entries (files and folders) an archive may declare before its directory is parsed.
+MAX_ZIP_ENTRIES = 2 * MAX_FILES
+SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+# End of central directory record (APPNOTE 4.3.16): signature, two disk numbers, entries
+# on this disk, entries in total, directory size and offset, comment length.
+_END_RECORD = struct.Struct("<4s4H2LH")
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".git", "__MACOSX"}
 
 
@@ -53,6 +62,12 @@ def read_zip(data: bytes) -> dict[str, bytes]:
         raise FormatError(
             [FormatIssue("", None, _("il file zip supera %(mb)d MB", mb=MAX_ZIP_BYTES >> 20))]
         )
+    declared_entries = _declared_entries(data)
+    if declared_entries is not None and declared_entries > MAX_ZIP_ENTRIES:
+        # zipfile would build an object per entry first: 600,000 empty ones fit in 50 MB.
+        raise FormatError(
+            [FormatIssue("", None, _("troppi file nello zip: %(n)d", n=declared_entries))]
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -84,6 +99,24 @@ def read_zip(data: bytes) -> dict[str, bytes]:
             issues.append(FormatIssue(name, None, _("percorso non ammesso nello zip")))
         elif stat.S_ISLNK(mode):
             issues.append(FormatIssue(name, None, _("i collegamenti simbolici non sono ammessi")))
+        elif info.flag_bits & 0x1:  # zipfile would ask for the password when opening it
+            issues.append(
+                FormatIssue(
+                    name, None, _("file protetto da password: carica uno zip senza password")
+                )
+            )
+        elif info.compress_type not in SUPPORTED_METHODS:
+            issues.append(
+                FormatIssue(
+                    name,
+                    None,
+                    _(
+                        "metodo di compressione non supportato (%(method)d): "
+                        "usa la compressione normale (deflate)",
+                        method=info.compress_type,
+                    ),
+                )
+            )
         elif info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
             issues.append(
                 FormatIssue(name, None, _("rapporto di compressione sospetto (zip bomb?)"))
@@ -96,8 +129,13 @@ def read_zip(data: bytes) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     read_total = 0
     for name, info in names.items():
-        with archive.open(info) as handle:
-            content = handle.read(info.file_size + 1)  # never trust the declared size alone
+        try:
+            with archive.open(info) as handle:
+                content = handle.read(info.file_size + 1)  # never trust the declared size alone
+        except Exception as error:  # noqa: BLE001 - bad CRC, truncated or corrupt stream
+            raise FormatError(
+                [FormatIssue(name, None, _("file danneggiato nello zip: caricalo di nuovo"))]
+            ) from error
         read_total += len(content)
         if len(content) > info.file_size or read_total > MAX_TOTAL_BYTES:
             raise FormatError(
@@ -105,6 +143,16 @@ def read_zip(data: bytes) -> dict[str, bytes]:
             )
         files[name.removeprefix(prefix)] = content
     return files
+
+
+def _declared_entries(data: bytes) -> int | None:
+    """Entries the end of central directory record declares, or ``None`` when it is not
+    found or says "see the zip64 record" (zipfile then reads it; the check after applies)."""
+    start = data.rfind(b"PK\x05\x06", max(0, len(data) - _END_RECORD.size - 0xFFFF))
+    if start < 0 or start + _END_RECORD.size > len(data):
+        return None
+    total = _END_RECORD.unpack_from(data, start)[4]
+    return None if total == 0xFFFF else total
 
 
 def _common_folder(names: list[str]) -> str:

@@ -1,4 +1,7 @@
-"""YAML with line numbers, so that errors can name the line an author must fix."""
+"""YAML with line numbers, so that errors can name the line an author must fix.
+
+The text is read by :mod:`lms.yamlsafe`, within its limits of size, depth and aliases.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Any
 import yaml
 from flask_babel import gettext as _
 
-from lms.errors import FormatIssue
+from lms import yamlsafe
+from lms.errors import FormatError, FormatIssue
 
 
 @dataclass
@@ -33,60 +37,19 @@ def load_located(
 ) -> tuple[LocatedYaml | None, list[FormatIssue]]:
     """Parse ``text`` whose first line is line ``first_line`` of ``file``.
 
-    Returns the data or the issues (syntax errors, duplicate keys).
+    Returns the data or the issues (syntax errors, the limits of :mod:`lms.yamlsafe`,
+    duplicate keys).
     """
-    fast = _fast_parse(text)
-    if fast is not None:  # libyaml accepted it: same nodes and data, ten times faster
-        node, data = fast
-        located = LocatedYaml(data=None, first_line=first_line)
-        issues: list[FormatIssue] = []
-        if node is not None:
-            _walk(node, (), located, issues, file, first_line)
-        located.data = data
-        return located, issues
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        # Where the broken construct began (e.g. an unclosed quote) helps more than
-        # where the parser gave up (often the end of the text).
-        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
-        problem = " ".join(
-            str(p) for p in (getattr(error, "context", None), getattr(error, "problem", None)) if p
-        ) or str(error)
-        return None, [FormatIssue(file, line, _("YAML non valido: %(problem)s", problem=problem))]
     located = LocatedYaml(data=None, first_line=first_line)
     issues: list[FormatIssue] = []
-    if node is not None:
-        _walk(node, (), located, issues, file, first_line)
     try:
-        located.data = yaml.safe_load(text)
-    except yaml.YAMLError as error:  # constructor errors (e.g. bad tags)
-        mark = getattr(error, "problem_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
-        return None, [
-            FormatIssue(file, line, _("YAML non valido: %(problem)s", problem=str(error)))
-        ]
-    except (ValueError, TypeError, OverflowError) as error:  # e.g. impossible dates
-        return None, [
-            FormatIssue(file, first_line, _("YAML non valido: %(problem)s", problem=str(error)))
-        ]
+        node = yamlsafe.parse(text, file=file, first_line=first_line)
+        if node is not None:  # depth and expanded size are bounded: the walk is too
+            _walk(node, (), located, issues, file, first_line)
+        located.data = yamlsafe.construct(node, file=file, first_line=first_line)
+    except FormatError as error:
+        return None, error.issues
     return located, issues
-
-
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-
-
-def _fast_parse(text: str) -> tuple[yaml.Node | None, Any] | None:
-    """Nodes and data from libyaml, or ``None`` (no libyaml, or it refused the text, or the
-    text has a character PyYAML's reader refuses): the pure-Python path then parses it and
-    reports any problem exactly as before."""
-    if _FAST_LOADER is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
-        return None
-    try:
-        return yaml.compose(text, Loader=_FAST_LOADER), yaml.load(text, Loader=_FAST_LOADER)
-    except Exception:  # noqa: BLE001 - any refusal: the pure-Python parser reports it
-        return None
 
 
 def _walk(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import yaml
 from flask_babel import gettext as _
 
+from lms import yamlsafe
+from lms.errors import FormatError
 from quizzes.yamlnodes import Node, Reader
 
 
@@ -45,39 +47,25 @@ _SYNTAX_HINTS = (
 )
 
 
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
-_REFUSED = object()
-
-
-def fast_compose(source: str) -> object:
-    """libyaml's nodes (the same node classes, marks and tags, about ten times faster than
-    PyYAML's pure-Python parser), or ``_REFUSED`` when libyaml is missing or does not accept
-    the text: PyYAML then parses it again, so errors read exactly as before. Text with a
-    character PyYAML's reader refuses never takes the fast path."""
-    if _FAST_LOADER is None or yaml.reader.Reader.NON_PRINTABLE.search(source):
-        return _REFUSED
-    try:
-        return yaml.compose(source, Loader=_FAST_LOADER)
-    except Exception:  # noqa: BLE001 - any refusal: the pure-Python parser reports it
-        return _REFUSED
-
-
 def compose(source: str, reader: Reader, *, max_chars: int) -> Node | None:
-    """The root node, or ``None`` after reporting why the text is not usable YAML."""
+    """The root node, or ``None`` after reporting why the text is not usable YAML.
+
+    The text is read by :mod:`lms.yamlsafe`, within its limits of depth and aliases.
+    """
     if len(source) > max_chars:
         reader.report(
             reader.first_line,
             _("il blocco quiz è troppo lungo (massimo %(max)d caratteri)", max=max_chars),
         )
         return None
-    fast = fast_compose(source)
-    if fast is not _REFUSED:
-        if fast is None:
-            reader.report(reader.first_line, _("il blocco quiz è vuoto: servono almeno le domande"))
-        return fast  # type: ignore[return-value]
     last = max(0, len(source.rstrip("\n").split("\n")) - 1)
     try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
+        root = yamlsafe.compose(
+            source, file=reader.file, first_line=reader.first_line, max_chars=max_chars
+        )
+    except FormatError as error:  # a limit: already located and worded
+        reader.issues.extend(error.issues)
+        return None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = min(mark.line, last) if mark else 0
@@ -95,9 +83,6 @@ def compose(source: str, reader: Reader, *, max_chars: int) -> Node | None:
                 code=_code_point(error.character),
             ),
         )
-        return None
-    except RecursionError:
-        reader.report(reader.first_line, _("il blocco quiz ha troppi livelli annidati"))
         return None
     except Exception as error:  # a third-party parser: the author still gets a located message
         reader.report(reader.first_line, _syntax_message(str(error)))
