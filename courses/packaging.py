@@ -27,8 +27,12 @@ MAX_COMPRESSION_RATIO = 200
 MAX_ZIP_ENTRIES = 2 * MAX_FILES
 SUPPORTED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 # End of central directory record (APPNOTE 4.3.16): signature, two disk numbers, entries
-# on this disk, entries in total, directory size and offset, comment length.
+# on this disk, entries in total, directory size and offset, comment length. With more than
+# 65,534 entries it says 0xFFFF and the zip64 record (4.3.14), which zipfile expects right
+# before the 20-byte zip64 locator, holds the count.
 _END_RECORD = struct.Struct("<4s4H2LH")
+_END_RECORD_64 = struct.Struct("<4sQ2H2L4Q")
+_LOCATOR_64_SIZE = 20
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", ".git", "__MACOSX"}
 
 
@@ -146,13 +150,18 @@ def read_zip(data: bytes) -> dict[str, bytes]:
 
 
 def _declared_entries(data: bytes) -> int | None:
-    """Entries the end of central directory record declares, or ``None`` when it is not
-    found or says "see the zip64 record" (zipfile then reads it; the check after applies)."""
+    """Entries the archive's end records declare, or ``None`` when they cannot be found
+    (then zipfile reads the directory, and the count after it applies)."""
     start = data.rfind(b"PK\x05\x06", max(0, len(data) - _END_RECORD.size - 0xFFFF))
     if start < 0 or start + _END_RECORD.size > len(data):
         return None
     total = _END_RECORD.unpack_from(data, start)[4]
-    return None if total == 0xFFFF else total
+    if total != 0xFFFF:
+        return total
+    start_64 = start - _LOCATOR_64_SIZE - _END_RECORD_64.size
+    if start_64 < 0 or data[start_64 : start_64 + 4] != b"PK\x06\x06":
+        return None
+    return _END_RECORD_64.unpack_from(data, start_64)[7]
 
 
 def _common_folder(names: list[str]) -> str:
