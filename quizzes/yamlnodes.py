@@ -1,8 +1,10 @@
 """Reading composed YAML nodes, so every problem in a quiz block is reported with its line.
 
-We walk ``yaml.compose`` nodes instead of ``yaml.safe_load`` output because nodes keep their
+We walk composed nodes instead of ``yaml.safe_load`` output because nodes keep their
 position (the author needs the line) and let us read text fields verbatim: a trainer's
-``text: No`` or ``- 2013`` stays text instead of turning into ``False`` or ``2013``.
+``text: No`` or ``- 2013`` stays text instead of turning into ``False`` or ``2013``. The
+nodes come from :mod:`lms.yamlsafe` (via ``quizzes.yamlsyntax.compose``), whose limits on
+depth and aliases bound every walk here.
 """
 
 from __future__ import annotations
