@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export LMS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-tools install translations lint bench clean
+.PHONY: run test test-clock-ahead test-tools install translations lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: install
 test: install test-tools
 	$(BIN)/ruff check .
 	tools/run-tests
+
+## The suite once more on SQLite with every clock two years ahead (libfaketime; CI runs it)
+test-clock-ahead: install test-tools
+	tools/run-tests-clock-ahead +730d
 
 ## Browser-test tooling when missing: Debian's chromium (apt-get), axe-core (npm) in .tools/
 test-tools:

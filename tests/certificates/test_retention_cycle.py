@@ -120,7 +120,7 @@ def test_a_dormant_person_cannot_sign_in_but_comes_back_by_the_reset_link(
     back = T0 + months(30)
     assert not signs_in(client, user, back)
     with clock.frozen(back):
-        post_form(client, "/account/reset", {"email": user.email})
+        post_form(client, "/account/reset", {"email": user.email}).close()  # mail after
         links = outbox.links("http://lms.test/account/reset/")
         assert len(links) == 1, "the way back is a reset link, even asleep"
         path = links[0].removeprefix("http://lms.test")
@@ -165,7 +165,7 @@ def test_an_erased_account_never_comes_back(app: Flask, client, make_user, outbo
     with app.test_request_context():
         privacy.erase_user(db.session, user.id, actor=admin, confirm_email=email)
         db.session.commit()
-    post_form(client, "/account/reset", {"email": email})
+    post_form(client, "/account/reset", {"email": email}).close()
     assert outbox.messages() == []
     assert not reload(user).is_dormant
 
@@ -174,7 +174,7 @@ def test_the_reset_link_of_an_active_person_still_works_and_needs_no_waking(
     client, make_user, outbox
 ) -> None:
     user = make_user()
-    post_form(client, "/account/reset", {"email": user.email})
+    post_form(client, "/account/reset", {"email": user.email}).close()
     path = outbox.links("http://lms.test/account/reset/")[0].removeprefix("http://lms.test")
     response = post_form(client, path, {"password": PASSWORD + "!", "confirm": PASSWORD + "!"})
     assert response.status_code == 302 and reload(user).reactivated_at is None
