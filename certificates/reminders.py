@@ -49,11 +49,14 @@ class ReminderReport:
 
 
 def due(session: Session, thresholds: list[int], now: dt.datetime) -> list[Due]:
-    """Current certificates that reached a threshold not yet reminded."""
+    """Current certificates of active accounts that reached a threshold not yet reminded
+    (a person whose account is asleep could not follow the link to renew)."""
     horizon = now + dt.timedelta(days=max(thresholds))
     stmt = (
         select(Certificate)
+        .join(User, User.id == Certificate.user_id)
         .where(
+            User.active.is_(True),
             Certificate.revoked_at.is_(None),
             Certificate.superseded_at.is_(None),
             Certificate.expires_at.is_not(None),

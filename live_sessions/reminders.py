@@ -29,6 +29,7 @@ from live_sessions.models import LiveSession, Registration, RegistrationStatus, 
 from live_sessions.rosters import when
 from live_sessions.scheduling import local
 from lms import clock, mail
+from lms.accounts.models import User
 
 log = logging.getLogger(__name__)
 
@@ -109,11 +110,14 @@ def notify_session_cancelled(session: Session, live: LiveSession) -> int:
 
 
 def due_reminders(session: Session, now: dt.datetime) -> list[Registration]:
-    """Confirmed registrations of sessions held tomorrow (in the session's time zone)."""
+    """Confirmed registrations of active people for sessions held tomorrow (in the
+    session's time zone)."""
     candidates = session.scalars(
         select(Registration)
         .join(LiveSession, LiveSession.id == Registration.session_id)
+        .join(User, User.id == Registration.user_id)
         .where(
+            User.active.is_(True),
             Registration.status == RegistrationStatus.CONFIRMED,
             Registration.reminder_sent_at.is_(None),
             LiveSession.status == SessionStatus.SCHEDULED,

@@ -88,3 +88,16 @@ def test_expired_revoked_and_renewed_get_no_reminder(app: Flask, make_user, comp
 def test_bad_thresholds_are_refused(app: Flask):
     result = app.test_cli_runner().invoke(args=["lms", "certificates", "remind", "--days", "0,x"])
     assert result.exit_code != 0
+
+
+def test_an_account_asleep_gets_no_renewal_reminder(app: Flask, make_user, complete, outbox):
+    asleep = make_user()
+    awake = make_user()
+    for holder in (asleep, awake):
+        complete(holder, completed_at=completed_for_expiry_in(20))
+    asleep.active = False
+    asleep.dormant_since = clock.now()
+    db.session.commit()
+    with app.app_context():
+        assert send_reminders(db.session, [60, 30, 7], link="x").reminders == 1
+    assert to_holder(outbox, asleep.email) == [] and len(to_holder(outbox, awake.email)) == 1

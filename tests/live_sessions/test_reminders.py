@@ -52,3 +52,20 @@ def test_due_reminders_follow_the_sessions_time_zone(
     day_before = scheduling.from_local(dt.datetime(2031, 3, 9, 23, 0))
     assert [r.session_id for r in reminders.due_reminders(db.session, evening)] == [live.id]
     assert reminders.due_reminders(db.session, day_before) == []
+
+
+def test_an_account_asleep_gets_no_session_reminder(
+    in_app_context, make_session, make_user, register
+):
+    now = clock.now()
+    tomorrow = scheduling.from_local(
+        dt.datetime.combine(scheduling.local(now).date() + dt.timedelta(days=1), dt.time(9))
+    )
+    live = make_session(starts_at=tomorrow)
+    asleep, awake = make_user(org=PL), make_user(org=PL)
+    register(live, asleep)
+    register(live, awake)
+    asleep.active = False
+    db.session.commit()
+    due = reminders.due_reminders(db.session, now)
+    assert [r.user_id for r in due] == [awake.id]
