@@ -145,6 +145,7 @@ def authenticate(
             "login.failed",
             subject_id=known.id if known else None,
             details={"throttled": True, "retry_after": wait},
+            at=now,
         )
         return LoginResult(LoginOutcome.THROTTLED, retry_after=wait)
 
@@ -155,13 +156,17 @@ def authenticate(
     if user is None or not user.password_hash or not password_ok or not user.active:
         throttling.record_login_failure(db, account, address, device, now)
         audit.record(
-            db, "login.failed", subject_id=user.id if user else None, details={"throttled": False}
+            db,
+            "login.failed",
+            subject_id=user.id if user else None,
+            details={"throttled": False},
+            at=now,
         )
         return LoginResult(LoginOutcome.INVALID)
 
     throttling.forget_login_failures(db, account, address, device)
     user.last_login_at = now
-    audit.record(db, "login", actor=user, subject_id=user.id)
+    audit.record(db, "login", actor=user, subject_id=user.id, at=now)
     return LoginResult(LoginOutcome.OK, user)
 
 

@@ -91,3 +91,28 @@ def test_advance_moves_a_fixed_clock_and_refuses_a_running_one() -> None:
         clock.advance(dt.timedelta(days=1))
     with pytest.raises(ValueError):
         clock.set_now(dt.datetime(2030, 1, 1))  # naive
+
+
+def test_a_service_that_takes_now_stamps_its_audit_entries_with_it() -> None:
+    """The time bomb of issue 16: retention took ``now`` but its audit entries the wall
+    clock, so a test on a fixed date failed once the wall clock passed it."""
+    offenders = []
+    for package in SOURCES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                arguments = function.args.args + function.args.kwonlyargs
+                if "now" not in {a.arg for a in arguments}:
+                    continue
+                for call in ast.walk(function):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Attribute)
+                        and call.func.attr == "record"
+                        and isinstance(call.func.value, ast.Name)
+                        and call.func.value.id == "audit"
+                        and not any(k.arg == "at" for k in call.keywords)
+                    ):
+                        offenders.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert offenders == [], "pass at=now to audit.record: " + ", ".join(offenders)
