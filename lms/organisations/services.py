@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from lms import audit, clock
+from lms import audit, clock, yamlsafe
 from lms.accounts import services as accounts
 from lms.accounts.models import User
 from lms.errors import NotFound, ServiceError
@@ -28,8 +27,8 @@ class SeedReport:
 
 
 def load_registry(path: Path = REGISTRY_FILE) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The signatories' registry, read within the same limits as every other YAML."""
+    return yamlsafe.load(path.read_text(encoding="utf-8"), file=path.name)
 
 
 def seed_registry(db: Session, registry: dict[str, Any] | None = None) -> SeedReport:
