@@ -5,6 +5,7 @@ Every setting can be overridden by ``create_app(config={...})`` (tests, host app
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -61,8 +62,17 @@ def _coerce(default: Any, raw: str) -> Any:
     return raw
 
 
+# Settings renamed in a release: the old name still works (with a warning in the log),
+# so an installation that set it does not silently lose it.
+RENAMED = {"LMS_LOGIN_LOCK_MINUTES": "LMS_LOGIN_WINDOW_MINUTES"}
+
+
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     environ = dict(os.environ) if environ is None else environ
+    for old, new in RENAMED.items():
+        if old in environ and new not in environ:
+            logging.getLogger(__name__).warning("%s is now called %s", old, new)
+            environ[new] = environ[old]
     values: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
         if key in environ:

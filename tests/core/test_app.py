@@ -45,6 +45,16 @@ def test_environment_configuration(monkeypatch, tmp_path: Path):
     assert app.config["LMS_DATABASE_URL"] == "sqlite://"
 
 
+def test_a_renamed_setting_keeps_working_under_its_old_name(caplog) -> None:
+    from lms.config import from_environment
+
+    values = from_environment({"LMS_LOGIN_LOCK_MINUTES": "20"})
+    assert values["LMS_LOGIN_WINDOW_MINUTES"] == 20
+    assert "LMS_LOGIN_LOCK_MINUTES is now called LMS_LOGIN_WINDOW_MINUTES" in caplog.text
+    both = {"LMS_LOGIN_LOCK_MINUTES": "20", "LMS_LOGIN_WINDOW_MINUTES": "30"}
+    assert from_environment(both)["LMS_LOGIN_WINDOW_MINUTES"] == 30  # the new name wins
+
+
 def test_mount_into_host_app_under_prefix(app: Flask, tmp_path: Path, make_user):
     host = Flask("host_app")
     host.config.update(SECRET_KEY="host-secret", TESTING=True)
