@@ -30,22 +30,25 @@ def count(ref: str) -> int:
 
 
 def test_completion_issues_a_certificate_with_registered_data(make_user, complete):
-    user = make_user(name="Zoë D'Angelo", org="CDM-PL-NTDM")
     completed = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)
-    cert = complete(user, completed_at=completed, renewal_months=13, hours=7.5)
-    assert cert.holder_name == "Zoë D'Angelo"
-    assert cert.organisation_name and "Polizia Locale" in cert.organisation_name
-    assert cert.title == "Accoglienza e orientamento delle donne"
-    assert cert.version_label == "2026.1" and cert.hours == 7.5
-    assert cert.completed_at == completed
-    assert cert.expires_at == dt.datetime(2027, 2, 28, 10, 0, tzinfo=dt.UTC)  # day clamped
-    assert cert.issuer == issuing.DEFAULT_ISSUER
-    assert SERIAL_RE.match(cert.serial) and cert.serial.endswith(f"{cert.id:06d}")
-    assert codes.normalise(cert.code) == cert.code
-    payload = json.loads(cert.payload)
-    assert payload["holder"] == "Zoë D'Angelo" and payload["serial"] == cert.serial
-    assert payload["code"] == codes.grouped(cert.code) and payload["key_id"] == cert.key_id
-    assert cert.status(clock.now(), 60) is Status.VALID
+    # Issued the next day: the dates below are the clock's, whatever the wall says.
+    with clock.frozen(completed + dt.timedelta(days=1)):
+        user = make_user(name="Zoë D'Angelo", org="CDM-PL-NTDM")
+        cert = complete(user, completed_at=completed, renewal_months=13, hours=7.5)
+        assert cert.holder_name == "Zoë D'Angelo"
+        assert cert.organisation_name and "Polizia Locale" in cert.organisation_name
+        assert cert.title == "Accoglienza e orientamento delle donne"
+        assert cert.version_label == "2026.1" and cert.hours == 7.5
+        assert cert.completed_at == completed
+        assert cert.expires_at == dt.datetime(2027, 2, 28, 10, 0, tzinfo=dt.UTC)  # day clamped
+        assert cert.issuer == issuing.DEFAULT_ISSUER
+        assert SERIAL_RE.match(cert.serial) and cert.serial.endswith(f"{cert.id:06d}")
+        assert codes.normalise(cert.code) == cert.code
+        payload = json.loads(cert.payload)
+        assert payload["holder"] == "Zoë D'Angelo" and payload["serial"] == cert.serial
+        assert payload["code"] == codes.grouped(cert.code) and payload["key_id"] == cert.key_id
+        assert cert.status(clock.now(), 60) is Status.VALID
+        assert cert.serial.startswith("MI-2026-")
 
 
 def test_same_completion_sent_twice_gives_one_certificate(app: Flask, make_user, complete):
