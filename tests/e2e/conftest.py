@@ -51,6 +51,17 @@ BIN = Path(sys.executable).parent
 START_TIMEOUT = 60.0
 
 
+def browser_environment() -> dict[str, str]:
+    """The browser's environment: ours, without libfaketime. In the clock-ahead run
+    (tools/run-tests-clock-ahead) the server and the tests live two years ahead, but
+    chromium does not start under the library; it is the visitor's clock anyway."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key != "LD_PRELOAD" and not key.startswith("FAKETIME")
+    }
+
+
 @pytest.fixture(autouse=True)
 def _transaction() -> Iterator[None]:
     """Journeys use the served app and its own database, not the in-process test one."""
@@ -190,7 +201,9 @@ def browser() -> Iterator[Browser]:
     missing = [str(p) for p in (Path(CHROMIUM), AXE_JS) if not p.exists()]
     assert not missing, f"test tooling missing: {missing}; run tools/install-test-tools"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env=browser_environment()
+        )
         try:
             yield browser
         finally:
