@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from lms.errors import FormatError, FormatIssue
+from lms.i18n import file_size
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_ROWS = 5000
@@ -88,8 +89,8 @@ def size_problem(size: int, max_bytes: int) -> str | None:
         return None
     return _(
         "Il file è troppo grande (%(size)s): il limite è %(limit)s. Dividi l'elenco in più file.",
-        size=_size(size),
-        limit=_size(max_bytes),
+        size=file_size(size),
+        limit=file_size(max_bytes),
     )
 
 
@@ -121,14 +122,6 @@ def read_staff_file(
         parsed = ParsedFile("csv", [], encoding=encoding, delimiter=delimiter)
     _rows_from_table(parsed, table, max_rows)
     return parsed
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.1f} MB".replace(".", ",")
-    if n >= 1024:
-        return f"{n / 1024:.0f} KB"
-    return f"{n} byte"
 
 
 def _decode(data: bytes) -> tuple[str, str]:

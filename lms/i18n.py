@@ -16,6 +16,7 @@ from lms.accounts.models import SUPPORTED_LOCALES
 __all__ = [
     "SUPPORTED_LOCALES",
     "current_translations",
+    "file_size",
     "install_template_gettext",
     "lazy_gettext",
     "select_locale",
@@ -117,3 +118,14 @@ def install_template_gettext(app: Flask) -> None:
         newstyle=True,
     )
     env.globals["gettext"] = env.globals["_"] = _template_gettext
+
+
+def file_size(n: int) -> str:
+    """A size as people read it, in the page's language: "2 MB", "1,5 MB", "256 KB"."""
+    from flask_babel import format_decimal
+
+    if n >= 1024 * 1024:
+        return f"{format_decimal(round(n / (1024 * 1024), 1), format='#,##0.#')} MB"
+    if n >= 1024:
+        return f"{format_decimal(round(n / 1024), format='#,##0')} KB"
+    return f"{n} byte"

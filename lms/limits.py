@@ -38,13 +38,21 @@ def body_limit(limit: Limit) -> Callable[[F], F]:
     return decorator
 
 
-def resolve(limit: Limit) -> int:
-    """The body size in bytes that ``limit`` allows in the current app."""
+def resolve(limit: Limit, *, envelope: bool = True) -> int:
+    """The body size in bytes that ``limit`` allows in the current app; without the
+    multipart ``envelope``, the size of the file itself (what a person is told)."""
     if isinstance(limit, str):
         return int(current_app.config[limit])
-    if callable(limit):
-        return int(limit()) + MULTIPART_ALLOWANCE
-    return limit + MULTIPART_ALLOWANCE
+    allowance = MULTIPART_ALLOWANCE if envelope else 0
+    return int(limit() if callable(limit) else limit) + allowance
+
+
+def current_limit() -> int | None:
+    """What the current request's view accepts, as a person understands it."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return request.max_content_length
+    return resolve(getattr(view, LIMIT_ATTR, FORM), envelope=False)
 
 
 def install(app: Flask, blueprint_names: set[str], *, standalone: bool) -> None:
@@ -67,4 +75,4 @@ def install(app: Flask, blueprint_names: set[str], *, standalone: bool) -> None:
         request.max_form_memory_size = allowed
 
 
-__all__ = ["EDITOR", "FORM", "body_limit", "install", "resolve"]
+__all__ = ["EDITOR", "FORM", "body_limit", "current_limit", "install", "resolve"]

@@ -27,12 +27,12 @@ from sqlalchemy import text
 from werkzeug import exceptions as werkzeug_exceptions
 from werkzeug.exceptions import HTTPException
 
-from lms import db
+from lms import db, limits
 from lms.accounts.models import SUPPORTED_LOCALES
 from lms.authz import authenticated, public
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.forms import LanguageForm
-from lms.i18n import LANGUAGE_NAMES
+from lms.i18n import LANGUAGE_NAMES, file_size
 from lms.plugins import NavItem, Widget
 from lms.urls import safe_next_url
 
@@ -229,8 +229,9 @@ def install_hooks(app: Flask, state: Any) -> None:
         code = error.code or 500
         if request.accept_mimetypes.best == "application/json":
             return jsonify(error=code), code
-        limit = request.max_content_length if code == 413 else None
-        return render_template("lms/error.html", code=code, error=error, limit=limit), code
+        limit = limits.current_limit() if code == 413 else None
+        size = file_size(limit) if limit else None
+        return render_template("lms/error.html", code=code, error=error, limit=size), code
 
     def _render_service_error(error: ServiceError) -> Any:
         """A service's refusal that its view left uncaught: 404, 403, or 400 with its reason.

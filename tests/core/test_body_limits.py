@@ -62,7 +62,7 @@ def test_a_60_mb_login_body_is_refused_without_being_read(client) -> None:
     assert body.consumed == 0
     page = response.get_data(as_text=True)
     assert "supera la dimensione massima consentita" in page
-    assert "256.0 KiB" in page  # the page says what the limit is
+    assert "(256 KB)" in page  # the page says what the limit is
 
 
 def test_a_body_without_length_stops_being_read_at_the_cap(client) -> None:
@@ -163,3 +163,28 @@ def test_a_host_application_keeps_its_own_limits_on_its_own_routes(tmp_path) -> 
     body = CountingStream(60 * MB)
     assert post_stream(client, "/formazione/account/login", body).status_code == 413
     assert body.consumed == 0
+
+
+def test_the_page_states_the_file_limit_in_the_readers_language(client, make_user) -> None:
+    body = CountingStream(3 * MB)
+    response = post_stream(client, "/certificates/verify/upload", body)
+    assert response.status_code == 413
+    assert "(2 MB)" in response.get_data(as_text=True)  # the file's limit, not the envelope's
+    token = csrf_token(client, "/account/login")
+    client.post("/language", data={"csrf_token": token, "locale": "en", "next": "/"})
+    response = post_stream(client, "/account/login", CountingStream(300 * 1024))
+    assert "(256 KB)" in response.get_data(as_text=True)
+    big = post_stream(client, "/courses/author/preview", CountingStream(9 * MB))
+    assert "(8 MB)" in big.get_data(as_text=True)
+
+
+def test_sizes_read_as_people_write_them(app) -> None:
+    from lms.i18n import file_size
+
+    with app.test_request_context():
+        assert [file_size(n) for n in (900, 256 * 1024, 2 * MB, 1536 * 1024)] == [
+            "900 byte",
+            "256 KB",
+            "2 MB",
+            "1,5 MB",
+        ]
