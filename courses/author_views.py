@@ -8,10 +8,11 @@ from typing import Any
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 
 from courses import authoring, packaging
 from courses.blueprint import bp
-from courses.format import MODULE_FILE_RE, split_quiz
+from courses.format import MODULE_FILE_RE, lesson_limits, split_quiz
 from courses.forms import ActionForm, CourseMetaForm, ModuleForm, NewModuleForm, UploadCourseForm
 from courses.models import Course
 from courses.packaging import MAX_ZIP_BYTES
@@ -384,6 +385,13 @@ def author_preview() -> Any:
         abort(400)
     base = authoring.asset_base(version_id) if isinstance(version_id, int) else ""
     lesson, quiz, _line = split_quiz(text)
+    excess = lesson_limits(text)
+    if excess:  # what saving would refuse, said where the trainer is looking
+        message = "; ".join(
+            _("riga %(line)d: %(message)s", line=e.line, message=e.message) for e in excess
+        )
+        html = f'<p class="preview-refused" role="alert">{escape(message)}</p>'
+        return jsonify(html=html, has_quiz=quiz is not None, error=message), 422
     return jsonify(html=render_markdown(lesson, base), has_quiz=quiz is not None)
 
 

@@ -14,15 +14,22 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 
 from courses.yamlsource import LocatedYaml, load_located
+from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
 from lms.text import TextError, single_line
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
 MODULE_FILE_RE = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*[a-z0-9])\.md$")
 QUIZ_FENCE_RE = re.compile(r"^(```|~~~)\s*quiz\s*$")
-IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-HTML_SRC_RE = re.compile(r"""<(?:img|a)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.I)
-LINK_RE = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+# Local files a lesson points to. Each pattern is linear in the line (docs/limits.md,
+# "Markdown"): an attempt stops where the next one starts (link text and target at the next
+# "[" that does not open an image, a tag at the next "<"), so no two attempts scan the same
+# characters; with "[^\]]*" a run of "[" or of "[x](" made every attempt scan the rest of
+# the line.
+_TARGET = r"\(\s*<?([^)\s>\[]+)>?(?:\s+\"[^\"]*\")?\s*\)"
+IMAGE_RE = re.compile(r"!\[[^\[\]]*\]" + _TARGET)
+HTML_SRC_RE = re.compile(r"""<(?:img|a)\b[^<>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']""", re.I)
+LINK_RE = re.compile(r"(?<!!)\[(?:[^\[\]]|(?<=!)\[)*\]" + _TARGET)
 
 MAX_MARKDOWN_BYTES = 2 * 1024 * 1024
 MAX_ASSET_BYTES = 5 * 1024 * 1024
@@ -321,6 +328,7 @@ def _parse_course_file(
     issues += front_issues
     if front_issues:
         return None
+    _check_markdown(body, file, body_line, issues, module=False)
     doc, yaml_issues = load_located(front, file=file, first_line=2)
     issues += yaml_issues
     if doc is None:
@@ -455,6 +463,7 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
     issues += front_issues
     if front_issues:
         return None
+    _check_markdown(body, path, body_line, issues)
     doc, yaml_issues = load_located(front, file=path, first_line=2)
     issues += yaml_issues
     if doc is None:
@@ -511,6 +520,31 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
         if validator is not None:
             issues += validator(quiz, path, body_line + quiz_line - 1)
     return module
+
+
+def lesson_limits(body: str) -> list[markdown_limits.Excess]:
+    """The bounds (``lms.markdown_limits``) that the lesson exceeds, with lines of ``body``.
+
+    The lesson is what gets rendered: the body without its quiz block, whose YAML is not
+    Markdown (the text before and after the block meet, as the renderer sees them).
+    """
+    lesson, quiz, quiz_line = split_quiz(body)
+    found = markdown_limits.check(lesson)
+    if quiz is None:
+        return found
+    removed = body.count("\n") - lesson.count("\n")
+    return [
+        e if e.line < quiz_line - 1 else markdown_limits.Excess(e.line + removed, e.message)
+        for e in found
+    ]
+
+
+def _check_markdown(
+    body: str, file: str, first_line: int, issues: list[FormatIssue], *, module: bool = True
+) -> None:
+    """A module's lesson, or the course introduction (rendered whole), within the bounds."""
+    for excess in lesson_limits(body) if module else markdown_limits.check(body):
+        issues.append(FormatIssue(file, first_line + excess.line - 1, excess.message))
 
 
 def _check_references(

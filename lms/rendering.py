@@ -2,16 +2,22 @@
 
 Python-Markdown does the formatting; nh3 (an allow-list sanitiser) then removes
 anything that could run script, load remote content or escape its container.
-Local images are rewritten to the version's asset URL.
+Local images are rewritten to the version's asset URL. Text beyond the bounds of
+``lms.markdown_limits`` never reaches either (docs/limits.md, "Markdown").
 """
 
 from __future__ import annotations
 
+import html
 import re
 from functools import partial
+from typing import Any
 
 import markdown
 import nh3
+from markdown.extensions.abbr import AbbrExtension, AbbrTreeprocessor
+
+from lms import markdown_limits
 
 EXTENSIONS = [
     "tables",
@@ -122,10 +128,57 @@ def sanitise(html: str, asset_base: str = "") -> str:
     )
 
 
+class _LinearAbbrTreeprocessor(AbbrTreeprocessor):
+    """Python-Markdown's abbreviations, without its ``list(parent).index(el)`` per element.
+
+    That look-up made a file that defines one abbreviation quadratic in the number of
+    elements side by side (paragraphs of the file, items of a list, spans of a paragraph;
+    figures in docs/performance.md). Children are visited last to first,
+    as upstream does, so the index of each is known without searching: what a child
+    inserts after itself does not move the children before it.
+    """
+
+    def iter_element(self, el: Any, parent: Any = None, index: int = 0) -> None:
+        children = list(el)
+        for position in range(len(children) - 1, -1, -1):
+            self.iter_element(children[position], el, position)
+        if (text := el.text) and not isinstance(text, markdown.util.AtomicString):
+            for m in reversed(list(self.RE.finditer(text))):
+                if self.abbrs[m.group(0)]:
+                    abbr = self.create_element(self.abbrs[m.group(0)], m.group(0), text[m.end() :])
+                    el.insert(0, abbr)
+                    text = text[: m.start()]
+            el.text = text
+        if parent is not None and el.tail:
+            tail = el.tail
+            if not isinstance(tail, markdown.util.AtomicString):
+                for m in reversed(list(self.RE.finditer(tail))):
+                    if self.abbrs[m.group(0)]:
+                        abbr = self.create_element(
+                            self.abbrs[m.group(0)], m.group(0), tail[m.end() :]
+                        )
+                        parent.insert(index + 1, abbr)
+                        tail = tail[: m.start()]
+                el.tail = tail
+
+
+class _Abbreviations(AbbrExtension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's name)
+        super().extendMarkdown(md)
+        md.treeprocessors.register(_LinearAbbrTreeprocessor(md, self.abbrs), "abbr", 7)
+
+
 def render_markdown(text: str, asset_base: str = "") -> str:
-    """Render trusted-format, untrusted-content Markdown to safe HTML."""
+    """Render trusted-format, untrusted-content Markdown to safe HTML.
+
+    Text beyond the bounds of ``lms.markdown_limits`` is shown as it was written, escaped,
+    instead: uploads, the editors and the preview refuse it before it comes here, so only
+    something stored before the bounds (a quiz question) or outside them could.
+    """
+    if markdown_limits.first_excess(text) is not None:
+        return f'<pre class="markdown-source">{html.escape(text)}</pre>'
     md = markdown.Markdown(
-        extensions=EXTENSIONS,
+        extensions=[name for name in EXTENSIONS if name != "abbr"] + [_Abbreviations()],
         extension_configs={
             "toc": {"permalink": False, "baselevel": 2},
             "footnotes": {"BACKLINK_TEXT": "↩"},

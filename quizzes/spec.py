@@ -13,6 +13,7 @@ import re
 import yaml
 from flask_babel import gettext as _
 
+from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
 from quizzes.records import (
     FEEDBACK_WHEN,
@@ -101,6 +102,15 @@ def _read_quiz(reader: Reader, root: Node) -> QuizSpec | None:
     if reader.issues:
         return None
     return QuizSpec(questions=tuple(questions), **settings)
+
+
+def _markdown_bounds(reader: Reader, node: Node, key: str, text: str, context: str) -> None:
+    """Question texts are Markdown, rendered on every attempt page: within its bounds."""
+    excess = markdown_limits.first_excess(text)
+    if excess is not None:
+        reader.report(
+            node, _("'%(key)s': %(message)s", key=key, message=excess.message), context=context
+        )
 
 
 def _read_setting(reader: Reader, key: str, node: Node) -> object:
@@ -249,6 +259,9 @@ def _read_question(
             max_chars=MAX_TEXT_CHARS,
             required=False,
         )
+    for key in ("text", "feedback"):
+        if isinstance(values.get(key), str):
+            _markdown_bounds(reader, fields[key][1], key, str(values[key]), context)
     if qtype is not None:
         for key, (key_node, _value) in fields.items():
             if key not in COMMON_KEYS and key not in qtype.keys:
