@@ -13,14 +13,22 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from commitments.exports import safe_cell
-from lms import db
+from lms import clock, db
 from lms.accounts.services import create_user
 from lms.audit import AuditEntry
 from lms.organisations.services import add_member, organisation_by_code
 from tests.commitments.helpers import PL, complete, make_commitment, org_id, publish
 from tests.conftest import login
 
-NOW = dt.datetime.now(dt.UTC)
+# A fixed instant at noon, far from midnight and daylight-saving changes: the export
+# prints dates in Europe/Rome, and a wall-clock NOW made the expected day drift.
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock():
+    clock.set_now(NOW)
+    yield
 DANGEROUS = ['=HYPERLINK("http://x")', "+39 02 1234", "-Mario", "@SOMMA(A1)"]
 
 
