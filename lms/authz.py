@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import abort, request
 from flask_login import current_user
 
-from lms.accounts.models import Role
+from lms.accounts.models import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "lms_access"
@@ -88,6 +88,17 @@ def organisation_manager(param: str = "org_id") -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def current_person() -> User:
+    """The signed-in person as the ``User`` itself (not the proxy), to hand to services.
+
+    Only for views declared ``authenticated`` or stricter: anyone else is a bug here.
+    """
+    person = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(person, User):
+        raise RuntimeError("current_person() needs a signed-in person: declare the view")
+    return person
 
 
 def access_of(view: Callable[..., Any]) -> str | None:

@@ -35,6 +35,10 @@ class SingleLine:
             raise ValidationError(str(error)) from None
 
 
+class ActionForm(FlaskForm):
+    """A button that changes state (start, enrol, publish...): only the CSRF token."""
+
+
 class LanguageForm(FlaskForm):
     locale = SelectField(
         _l("Lingua"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
