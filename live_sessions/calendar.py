@@ -1,7 +1,8 @@
 """The session as an iCalendar file (RFC 5545), for the attendee's calendar.
 
-Times are written in UTC (no VTIMEZONE needed); text is escaped and lines are
-folded at 75 octets without splitting a UTF-8 character.
+Built with the `icalendar` library, which escapes text and folds lines at 75
+octets without splitting a UTF-8 character. Times are written in UTC, so no
+VTIMEZONE is needed.
 """
 
 from __future__ import annotations
@@ -9,39 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlsplit
 
+import icalendar
+
 from live_sessions.models import LiveSession
 
 PRODID = "-//Rete antiviolenza di Milano//Formazione//IT"
 
 
-def escape_text(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """Split a content line into chunks of at most 75 octets (continuations start with a space)."""
-    chunks: list[str] = []
-    current, size, limit = "", 0, 75
-    for ch in line:
-        width = len(ch.encode("utf-8"))
-        if size + width > limit:
-            chunks.append(current)
-            current, size, limit = "", 0, 74  # the leading space takes one octet
-        current += ch
-        size += width
-    chunks.append(current)
-    return "\r\n ".join(chunks)
-
-
-def _stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
 
 
 def session_ics(live: LiveSession, *, page_url: str, base_url: str, now: dt.datetime) -> bytes:
@@ -53,24 +30,24 @@ def session_ics(live: LiveSession, *, page_url: str, base_url: str, now: dt.date
     details.append(f"Pagina dell'incontro: {page_url}")
     if live.credits:
         details.append(f"Crediti formativi: {live.credits}")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:live-session-{live.id}@{host}",
-        f"DTSTAMP:{_stamp(now)}",
-        f"LAST-MODIFIED:{_stamp(live.updated_at)}",
-        f"DTSTART:{_stamp(live.starts_at)}",
-        f"DTEND:{_stamp(live.ends_at)}",
-        f"SUMMARY:{escape_text(live.title)}",
-        f"DESCRIPTION:{escape_text(chr(10).join(details))}",
-        f"URL:{page_url}",
-        f"STATUS:{'CANCELLED' if live.is_cancelled else 'CONFIRMED'}",
-    ]
+
+    event = icalendar.Event()
+    event.add("uid", f"live-session-{live.id}@{host}")
+    event.add("dtstamp", _utc(now))
+    event.add("last-modified", _utc(live.updated_at))
+    event.add("dtstart", _utc(live.starts_at))
+    event.add("dtend", _utc(live.ends_at))
+    event.add("summary", live.title)
+    event.add("description", "\n".join(details))
+    event.add("url", page_url)
+    event.add("status", "CANCELLED" if live.is_cancelled else "CONFIRMED")
     if location:
-        lines.append(f"LOCATION:{escape_text(location)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode("utf-8")
+        event.add("location", location)
+
+    cal = icalendar.Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add_component(event)
+    return cal.to_ical()

@@ -51,14 +51,28 @@ def test_ics_parses_with_icalendar(client, make_user, make_session, outbox):
     assert str(parsed["VERSION"]) == "2.0" and str(event["STATUS"]) == "CONFIRMED"
 
 
-def test_folding_never_splits_a_character():
-    line = "DESCRIPTION:" + "città è già più " * 20
-    folded = calendar.fold(line).encode("utf-8")
-    parts = folded.split(b"\r\n ")
-    assert all(len(p) <= 75 for p in parts)
-    assert b"".join(parts).decode("utf-8") == line  # each chunk is valid UTF-8 on its own
-    for part in parts:
-        part.decode("utf-8")
+def test_folding_never_splits_a_character(in_app_context, make_session):
+    live = make_session(description="città è già più " * 20)
+    data = calendar.session_ics(live, page_url="http://x/", base_url="http://x", now=clock.now())
+    lines = data.split(b"\r\n")
+    assert any(line.startswith(b" ") for line in lines)  # the description was folded
+    for line in lines:
+        assert len(line) <= 75
+        line.decode("utf-8")  # each folded line is valid UTF-8 on its own
+    [event] = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert str(event["DESCRIPTION"]).startswith(("città è già più " * 20).strip())
+
+
+def test_title_with_commas_semicolons_and_newlines_round_trips(in_app_context, make_session):
+    live = make_session(title="Rete, CAV; Case rifugio", place="Via De Amicis 10, Milano; piano 2")
+    title = "Rete, CAV; Case rifugio\nseconda riga\\fine"
+    live.title = title  # the form keeps titles on one line; the file must not rely on it
+    data = calendar.session_ics(live, page_url="http://x/", base_url="http://x", now=clock.now())
+    assert b"SUMMARY:Rete\\, CAV\\; Case rifugio\\nseconda riga\\\\fine\r\n" in data
+    [event] = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert str(event["SUMMARY"]) == title
+    assert str(event["LOCATION"]) == "Via De Amicis 10, Milano; piano 2"
+    assert event.decoded("DTSTAMP") == clock.now().astimezone(dt.UTC).replace(microsecond=0)
 
 
 def test_cancelled_session_says_so(in_app_context, make_session):
