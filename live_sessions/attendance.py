@@ -24,8 +24,13 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from courses import learning
-from courses.models import CourseCompletion, CourseVersion
+from courses.api import (
+    CourseCompletion,
+    CourseVersion,
+    active_enrolment,
+    check_completion,
+    latest_versions_query,
+)
 from live_sessions.models import (
     Attendance,
     AttendanceChange,
@@ -214,15 +219,13 @@ def _count_presence(
 
 
 def _recheck_course(session: Session, course_id: int, user_id: int, now: dt.datetime) -> None:
-    enrolment = learning.active_enrolment(session, user_id, course_id)
+    enrolment = active_enrolment(session, user_id, course_id)
     if enrolment is None:
         return
-    version = session.scalar(
-        learning.latest_versions_query().where(CourseVersion.course_id == course_id)
-    )
+    version = session.scalar(latest_versions_query().where(CourseVersion.course_id == course_id))
     user = session.get(User, user_id)
     if version is not None and user is not None:
-        learning.check_completion(session, user, version, enrolment, now=now)
+        check_completion(session, user, version, enrolment, now=now)
 
 
 def attendance_requirement(session: Session, user_id: int, version: CourseVersion) -> bool:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from courses.models import Course
+from courses.api import Course
 from live_sessions.models import LiveSession
 from live_sessions.scheduling import SessionData, create_session, from_local
 from lms import clock

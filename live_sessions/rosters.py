@@ -6,7 +6,6 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 from babel.dates import format_datetime
@@ -18,6 +17,7 @@ from fpdf.fonts import FontFace
 from live_sessions.attendance import hours_attended
 from live_sessions.models import Attendance, LiveSession, Registration
 from live_sessions.scheduling import local
+from lms import fonts
 from lms.exports import csv_writer, safe_cell
 
 BLANK_ROWS = 4  # for people who come without having registered
@@ -37,12 +37,11 @@ class RosterRow:
 
 
 def font_path(instance_path: str) -> Path:
-    """The certificates' Noto Sans (a static copy cached by that plugin), else the packaged one."""
-    try:
-        from certificates.fonts import certificate_font
-    except ImportError:  # pragma: no cover - certificates ships with the platform
-        return Path(str(resources.files("fontpkg_noto_sans") / "files" / "NotoSans[wdth,wght].ttf"))
-    return certificate_font(instance_path)
+    """The platform's Noto Sans, the static copy prepared in the instance folder."""
+    path = fonts.prepared_font(instance_path)
+    if path is None:
+        raise RuntimeError(f"the {fonts.FONT_PACKAGE} package is not installed")
+    return path
 
 
 def _nfc(text: str | None) -> str:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from courses.models import Course
+from courses.api import Course
 from live_sessions.models import (
     DEFAULT_TIME_ZONE,
     LiveSession,

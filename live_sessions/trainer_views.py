@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from courses import learning
+from courses.api import catalogue
 from live_sessions import (
     attendance,
     attendance_import,
@@ -65,7 +65,7 @@ def manage() -> Any:
 def _choices(form: SessionForm) -> None:
     locale = str(get_locale())
     form.course.choices = [SelectChoice("", _("— nessun corso (incontro a sé stante) —"))] + [
-        SelectChoice(str(v.course_id), v.title) for v in learning.catalogue(db.session)
+        SelectChoice(str(v.course_id), v.title) for v in catalogue(db.session)
     ]
     form.audiences.choices = [
         SelectChoice(a.id, a.name(locale)) for a in list_audiences(db.session)

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from courses.learning import user_audience_codes
+from courses.api import user_audience_codes
 from live_sessions import calendar, registration, reminders, scheduling
 from live_sessions.blueprint import bp
 from live_sessions.forms import ActionForm, FilterForm

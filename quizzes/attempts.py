@@ -20,9 +20,18 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
-from courses import learning
+from courses.api import (
+    CourseVersion,
+    Enrolment,
+    Module,
+    ProgressStatus,
+    complete_module,
+    find_module,
+    published_version,
+    require_access,
+    require_module_access,
+)
 from courses.format import split_quiz
-from courses.models import CourseVersion, Enrolment, Module, ProgressStatus
 from lms import audit, clock
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError
@@ -142,7 +151,7 @@ def quiz_state(
 ) -> QuizState:
     now = now or clock.now()
     # This module's status only (not the whole course's progress), with the enrolment.
-    enrolment, status = learning.require_module_access(session, user, version, module.slug)
+    enrolment, status = require_module_access(session, user, version, module.slug)
     quiz = quiz_of(session, module)
     spec = spec_of(quiz)
     attempts = _cycle_attempts(session, user.id, version.course_id, module.slug, enrolment.cycle)
@@ -276,7 +285,7 @@ def submit_attempt(
         session.flush()
         raise ServiceError(_("Il tempo a disposizione è scaduto: il tentativo è stato chiuso."))
     version = session.get(CourseVersion, attempt.quiz.module.version_id)
-    enrolment = learning.require_access(session, user, version)
+    enrolment = require_access(session, user, version)
     spec = spec_of(attempt.quiz)
     try:
         score = score_attempt(spec, attempt.presented, responses)
@@ -337,13 +346,9 @@ def submit_attempt(
         session.execute(insert(AttemptChoice), choices)
     if score.passed:
         module = attempt.quiz.module
-        current = learning.published_version(session, version.course.slug)
-        target = (
-            module
-            if module.version_id == current.id
-            else learning.find_module(current, module.slug)
-        )
-        learning.complete_module(
+        current = published_version(session, version.course.slug)
+        target = module if module.version_id == current.id else find_module(current, module.slug)
+        complete_module(
             session,
             user,
             current,

@@ -20,7 +20,7 @@ def quizzes_cli() -> None:
 @with_appcontext
 def reset_command(email: str, course_slug: str, module_slug: str) -> None:
     """Void EMAIL's attempts at a module's quiz (audit-logged), so they can try again."""
-    from courses.authoring import get_course
+    from courses.api import get_course
     from lms.accounts.services import get_user_by_email
     from lms.errors import ServiceError
     from quizzes.attempts import void_attempts

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from courses.models import Module
+from courses.api import Module
 from lms import clock
 from lms.db import Base, UTCDateTime
 

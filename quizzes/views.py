@@ -20,14 +20,20 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
-from courses import authoring, learning
-from courses.models import CourseVersion
-from courses.rendering import render_markdown
+from courses.api import (
+    CourseVersion,
+    authored_courses,
+    can_author,
+    find_module,
+    get_course,
+    published_version,
+)
 from lms import db
 from lms.accounts.models import Role
 from lms.authz import authenticated, roles_required
 from lms.errors import ServiceError
 from lms.organisations.services import list_audiences, list_organisations
+from lms.rendering import render_markdown
 from lms.urls import parse_id
 from quizzes import attempts as service
 from quizzes import stats as statistics
@@ -73,8 +79,8 @@ def read_responses(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def _version_and_module(slug: str, module_slug: str) -> tuple[CourseVersion, Any]:
-    version = learning.published_version(db.session, slug)
-    return version, learning.find_module(version, module_slug)
+    version = published_version(db.session, slug)
+    return version, find_module(version, module_slug)
 
 
 @bp.route("/<slug>/<module_slug>/")
@@ -162,10 +168,8 @@ def result(attempt_id: int) -> Any:
         return redirect(url_for("quizzes.attempt", attempt_id=current.id))
     spec = service.spec_of(current.quiz)
     module = current.quiz.module
-    version = learning.published_version(db.session, module.version.course.slug)
-    state = service.quiz_state(
-        db.session, _user(), version, learning.find_module(version, module.slug)
-    )
+    version = published_version(db.session, module.version.course.slug)
+    state = service.quiz_state(db.session, _user(), version, find_module(version, module.slug))
     passed_ever = any(a.passed for a in state.attempts)
     show_feedback, show_answers = service.visible_feedback(spec, current, passed_ever)
     rows = []
@@ -226,13 +230,13 @@ def _chosen_texts(question: Any, response: Any) -> list[str]:
 @roles_required(Role.TRAINER)
 def stats_index() -> Any:
     return render_template(
-        "quizzes/stats_index.html", courses=authoring.authored_courses(db.session, _user())
+        "quizzes/stats_index.html", courses=authored_courses(db.session, _user())
     )
 
 
 def _stats_context(slug: str) -> tuple[Any, StatsFilterForm]:
-    course = authoring.get_course(db.session, slug) if slug else None
-    if course is None or not authoring.can_author(_user(), course):
+    course = get_course(db.session, slug) if slug else None
+    if course is None or not can_author(_user(), course):
         abort(403)
     form = StatsFilterForm(request.args)
     locale = str(get_locale())
