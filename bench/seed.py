@@ -326,7 +326,7 @@ def create_commitments(
 ) -> int:
     if app.extensions["lms"].plugin("commitments") is None:
         return 0
-    from commitments.definitions import CommitmentData, save
+    from commitments.manage.definitions import CommitmentData, save
     from lms import db
 
     deadline = (now + dt.timedelta(days=365)).date()

@@ -9,9 +9,9 @@ import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
 
-from commitments import definitions
 from commitments.config import setting
-from commitments.status import Moment
+from commitments.manage import definitions
+from commitments.rules.status import Moment
 from lms import db
 from lms.errors import FormatError
 
@@ -86,7 +86,7 @@ def list_command() -> None:
 @with_appcontext
 def digest_command(on: dt.datetime | None, force: bool, dry_run: bool) -> None:
     """Monthly e-mail to referents: who is overdue, expired or expiring (for cron)."""
-    from commitments.reminders import send_digests
+    from commitments.reporting.reminders import send_digests
 
     base = current_app.config["LMS_BASE_URL"].rstrip("/")
 

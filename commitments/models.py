@@ -4,7 +4,7 @@ A commitment's scope is a set of audiences within one organisation, within every
 organisation of a type, or within the whole network (neither set). Its courses
 are either required (all of them) or optional, of which ``choose_count`` must be
 completed ("N of a set"). The status of each person is derived from enrolments,
-progress and completions (``commitments.status``); only its time-independent part,
+progress and completions (``commitments.rules.status``); only its time-independent part,
 the standing, is stored, kept current transactionally (``commitments.standing``).
 """
 
@@ -161,7 +161,7 @@ class DigestSent(Base):
 
 
 class StandingRow(Base):
-    """A person's standing against a commitment (``commitments.status.Standing``), kept
+    """A person's standing against a commitment (``commitments.rules.status.Standing``), kept
     current in the transaction of every change to their enrolments, progress or
     completions (``commitments.standing``), so that dashboards count statuses in SQL.
 

@@ -22,8 +22,11 @@ class CommitmentsPlugin(Plugin):
     models = "commitments.models"
 
     def blueprint(self) -> Blueprint:
-        from commitments import admin_views, import_views, views  # noqa: F401  (routes)
         from commitments.blueprint import bp
+        from commitments.manage import views as _manage  # noqa: F401  (routes)
+        from commitments.reporting import network_views as _network  # noqa: F401
+        from commitments.reporting import views as _reporting  # noqa: F401
+        from commitments.staff import views as _staff  # noqa: F401
 
         return bp
 
@@ -50,7 +53,7 @@ class CommitmentsPlugin(Plugin):
         return []
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
-        from commitments.widgets import widgets_for
+        from commitments.reporting.widgets import widgets_for
 
         return widgets_for(user)
 
@@ -68,7 +71,7 @@ class CommitmentsPlugin(Plugin):
         return [f"Situazioni degli impegni ricalcolate: {written}."]
 
     def demo_data(self, session: Session) -> Iterable[str]:
-        from commitments.definitions import load_defaults
+        from commitments.manage.definitions import load_defaults
 
         outcomes = load_defaults(session)
         created = sum(1 for o in outcomes if o.state == "created")

@@ -3,7 +3,7 @@
 Deriving every status on every page view costs seconds for an organisation of
 5,000 (three aggregates over ~50,000 person-course pairs, then Python); Moodle's
 completion-progress block timed out for exactly this reason. A status depends on
-the moment only through a few instants (see :class:`commitments.status.Standing`),
+the moment only through a few instants (see :class:`commitments.rules.status.Standing`),
 so we store those per (commitment, person) and derive statuses at read time, in
 SQL for counts (:func:`status_expression`) and in Python for the staff matrix.
 
@@ -11,7 +11,7 @@ Consistency: a session listener notes whose enrolments, module progress or
 completions a flush wrote (and which commitments' rules changed); before the
 transaction commits — or before a reader in the same transaction asks — their
 standings are recomputed from the database with the same query path as the exact
-evaluation (``coverage.gather_facts``). On PostgreSQL, advisory transaction locks
+evaluation (``rules.facts.gather_facts``). On PostgreSQL, advisory transaction locks
 serialise recomputations of the same person, and a rebuild against per-person
 recomputations, so a concurrent transaction cannot write a standing from a stale
 snapshot. A database whose standings were never built (an upgraded one with
@@ -30,7 +30,8 @@ from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, se
 from sqlalchemy.orm import Session
 
 from commitments.models import Commitment, CommitmentCourse, StandingRow, ValidityPeriod
-from commitments.status import (
+from commitments.rules.facts import facts_by_user, gather_facts
+from commitments.rules.status import (
     Completion,
     CourseFacts,
     Moment,
@@ -81,7 +82,7 @@ def usable(session: Session, moment: Moment) -> bool:
 
 
 def status_expression(moment: Moment, deadline: dt.date, expiring_days: int) -> Any:
-    """The SQL twin of :func:`commitments.status.status_at`, on an outer-joined standing."""
+    """The SQL twin of :func:`commitments.rules.status.status_at`, on a joined standing."""
     row = StandingRow
     valid = and_(
         row.satisfied.is_(True), or_(row.valid_until.is_(None), row.valid_until > moment.at)
@@ -196,8 +197,6 @@ def _write(
 
 
 def _facts_by_user(session: Session, users: Any, course_ids: set[int]) -> dict:
-    from commitments.coverage import facts_by_user, gather_facts
-
     return facts_by_user(gather_facts(session, users, course_ids, clock.now()))
 
 

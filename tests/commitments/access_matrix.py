@@ -72,7 +72,7 @@ def _commitment(world: World) -> dict[str, Any]:
     if "commitment" not in world.extra:
         import datetime as dt
 
-        from commitments import definitions
+        from commitments.manage import definitions
         from courses import authoring
         from lms import db
         from lms.organisations.services import audience_by_code
@@ -113,8 +113,8 @@ COMMITMENTS_PARAMS = {"commitment_id": lambda w: _commitment(w)["id"]}
 
 
 def _signed_rows(world: World) -> dict[str, Any]:
-    from commitments.staff_files import RawRow
-    from commitments.staff_import import sign_rows
+    from commitments.staff.files import RawRow
+    from commitments.staff.importing import sign_rows
 
     rows = [RawRow(2, "importata.csrf@rete-milano.test", "Persona Importata", "polizia_locale")]
     token = sign_rows(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, insert, select
 
-from commitments import definitions
+from commitments.manage import definitions
 from commitments.models import Commitment
 from courses import authoring, learning
 from courses.models import CourseCompletion, CourseVersion, EnrolmentSource

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from fractions import Fraction
 
-from commitments.coverage import evaluate
-from commitments.status import Moment, Status
-from commitments.trend import coverage_trend
+from commitments.reporting.coverage import evaluate
+from commitments.reporting.trend import coverage_trend
+from commitments.rules.status import Moment, Status
 from courses import learning
 from courses.models import EnrolmentSource
 from lms import db

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from commitments.exports import safe_cell
+from commitments.reporting.exports import safe_cell
 from lms import clock, db
 from lms.accounts.services import create_user
 from lms.audit import AuditEntry
@@ -29,6 +29,8 @@ NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 def _fixed_clock():
     clock.set_now(NOW)
     yield
+
+
 DANGEROUS = ['=HYPERLINK("http://x")', "+39 02 1234", "-Mario", "@SOMMA(A1)"]
 
 

@@ -11,7 +11,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from commitments import staff_files, staff_import
+from commitments.staff import files as staff_files
+from commitments.staff import importing as staff_import
 from lms import db
 from lms.accounts.models import User
 from lms.audit import AuditEntry

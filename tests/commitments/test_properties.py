@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commitments.staff_files import read_staff_file
+from commitments.staff.files import read_staff_file
 from lms.errors import FormatError, ServiceError
 
 HEADER = "email;nome;cognome;profilo\n"
@@ -28,8 +28,11 @@ def test_arbitrary_bytes(data: bytes, name: str):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(cells, min_size=0, max_size=6), max_size=8),
-       st.sampled_from([";", ",", "\t"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+@given(
+    st.lists(st.lists(cells, min_size=0, max_size=6), max_size=8),
+    st.sampled_from([";", ",", "\t"]),
+    st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
 def test_arbitrary_tables(rows: list[list[str]], delimiter: str, encoding: str):
     text = HEADER.replace(";", delimiter) + "\n".join(delimiter.join(r) for r in rows)
     _check("staff.csv", text.encode(encoding, "replace"))

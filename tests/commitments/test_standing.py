@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from commitments import standing
-from commitments.coverage import evaluate
 from commitments.models import StandingRow
-from commitments.status import (
+from commitments.reporting.coverage import evaluate
+from commitments.reporting.trend import coverage_trend
+from commitments.rules.status import (
     CourseFacts,
     Moment,
     Rule,
@@ -21,7 +22,6 @@ from commitments.status import (
     status_at,
     validity_periods,
 )
-from commitments.trend import coverage_trend
 from courses import learning
 from courses.models import EnrolmentSource
 from lms import db

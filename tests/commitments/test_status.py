@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from commitments.status import (
+from commitments.reporting.trend import month_ends
+from commitments.rules.status import (
     Cell,
     CourseFacts,
     Moment,
@@ -16,7 +17,6 @@ from commitments.status import (
     course_cell,
     end_of_day,
 )
-from commitments.trend import month_ends
 
 UTC = dt.UTC
 AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from commitments import definitions
+from commitments.manage import definitions
 from commitments.models import Commitment
 from lms import db
 from lms.accounts.models import Role

@@ -7,7 +7,8 @@ from flask import Flask
 from sqlalchemy import select
 from wtforms import Form, StringField
 
-from commitments import staff_files, staff_import
+from commitments.staff import files as staff_files
+from commitments.staff import importing as staff_import
 from lms import db, mail, text
 from lms.accounts.models import User
 from lms.accounts.services import create_user

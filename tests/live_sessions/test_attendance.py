@@ -14,9 +14,9 @@ from certificates import keys
 from certificates.documents import certificate_pdf
 from certificates.models import Certificate
 from certificates.verification import Outcome, check_pdf
-from commitments import definitions
-from commitments.coverage import evaluate
-from commitments.status import Moment, Status
+from commitments.manage import definitions
+from commitments.reporting.coverage import evaluate
+from commitments.rules.status import Moment, Status
 from courses import authoring, learning
 from courses.models import CourseCompletion, EnrolmentSource
 from live_sessions import attendance

@@ -1,21 +1,19 @@
-"""Coordinator and admin pages: the network view (aggregated) and the commitments."""
+"""Coordinator and admin pages: the commitments, edited one by one or imported as YAML."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from commitments import definitions, network, pdf
 from commitments.blueprint import bp
-from commitments.config import setting
 from commitments.forms import CommitmentForm, DefinitionsFileForm
-from commitments.views import chosen_moment, download
+from commitments.manage import definitions
 from courses.learning import latest_versions_query
 from courses.models import CourseVersion
 from lms import db
@@ -32,69 +30,6 @@ DEFINITIONS_MAX_BYTES = 1024 * 1024
 
 def _actor() -> Any:
     return current_user._get_current_object()
-
-
-def _network_args() -> tuple[str, bool]:
-    sort = request.args.get("sort", "name")
-    return (sort if sort in network.SORTS else "name"), request.args.get("dir") == "desc"
-
-
-@bp.route("/network/")
-@roles_required(Role.ADMIN, Role.COORDINATOR)
-def network_view() -> Any:
-    moment, date_form = chosen_moment()
-    sort, descending = _network_args()
-    groups = network.network_overview(
-        db.session,
-        moment,
-        sort=sort,
-        descending=descending,
-        expiring_days=setting("EXPIRING_DAYS"),
-    )
-    return render_template(
-        "commitments/network.html",
-        groups=groups,
-        sort=sort,
-        descending=descending,
-        moment=moment,
-        date_form=date_form,
-        small=network.SMALL,
-    )
-
-
-@bp.route("/network/export.csv")
-@roles_required(Role.ADMIN, Role.COORDINATOR)
-def network_csv() -> Any:
-    moment, _form = chosen_moment()
-    sort, descending = _network_args()
-    groups = network.network_overview(
-        db.session,
-        moment,
-        sort=sort,
-        descending=descending,
-        expiring_days=setting("EXPIRING_DAYS"),
-    )
-    data = network.network_csv(groups, organisation_type_label, moment.on.isoformat())
-    return download(data, "text/csv; charset=utf-8", f"impegni-rete-{moment.on}.csv")
-
-
-@bp.route("/network/summary.pdf")
-@roles_required(Role.ADMIN, Role.COORDINATOR)
-def network_pdf() -> Any:
-    moment, _form = chosen_moment()
-    sort, descending = _network_args()
-    groups = network.network_overview(
-        db.session,
-        moment,
-        sort=sort,
-        descending=descending,
-        expiring_days=setting("EXPIRING_DAYS"),
-    )
-    data = pdf.network_pdf(current_app.instance_path, groups, organisation_type_label, moment.on)
-    return download(data, "application/pdf", f"impegni-rete-{moment.on}.pdf")
-
-
-# --- Commitments ------------------------------------------------------------------------
 
 
 @bp.route("/manage/", methods=["GET", "POST"])

@@ -1,6 +1,6 @@
 """The status of a person against a course and a commitment, derived, never stored.
 
-Everything here is pure: facts gathered by ``commitments.coverage`` (one
+Everything here is pure: facts gathered by ``commitments.reporting.coverage`` (one
 set-based query path) go in, statuses come out. The rules, in order:
 
 * a course is **valid** at a moment when its latest completion is not yet past

@@ -36,7 +36,7 @@ from lms.errors import FormatError, FormatIssue, ServiceError
 from lms.organisations.models import Audience, Organisation, OrganisationType
 from lms.text import TextError, single_line
 
-DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+DEFAULTS_FILE = Path(__file__).parent.parent / "defaults.yaml"
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 ENTRY_KEYS = {
     "code",

@@ -21,10 +21,10 @@ from flask_babel import gettext as _
 from fpdf.enums import TextMode
 from fpdf.fonts import FontFace
 
-from commitments.coverage import CommitmentReport
-from commitments.labels import local_day, percent, status_label
-from commitments.status import STATUS_ORDER, Status
-from commitments.trend import TrendPoint
+from commitments.reporting.coverage import CommitmentReport
+from commitments.reporting.labels import local_day, percent, status_label
+from commitments.reporting.trend import TrendPoint
+from commitments.rules.status import STATUS_ORDER, Status
 from lms.fonts import PDF, prepared_font
 
 FONT_FAMILY = "NotoSans"

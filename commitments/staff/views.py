@@ -10,17 +10,27 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from commitments import staff_files, staff_import
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import ConfirmImportForm, StaffFileForm
-from commitments.labels import ACTION_LABELS
+from commitments.staff import files as staff_files
+from commitments.staff import importing as staff_import
+from commitments.staff.importing import Action
 from lms import db
 from lms.accounts.mailing import send_invitation
 from lms.authz import organisation_manager
 from lms.errors import FormatError, ServiceError
+from lms.i18n import lazy_gettext as _l
 from lms.limits import body_limit
 from lms.organisations.services import get_organisation, list_audiences
+
+ACTION_LABELS = {
+    Action.NEW: _l("Nuovo account (riceverà l'invito)"),
+    Action.ADD: _l("Account esistente: aggiunta/o all'organizzazione"),
+    Action.REACTIVATE: _l("Di nuovo nell'organizzazione (storico conservato)"),
+    Action.AUDIENCE: _l("Profilo aggiornato"),
+    Action.UNCHANGED: _l("Già presente, nessuna modifica"),
+}
 
 PREVIEW_ROWS = 200
 
@@ -141,7 +151,7 @@ def staff_template_csv(org_id: int) -> Any:
 @bp.route("/organisations/<id:org_id>/import/modello.xlsx")
 @organisation_manager()
 def staff_template_xlsx(org_id: int) -> Any:
-    from commitments.views import XLSX
+    from commitments.reporting.views import XLSX
 
     data = staff_files.template_xlsx(_audience_pairs())
     response = current_app.response_class(data, mimetype=XLSX)

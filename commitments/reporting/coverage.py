@@ -5,7 +5,7 @@ the network view and the digest. Whatever the number of staff or
 organisations, it runs the same statements: organisations, commitments (with
 their courses and audiences), course titles, the members in scope, and three
 aggregates grouped by person and course (completions, enrolments, module
-activity). Statuses are then derived in Python (``commitments.status``).
+activity). Statuses are then derived in Python (``commitments.rules.status``).
 
 Indexes used: ``lms_membership.organisation_id``; ``courses_completion``
 (user_id) and (course_id, user_id); the unique keys of ``courses_enrolment``
@@ -26,18 +26,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from commitments import standing
 from commitments.models import Commitment, CommitmentCourse, StandingRow
-from commitments.status import (
+from commitments.rules.facts import facts_by_user, gather_facts, rule_of
+from commitments.rules.status import (
     DEFAULT_EXPIRING_DAYS,
     STATUS_ORDER,
     Cell,
-    CourseFacts,
     Moment,
-    Rule,
     Status,
     stored_status,
 )
 from courses.learning import latest_versions_query
-from courses.models import CourseCompletion, CourseVersion, Enrolment, ModuleProgress
+from courses.models import CourseVersion
 from lms.accounts.models import User
 from lms.organisations.models import Membership, Organisation
 
@@ -170,88 +169,6 @@ def member_filter(organisation_ids: Collection[int] | None, at: dt.datetime) -> 
     if organisation_ids is not None:
         clauses.append(Membership.organisation_id.in_(organisation_ids))
     return clauses
-
-
-def gather_facts(
-    session: Session,
-    users_subquery,  # noqa: ANN001 - a scalar Select of user ids
-    course_ids: Collection[int],
-    at: dt.datetime,
-) -> dict[tuple[int, int], CourseFacts]:
-    """Completions, enrolments and activity per (user, course): three grouped queries."""
-    if not course_ids:
-        return {}
-    completions = select(
-        CourseCompletion.user_id,
-        CourseCompletion.course_id,
-        func.max(CourseCompletion.completed_at),
-        func.max(CourseCompletion.expires_at),
-        func.count(CourseCompletion.id) - func.count(CourseCompletion.expires_at),
-    ).where(
-        CourseCompletion.user_id.in_(users_subquery),
-        CourseCompletion.course_id.in_(course_ids),
-        CourseCompletion.completed_at <= at,
-    )
-    enrolments = select(Enrolment.user_id, Enrolment.course_id).where(
-        Enrolment.user_id.in_(users_subquery),
-        Enrolment.course_id.in_(course_ids),
-        Enrolment.enrolled_at <= at,
-        or_(Enrolment.ended_at.is_(None), Enrolment.ended_at > at),
-    )
-    activity = select(
-        ModuleProgress.user_id, ModuleProgress.course_id, func.max(ModuleProgress.started_at)
-    ).where(
-        ModuleProgress.user_id.in_(users_subquery),
-        ModuleProgress.course_id.in_(course_ids),
-        ModuleProgress.started_at <= at,
-    )
-    raw: dict[tuple[int, int], dict] = defaultdict(dict)
-    grouped = (CourseCompletion.user_id, CourseCompletion.course_id)
-    for user_id, course_id, last, latest_expiry, no_expiry in session.execute(
-        completions.group_by(*grouped)
-    ):
-        raw[(user_id, course_id)].update(
-            last_completed_at=last, latest_expiry=latest_expiry, never_expires=bool(no_expiry)
-        )
-    for user_id, course_id in session.execute(enrolments):
-        raw[(user_id, course_id)]["enrolled"] = True
-    grouped = (ModuleProgress.user_id, ModuleProgress.course_id)
-    for user_id, course_id, started in session.execute(activity.group_by(*grouped)):
-        raw[(user_id, course_id)]["activity"] = started
-    facts = {}
-    for key, values in raw.items():
-        last = values.get("last_completed_at")
-        started = values.get("activity")
-        # Module activity counts only when it follows the latest completion (a renewal).
-        if started is not None and last is not None and started <= last:
-            started = None
-        facts[key] = CourseFacts(
-            enrolled=values.get("enrolled", False),
-            last_activity_at=started,
-            last_completed_at=last,
-            latest_expiry=values.get("latest_expiry"),
-            never_expires=values.get("never_expires", False),
-        )
-    return facts
-
-
-def rule_of(commitment: Commitment) -> Rule:
-    return Rule(
-        required=tuple(c.course_id for c in commitment.courses if c.required),
-        optional=tuple(c.course_id for c in commitment.courses if not c.required),
-        choose_count=commitment.choose_count,
-        renewal_months=commitment.renewal_months,
-        deadline=commitment.deadline,
-    )
-
-
-def facts_by_user(
-    facts: dict[tuple[int, int], CourseFacts],
-) -> dict[int, dict[int, CourseFacts]]:
-    by_user: dict[int, dict[int, CourseFacts]] = defaultdict(dict)
-    for (user_id, course_id), value in facts.items():
-        by_user[user_id][course_id] = value
-    return by_user
 
 
 def evaluate(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from commitments.config import setting
-from commitments.coverage import evaluate
-from commitments.status import Moment
+from commitments.reporting.coverage import evaluate
+from commitments.rules.status import Moment
 from lms import db
 from lms.accounts.models import User
 from lms.organisations.policy import can_view_network, referent_organisation_ids

@@ -1,6 +1,6 @@
 """The coordinator's view of the whole network: aggregated and anonymised.
 
-Built from :func:`commitments.coverage.evaluate` with ``with_names=False``, so
+Built from :func:`commitments.reporting.coverage.evaluate` with ``with_names=False``, so
 no name or e-mail address is ever read. Every count below
 :data:`MIN_COUNT` is shown as ``"<5"``, and a coverage percentage is withheld
 when the people in scope or the people covered are fewer than that (it would
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from commitments.coverage import CommitmentReport, evaluate
-from commitments.labels import percent
-from commitments.status import Moment, Status
+from commitments.reporting.coverage import CommitmentReport, evaluate
+from commitments.reporting.labels import percent
+from commitments.rules.status import Moment, Status
 from lms.exports import csv_writer, safe_cell
 from lms.organisations.models import Organisation, OrganisationType
 

@@ -20,12 +20,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from commitments import coverage, enrolment, exports, matrix, pdf, standing, trend
+from commitments import standing
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import ActionForm, DateChoiceForm, MatrixFilterForm
-from commitments.labels import STATUS_LABELS, CellTexts
-from commitments.status import STATUS_ORDER, Moment, Status
+from commitments.reporting import coverage, exports, matrix, pdf, trend
+from commitments.reporting.labels import STATUS_LABELS, CellTexts
+from commitments.rules.status import STATUS_ORDER, Moment, Status
+from commitments.staff import enrolment
 from courses.models import CourseCompletion
 from lms import audit, db
 from lms.authz import authenticated, organisation_manager
@@ -318,14 +320,14 @@ def status_label_global(status: str) -> str:
 
 @bp.app_template_filter("commitments_day")
 def day_filter(value: dt.datetime | dt.date | None, style: str = "medium") -> str:
-    from commitments.labels import local_day
+    from commitments.reporting.labels import local_day
 
     return local_day(value, style)
 
 
 @bp.app_template_filter("commitments_percent")
 def percent_filter(value: float | None) -> str:
-    from commitments.labels import percent
+    from commitments.reporting.labels import percent
 
     return percent(value)
 

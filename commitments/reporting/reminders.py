@@ -27,9 +27,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commitments.coverage import CommitmentReport, PersonRow, evaluate
 from commitments.models import DigestSent
-from commitments.status import Moment, Status
+from commitments.reporting.coverage import CommitmentReport, PersonRow, evaluate
+from commitments.rules.status import Moment, Status
 from lms import clock, mail
 from lms.accounts.models import User
 from lms.organisations.models import Membership

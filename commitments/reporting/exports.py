@@ -1,6 +1,6 @@
 """Monitoring exports of an organisation's matrix: CSV and XLSX, for a chosen date.
 
-Both come from one :class:`commitments.coverage.Evaluation` (the same query
+Both come from one :class:`commitments.reporting.coverage.Evaluation` (the same query
 path as the dashboard). Every text cell is protected against formula
 injection: a value starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
 return is prefixed with an apostrophe, so that Excel, LibreOffice and Google
@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import gettext as _
 
-from commitments.coverage import CommitmentReport, Evaluation
-from commitments.labels import status_label
-from commitments.status import LOCAL_TZ, STATUS_ORDER, Status
+from commitments.reporting.coverage import CommitmentReport, Evaluation
+from commitments.reporting.labels import status_label
+from commitments.rules.status import LOCAL_TZ, STATUS_ORDER, Status
 from lms.exports import csv_writer, safe_cell
 from lms.organisations.models import Audience, Organisation
 

@@ -24,9 +24,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from commitments import standing
-from commitments.coverage import rule_of
 from commitments.models import Commitment, ValidityPeriod
-from commitments.status import DEFAULT_EXPIRING_DAYS, Moment, facts_at
+from commitments.rules.facts import rule_of
+from commitments.rules.status import DEFAULT_EXPIRING_DAYS, Moment, facts_at
 from courses.models import CourseCompletion
 from lms.organisations.models import Membership
 

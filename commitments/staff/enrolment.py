@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from commitments.coverage import CommitmentReport, PersonRow
+from commitments.reporting.coverage import CommitmentReport, PersonRow
 from courses import learning
 from lms.accounts.models import User
 from lms.errors import NotFound

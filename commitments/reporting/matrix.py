@@ -11,8 +11,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from commitments.coverage import CommitmentReport, PersonRow
-from commitments.status import SEVERITY, Status
+from commitments.reporting.coverage import CommitmentReport, PersonRow
+from commitments.rules.status import SEVERITY, Status
 
 SORT_KEYS = ("name", "email", "audience", "status", "valid_until")
 _FAR = dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -27,7 +27,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commitments.staff_files import RawRow, normalise_header
+from commitments.staff.files import RawRow, normalise_header
 from lms import audit
 from lms.accounts.models import User
 from lms.accounts.services import normalise_email

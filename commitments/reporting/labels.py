@@ -1,4 +1,4 @@
-"""Italian labels (through Babel) for statuses, import actions and dates."""
+"""Italian labels (through Babel) for statuses and dates."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import format_date, format_decimal, gettext
 
-from commitments.staff_import import Action
-from commitments.status import LOCAL_TZ, Cell, Status
+from commitments.rules.status import LOCAL_TZ, Cell, Status
 from lms.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
@@ -21,21 +20,9 @@ STATUS_LABELS = {
     Status.OVERDUE: _l("In ritardo"),
 }
 
-ACTION_LABELS = {
-    Action.NEW: _l("Nuovo account (riceverà l'invito)"),
-    Action.ADD: _l("Account esistente: aggiunta/o all'organizzazione"),
-    Action.REACTIVATE: _l("Di nuovo nell'organizzazione (storico conservato)"),
-    Action.AUDIENCE: _l("Profilo aggiornato"),
-    Action.UNCHANGED: _l("Già presente, nessuna modifica"),
-}
-
 
 def status_label(status: Status | str) -> str:
     return str(STATUS_LABELS[Status(status)])
-
-
-def action_label(action: Action | str) -> str:
-    return str(ACTION_LABELS[Action(action)])
 
 
 def local_day(moment: dt.datetime | dt.date | None, style: str = "medium") -> str:

@@ -1,0 +1,1 @@
+"""The commitments themselves: definitions (YAML or form), edited by coordinators."""

@@ -1,0 +1,1 @@
+"""What referents and coordinators see: coverage, staff matrix, trend, network, exports."""

@@ -1,0 +1,1 @@
+"""A commitment's rules: statuses derived from facts (pure), facts read from the database."""
