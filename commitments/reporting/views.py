@@ -17,22 +17,19 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from wtforms import SelectChoice
 
-from commitments import standing
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import ActionForm, DateChoiceForm, MatrixFilterForm
-from commitments.reporting import coverage, exports, matrix, pdf, trend
+from commitments.reporting import coverage, exports, pdf, services, trend
 from commitments.reporting.labels import STATUS_LABELS, CellTexts
 from commitments.rules.status import STATUS_ORDER, Moment, Status
 from commitments.staff import enrolment
-from courses.models import CourseCompletion
 from lms import audit, db
 from lms.authz import authenticated, organisation_manager
 from lms.errors import ServiceError
-from lms.organisations.models import Audience, Membership, Organisation
+from lms.organisations.models import Audience, Organisation
 from lms.organisations.policy import can_view_network, referent_organisation_ids
 from lms.organisations.services import get_organisation, list_organisations
 
@@ -55,13 +52,13 @@ def chosen_moment() -> tuple[Moment, DateChoiceForm]:
 
 
 def evaluate_organisation(org_id: int, moment: Moment, **kwargs: Any) -> coverage.Evaluation:
-    return coverage.evaluate(
-        db.session, [org_id], moment, expiring_days=setting("EXPIRING_DAYS"), **kwargs
+    return services.evaluate_organisation(
+        db.session, org_id, moment, setting("EXPIRING_DAYS"), **kwargs
     )
 
 
 def audiences_by_id() -> dict[int, Audience]:
-    return {a.id: a for a in db.session.scalars(select(Audience))}
+    return services.audiences_by_id(db.session)
 
 
 @bp.route("/")
@@ -81,9 +78,19 @@ def index() -> Any:
     return render_template("commitments/index.html", summaries=summaries, network=network)
 
 
-def _filters(report: coverage.CommitmentReport, audiences: dict[int, Audience]) -> Any:
+def _matrix_args(form: MatrixFilterForm) -> services.MatrixArgs:
+    return services.MatrixArgs(
+        q=form.q.data or "",
+        audience=form.audience.data or "",
+        status=form.status.data or "",
+        sort=request.args.get("sort"),
+        descending=request.args.get("dir") == "desc",
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+
+
+def _filter_choices(form: MatrixFilterForm, report: coverage.CommitmentReport) -> None:
     locale = str(get_locale())
-    form = MatrixFilterForm(request.args)
     in_scope = sorted(report.commitment.audiences, key=lambda a: a.name(locale))
     form.audience.choices = [SelectChoice("", _("Tutti i profili"))] + [
         SelectChoice(a.code, a.name(locale)) for a in in_scope
@@ -91,121 +98,66 @@ def _filters(report: coverage.CommitmentReport, audiences: dict[int, Audience]) 
     form.status.choices = [SelectChoice("", _("Tutti gli stati"))] + [
         SelectChoice(s.value, str(STATUS_LABELS[s])) for s in STATUS_ORDER
     ]
-    form.validate()
-    by_code = {a.code: a.id for a in audiences.values()}
-    try:
-        status = Status(form.status.data) if form.status.data else None
-    except ValueError:
-        status = None
-    query = matrix.MatrixQuery(
-        q=form.q.data or "",
-        audience_id=by_code.get(form.audience.data or ""),
-        status=status,
-        sort=matrix.parse_sort(request.args.get("sort"), report.commitment.course_ids),
-        descending=request.args.get("dir") == "desc",
-        page=request.args.get("page", 1, type=int) or 1,
-    )
-    return form, query
 
 
 @bp.route("/organisations/<id:org_id>/")
 @organisation_manager()
 def dashboard(org_id: int) -> Any:
-    organisation = get_organisation(db.session, org_id)
     moment, date_form = chosen_moment()
-    fast = standing.usable(db.session, moment)
-    evaluation = evaluate_organisation(org_id, moment, depth="counts" if fast else "cells")
-    reports = evaluation.relevant(org_id)
-    audiences = audiences_by_id()
-    if not reports:
+    form = MatrixFilterForm(request.args)
+    found = services.dashboard_report(
+        db.session,
+        org_id,
+        moment,
+        commitment_id=request.args.get("c", type=int),
+        args=_matrix_args(form),
+        locale=str(get_locale()),
+        expiring_days=setting("EXPIRING_DAYS"),
+        page_size=setting("PAGE_SIZE"),
+    )
+    if found.report is None:
         return render_template(
             "commitments/dashboard.html",
-            organisation=organisation,
+            organisation=found.organisation,
             reports=[],
             report=None,
             date_form=date_form,
             moment=moment,
         )
-    selected = request.args.get("c", type=int)
-    report = next((r for r in reports if r.commitment.id == selected), None)
-    report = report or next((r for r in reports if r.in_scope), reports[0])
-    if fast:  # the people of the commitment shown, with their statuses; cells per page
-        people = evaluate_organisation(
-            org_id, moment, depth="people", commitments=[report.commitment]
-        )
-        report = people.for_organisation(org_id)[0]
-    form, query = _filters(report, audiences)
-    locale = str(get_locale())
-    names = {a_id: a.name(locale) for a_id, a in audiences.items()}
-    days = setting("EXPIRING_DAYS")
-    if query.sort.startswith("course-"):  # sorting by a course needs everyone's cells
-        coverage.fill_cells(db.session, report.rows, report.commitment, moment, days)
-    page = matrix.page_of(report, query, names, setting("PAGE_SIZE"))
-    coverage.fill_cells(db.session, page.rows, report.commitment, moment, days)
-    series = trend.coverage_trend(
-        db.session,
-        org_id,
-        [report.commitment],
-        moment,
-        expiring_days=setting("EXPIRING_DAYS"),
-    )[report.commitment.id]
+    _filter_choices(form, found.report)
     return render_template(
         "commitments/dashboard.html",
-        organisation=organisation,
-        reports=reports,
-        report=report,
-        titles=evaluation.course_titles,
-        page=page,
-        query=query,
+        organisation=found.organisation,
+        reports=found.reports,
+        report=found.report,
+        titles=found.titles,
+        page=found.page,
+        query=found.query,
         form=form,
         date_form=date_form,
         moment=moment,
-        audience_names=names,
-        chart=trend.chart(series, report.commitment.target_percent),
+        audience_names=found.audience_names,
+        chart=found.chart,
         cell_view=CellTexts(),
         statuses=STATUS_ORDER,
-        expiring_days=setting("EXPIRING_DAYS"),
+        expiring_days=found.expiring_days,
     )
 
 
 @bp.route("/organisations/<id:org_id>/people/<id:user_id>")
 @organisation_manager()
 def person(org_id: int, user_id: int) -> Any:
-    organisation = get_organisation(db.session, org_id)
-    membership = db.session.scalar(
-        select(Membership).where(
-            Membership.organisation_id == org_id, Membership.user_id == user_id
-        )
-    )
-    if membership is None:
-        abort(404)  # not this organisation's: nothing to show, not even whether they exist
-    moment = Moment.now()
-    evaluation = evaluate_organisation(org_id, moment, user_id=user_id)
-    reports = [r for r in evaluation.for_organisation(org_id) if r.rows]
-    course_ids = {
-        cid for r in evaluation.for_organisation(org_id) for cid in r.commitment.course_ids
-    }
-    history = (
-        list(
-            db.session.scalars(
-                select(CourseCompletion)
-                .where(
-                    CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids)
-                )
-                .order_by(CourseCompletion.completed_at.desc())
-            )
-        )
-        if course_ids
-        else []
+    found = services.person_report(
+        db.session, org_id, user_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
     )
     return render_template(
         "commitments/person.html",
-        organisation=organisation,
-        membership=membership,
-        reports=reports,
-        titles=evaluation.course_titles,
-        history=history,
-        moment=moment,
+        organisation=found.organisation,
+        membership=found.membership,
+        reports=found.reports,
+        titles=found.titles,
+        history=found.history,
+        moment=found.moment,
         locale=str(get_locale()),
     )
 

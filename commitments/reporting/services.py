@@ -1,0 +1,185 @@
+"""The referent's pages as reports: plain values in, dataclasses out, no request.
+
+A view parses the request into the values below, calls one function and renders
+what it returns. The choice between the stored standings (fast) and the exact
+evaluation, the second evaluation for the shown commitment's people and the
+per-course cells of the shown page all happen here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commitments import standing
+from commitments.reporting import coverage, matrix, trend
+from commitments.rules.status import Moment, Status
+from courses.models import CourseCompletion
+from lms.errors import NotFound
+from lms.organisations.models import Audience, Membership, Organisation
+from lms.organisations.services import get_organisation
+
+
+@dataclass(frozen=True)
+class MatrixArgs:
+    """The staff matrix's filters as the request gave them (unchecked strings)."""
+
+    q: str = ""
+    audience: str = ""  # an audience code
+    status: str = ""
+    sort: str | None = None
+    descending: bool = False
+    page: int = 1
+
+
+@dataclass
+class DashboardReport:
+    """One organisation's commitments, and the staff matrix of the one shown.
+
+    ``report`` is None when no commitment applies to the organisation; ``page``,
+    ``query`` and ``trend`` are then empty too.
+    """
+
+    organisation: Organisation
+    moment: Moment
+    expiring_days: int
+    reports: list[coverage.CommitmentReport]
+    report: coverage.CommitmentReport | None = None
+    titles: dict[int, str] = field(default_factory=dict)
+    audience_names: dict[int, str] = field(default_factory=dict)
+    query: matrix.MatrixQuery | None = None
+    page: matrix.MatrixPage | None = None
+    trend: list[trend.TrendPoint] = field(default_factory=list)
+
+    @property
+    def chart(self) -> trend.Chart | None:
+        if self.report is None:
+            return None
+        return trend.chart(self.trend, self.report.commitment.target_percent)
+
+
+@dataclass
+class PersonReport:
+    """One member of an organisation against each commitment that concerns them."""
+
+    organisation: Organisation
+    membership: Membership
+    moment: Moment
+    reports: list[coverage.CommitmentReport]  # one row each: this person's
+    titles: dict[int, str]
+    history: list[CourseCompletion]  # newest first, courses of the commitments only
+
+
+def evaluate_organisation(
+    session: Session, org_id: int, moment: Moment, expiring_days: int, **kwargs: Any
+) -> coverage.Evaluation:
+    return coverage.evaluate(session, [org_id], moment, expiring_days=expiring_days, **kwargs)
+
+
+def audiences_by_id(session: Session) -> dict[int, Audience]:
+    return {a.id: a for a in session.scalars(select(Audience))}
+
+
+def dashboard_report(
+    session: Session,
+    org_id: int,
+    moment: Moment,
+    *,
+    commitment_id: int | None,
+    args: MatrixArgs,
+    locale: str,
+    expiring_days: int,
+    page_size: int,
+) -> DashboardReport:
+    """The dashboard of ``org_id`` at ``moment``, showing ``commitment_id`` (else the
+    first with staff in scope) filtered, sorted and paged by ``args``."""
+    organisation = get_organisation(session, org_id)
+    fast = standing.usable(session, moment)
+    evaluation = evaluate_organisation(
+        session, org_id, moment, expiring_days, depth="counts" if fast else "cells"
+    )
+    reports = evaluation.relevant(org_id)
+    audiences = audiences_by_id(session)
+    result = DashboardReport(organisation, moment, expiring_days, reports)
+    if not reports:
+        return result
+    report = next((r for r in reports if r.commitment.id == commitment_id), None)
+    report = report or next((r for r in reports if r.in_scope), reports[0])
+    if fast:  # counts were enough for the tabs; the shown commitment needs its people
+        people = evaluate_organisation(
+            session, org_id, moment, expiring_days, depth="people", commitments=[report.commitment]
+        )
+        report = people.for_organisation(org_id)[0]
+    query = matrix_query(args, report, {a.code: a.id for a in audiences.values()})
+    names = {a_id: a.name(locale) for a_id, a in audiences.items()}
+    if query.sort.startswith("course-"):  # sorting by a course needs everyone's cells
+        coverage.fill_cells(session, report.rows, report.commitment, moment, expiring_days)
+    page = matrix.page_of(report, query, names, page_size)
+    coverage.fill_cells(session, page.rows, report.commitment, moment, expiring_days)
+    series = trend.coverage_trend(
+        session, org_id, [report.commitment], moment, expiring_days=expiring_days
+    )[report.commitment.id]
+    result.report, result.titles, result.audience_names = report, evaluation.course_titles, names
+    result.query, result.page, result.trend = query, page, series
+    return result
+
+
+def matrix_query(
+    args: MatrixArgs, report: coverage.CommitmentReport, audience_ids: dict[str, int]
+) -> matrix.MatrixQuery:
+    """``args`` checked against the shown commitment; anything unknown is ignored."""
+    try:
+        status = Status(args.status) if args.status else None
+    except ValueError:
+        status = None
+    return matrix.MatrixQuery(
+        q=args.q,
+        audience_id=audience_ids.get(args.audience),
+        status=status,
+        sort=matrix.parse_sort(args.sort, report.commitment.course_ids),
+        descending=args.descending,
+        page=args.page,
+    )
+
+
+def person_report(
+    session: Session, org_id: int, user_id: int, moment: Moment, *, expiring_days: int
+) -> PersonReport:
+    """Raises NotFound for anyone who never belonged to ``org_id``: a referent learns
+    nothing, not even whether the account exists."""
+    organisation = get_organisation(session, org_id)
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == org_id, Membership.user_id == user_id
+        )
+    )
+    if membership is None:
+        raise NotFound(_("Persona non trovata in questa organizzazione."))
+    evaluation = evaluate_organisation(session, org_id, moment, expiring_days, user_id=user_id)
+    applicable = evaluation.for_organisation(org_id)
+    course_ids = {cid for r in applicable for cid in r.commitment.course_ids}
+    history = (
+        list(
+            session.scalars(
+                select(CourseCompletion)
+                .where(
+                    CourseCompletion.user_id == user_id, CourseCompletion.course_id.in_(course_ids)
+                )
+                .order_by(CourseCompletion.completed_at.desc())
+            )
+        )
+        if course_ids
+        else []
+    )
+    return PersonReport(
+        organisation,
+        membership,
+        moment,
+        [r for r in applicable if r.rows],
+        evaluation.course_titles,
+        history,
+    )
