@@ -13,10 +13,10 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
-from courses.yamlsource import LocatedYaml, load_located
 from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
 from lms.text import TextError, single_line
+from lms.yamlsafe import LocatedYaml, load_located
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
 MODULE_FILE_RE = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*[a-z0-9])\.md$")

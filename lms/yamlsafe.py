@@ -1,9 +1,9 @@
 """YAML from outside, read within limits of size, nesting depth and alias expansion.
 
-Every YAML the platform reads from a person goes through here: the front matter of a
-course and of its modules (``courses/yamlsource.py``), quiz blocks (``quizzes/yamlsyntax.py``)
-and commitments files (``commitments/definitions.py``). The limits are in
-``docs/limits.md`` ("YAML").
+Every YAML the platform reads goes through here, and the limits are set only here
+(``docs/limits.md``, "YAML"): the front matter of a course and of its modules and the
+commitments files (data with lines, :func:`load_located`), quiz blocks (node by node,
+:class:`lms.yamlnodes.Reader`) and the organisations registry (:func:`load`).
 
 Two attacks need more than PyYAML's ``SafeLoader``:
 
@@ -17,7 +17,11 @@ Two attacks need more than PyYAML's ``SafeLoader``:
   raises ``RecursionError``. The depth is checked before each node is composed, and the
   composer refuses at :data:`MAX_DEPTH` before recursing any further.
 
-An alias of a node that contains it (``&a [*a]``, a cycle) is refused too.
+Alias policy, the same for every reader: aliases are *expanded within the node limit*,
+not refused. Authors use them (a quiz reuses a list of options with ``*opzioni``), and
+counting the expanded nodes bounds the work exactly as if the copies had been written
+out, so refusing them would protect nothing more. An alias of a node that contains it
+(``&a [*a]``, a cycle) is refused: it has no finite expansion.
 
 The parser is libyaml's when it is installed (its events, our composer: the limits apply
 either way), PyYAML's own otherwise and whenever libyaml refuses the text, so that syntax
@@ -26,6 +30,7 @@ errors always read as PyYAML words them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -181,6 +186,47 @@ def compose(
         raise FormatError([FormatIssue(file, line, refused.message)]) from None
 
 
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is used."""
+    return message
+
+
+# PyYAML's problem -> what an author can do about it.
+_SYNTAX_HINTS = (
+    (
+        "mapping values are not allowed",
+        N_(
+            "un ':' in un punto non previsto: se il testo contiene "
+            "':' mettilo tra virgolette, altrimenti controlla il rientro"
+        ),
+    ),
+    ("'\\t'", N_("c'è una tabulazione: per rientrare usa gli spazi")),
+    ("could not find expected ':'", N_("manca ':' dopo il nome di una chiave")),
+    ("expected <block end>", N_("rientro non coerente con le righe precedenti")),
+    ("did not find expected key", N_("rientro non coerente con le righe precedenti")),
+    ("did not find expected '-'", N_("un elenco deve avere ogni elemento su una riga con '- '")),
+    ("end of stream", N_("testo aperto e mai chiuso: controlla virgolette e parentesi")),
+    ("undefined alias", N_("'*' all'inizio di un valore: mettilo tra virgolette")),
+    ("escape character", N_("'\\' non valido dentro le virgolette doppie: usa quelle singole")),
+    ("expected ',' or ']'", N_("parentesi quadra non chiusa correttamente")),
+    ("expected ',' or '}'", N_("parentesi graffa non chiusa correttamente")),
+    (
+        "cannot start any token",
+        N_("un valore non può iniziare con questo carattere: mettilo tra virgolette"),
+    ),
+    ("expected a single document", N_("il blocco contiene '---' o '...': toglili")),
+    ("found duplicate anchor", N_("'&' ripetuto all'inizio di un valore: mettilo tra virgolette")),
+)
+
+
+def syntax_hint(problem: str, context: str = "") -> str | None:
+    """What to check, in the author's words, for one of PyYAML's common problems."""
+    for needle, hint in _SYNTAX_HINTS:
+        if needle in problem or needle in context:
+            return _(hint)
+    return None
+
+
 def syntax_issue(error: yaml.YAMLError, *, file: str, first_line: int = 1) -> FormatIssue:
     """The issue "YAML non valido: ..." at the line where the broken construct began."""
     # Where it began (e.g. an unclosed quote) helps more than where the parser gave up
@@ -229,3 +275,63 @@ def load(text: str, *, file: str, first_line: int = 1, max_chars: int = MAX_CHAR
     """Python values of ``text`` within the limits; every problem as :class:`FormatError`."""
     node = parse(text, file=file, first_line=first_line, max_chars=max_chars)
     return construct(node, file=file, first_line=first_line)
+
+
+@dataclass
+class LocatedYaml:
+    """Parsed data plus the 1-based file line of every mapping key and list item."""
+
+    data: Any
+    lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    first_line: int = 1
+
+    def line(self, *path: Any) -> int:
+        """Line of ``path`` (keys/indices), falling back to its closest located parent."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.first_line
+
+
+def load_located(
+    text: str, *, file: str, first_line: int = 1, max_chars: int = MAX_CHARS
+) -> tuple[LocatedYaml | None, list[FormatIssue]]:
+    """The data of ``text``, whose first line is line ``first_line`` of ``file``, with lines.
+
+    Returns the data or the issues: syntax errors and the limits (then no data), and
+    repeated keys (with the data, the last value of a repeated key kept).
+    """
+    located = LocatedYaml(data=None, first_line=first_line)
+    issues: list[FormatIssue] = []
+    try:
+        node = parse(text, file=file, first_line=first_line, max_chars=max_chars)
+        if node is not None:  # depth and expanded size are bounded: the walk is too
+            _locate(node, (), located, issues, file)
+        located.data = construct(node, file=file, first_line=first_line)
+    except FormatError as error:
+        return None, error.issues
+    return located, issues
+
+
+def _locate(
+    node: yaml.Node,
+    path: tuple[Any, ...],
+    located: LocatedYaml,
+    issues: list[FormatIssue],
+    file: str,
+) -> None:
+    located.lines[path] = located.first_line + node.start_mark.line
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = located.first_line + key_node.start_mark.line
+            if key in seen:
+                issues.append(FormatIssue(file, line, _("chiave ripetuta: %(key)s", key=key)))
+            seen.add(key)
+            _locate(value_node, path + (key,), located, issues, file)
+            located.lines[path + (key,)] = line  # the key's line, not where its value starts
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _locate(item, path + (index,), located, issues, file)

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 
 from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
+from lms.yamlnodes import Field, Node, Reader, describe, suggestion
+from lms.yamlsafe import syntax_hint
 from quizzes.records import (
     FEEDBACK_WHEN,
     GRADING,
@@ -25,8 +27,6 @@ from quizzes.records import (
     QuizSpec,
 )
 from quizzes.types import QUESTION_TYPES, TYPE_HINTS
-from quizzes.yamlnodes import KEY_HINTS, Field, Node, Reader, describe, suggestion
-from quizzes.yamlsyntax import compose
 
 __all__ = [
     "ItemSpec",
@@ -60,14 +60,70 @@ TOP_KEYS = (
 )
 COMMON_KEYS = ("id", "type", "text", "points", "tags", "feedback")
 
+# Italian (or common) words a trainer may write instead of the English keys.
+KEY_HINTS = {
+    "testo": "text",
+    "domanda": "text",
+    "domande": "questions",
+    "tipo": "type",
+    "punti": "points",
+    "punteggio": "points",
+    "opzioni": "options",
+    "scelte": "options",
+    "risposte": "answers",
+    "risposta": "answer",
+    "corretta": "correct",
+    "corretto": "correct",
+    "giusta": "correct",
+    "coppie": "pairs",
+    "elementi": "items",
+    "etichette": "tags",
+    "tag": "tags",
+    "commento": "feedback",
+    "tentativi": "attempts",
+    "soglia": "pass_mark",
+    "answer": "answers",
+    "answers": "answer",
+    "option": "options",
+    "question": "questions",
+    "pair": "pairs",
+    "item": "items",
+}
+
+
+class QuizReader(Reader):
+    """The core's node reader, speaking of "the quiz block" and knowing the keys' hints."""
+
+    def __init__(self, file: str, first_line: int) -> None:
+        super().__init__(file, first_line, hints=KEY_HINTS)
+
+    def too_long_message(self, length: int, max_chars: int) -> str:
+        return _("il blocco quiz è troppo lungo (massimo %(max)d caratteri)", max=max_chars)
+
+    def syntax_message(self, problem: str, context: str = "") -> str:
+        hint = syntax_hint(problem, context)
+        if hint:
+            return _("errore di scrittura nel blocco quiz: %(hint)s", hint=hint)
+        return _(
+            "errore di scrittura nel blocco quiz (%(problem)s): controlla rientri, ':' e "
+            "virgolette",
+            problem=problem,
+        )
+
+    def character_message(self, code: str) -> str:
+        return _("il blocco quiz contiene un carattere non ammesso (codice %(code)s)", code=code)
+
+    def empty_message(self) -> str | None:
+        return _("il blocco quiz è vuoto: servono almeno le domande")
+
 
 def parse_quiz_block(source: str, *, file: str, first_line: int) -> QuizSpec:
     """Parse the YAML inside a ```quiz fence whose first line is ``first_line`` of ``file``.
 
     Raises :class:`FormatError` listing every problem found, each with its line.
     """
-    reader = Reader(file, first_line)
-    root = compose(source, reader, max_chars=MAX_SOURCE_CHARS)
+    reader = QuizReader(file, first_line)
+    root = reader.compose(source, max_chars=MAX_SOURCE_CHARS)
     spec = None if root is None else _read_quiz(reader, root)
     if reader.issues or spec is None:
         raise FormatError(sorted(reader.issues, key=lambda issue: issue.line or 0))

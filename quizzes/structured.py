@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from lms.yamlnodes import Field, Node, Reader
 from quizzes.records import ItemSpec, PairSpec, QuestionSpec
 from quizzes.textmatch import normalise_answer, same_text
 from quizzes.types import (
@@ -26,7 +27,6 @@ from quizzes.types import (
     tokens,
     unknown_choice,
 )
-from quizzes.yamlnodes import Field, Node, Reader
 
 
 @register

@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 from flask_babel import gettext as _
 
 from lms.errors import ServiceError
+from lms.yamlnodes import Field, Node, Reader
 from quizzes.records import OptionSpec, QuestionSpec
 from quizzes.textmatch import same_text
-from quizzes.yamlnodes import Field, Node, Reader
 
 MAX_OPTIONS = 20
 MAX_OPTION_CHARS = 1000

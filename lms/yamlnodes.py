@@ -1,10 +1,11 @@
-"""Reading composed YAML nodes, so every problem in a quiz block is reported with its line.
+"""Reading YAML nodes field by field, so that every problem is reported with its line.
 
-We walk composed nodes instead of ``yaml.safe_load`` output because nodes keep their
-position (the author needs the line) and let us read text fields verbatim: a trainer's
-``text: No`` or ``- 2013`` stays text instead of turning into ``False`` or ``2013``. The
-nodes come from :mod:`lms.yamlsafe` (via ``quizzes.yamlsyntax.compose``), whose limits on
-depth and aliases bound every walk here.
+The one reader with lines for YAML that people write (quiz blocks; courses' front matter
+and commitments files read their data with :func:`lms.yamlsafe.load_located`). Nodes,
+not ``yaml.safe_load`` output: nodes keep their position (the author needs the line) and
+let text fields be read verbatim, so a trainer's ``text: No`` or ``- 2013`` stays text
+instead of turning into ``False`` or ``2013``. The text is composed by
+:mod:`lms.yamlsafe`, whose limits on size, depth and expanded aliases bound every walk here.
 """
 
 from __future__ import annotations
@@ -17,43 +18,14 @@ from typing import Any
 import yaml
 from flask_babel import gettext as _
 
-from lms.errors import FormatIssue
+from lms import yamlsafe
+from lms.errors import FormatError, FormatIssue
 
 Node = yaml.Node
 Field = tuple[yaml.Node, yaml.Node]  # (key node, value node)
 
 NULL_TAG = "tag:yaml.org,2002:null"
 STR_TAG = "tag:yaml.org,2002:str"
-
-# Italian (or common) words a trainer may write instead of the English keys.
-KEY_HINTS = {
-    "testo": "text",
-    "domanda": "text",
-    "domande": "questions",
-    "tipo": "type",
-    "punti": "points",
-    "punteggio": "points",
-    "opzioni": "options",
-    "scelte": "options",
-    "risposte": "answers",
-    "risposta": "answer",
-    "corretta": "correct",
-    "corretto": "correct",
-    "giusta": "correct",
-    "coppie": "pairs",
-    "elementi": "items",
-    "etichette": "tags",
-    "tag": "tags",
-    "commento": "feedback",
-    "tentativi": "attempts",
-    "soglia": "pass_mark",
-    "answer": "answers",
-    "answers": "answer",
-    "option": "options",
-    "question": "questions",
-    "pair": "pairs",
-    "item": "items",
-}
 
 
 def suggestion(word: str, candidates: Iterable[str], hints: Mapping[str, str]) -> str | None:
@@ -81,19 +53,81 @@ def describe(node: Node) -> str:
 
 
 class Reader:
-    """Collects :class:`FormatIssue` objects while reading nodes of one quiz block.
+    """Collects :class:`FormatIssue` objects while reading the nodes of one document.
 
     Each reading method returns ``None`` after reporting a problem, so callers can go on
-    and report the next one: the author sees every problem of the block at once.
+    and report the next one: the author sees every problem of the document at once.
+    ``hints`` maps words an author may write instead of a key (``testo``) to the key
+    (``text``). A subclass words the document-level messages for its readers (the
+    ``*_message`` methods), e.g. "the quiz block is too long".
     """
 
-    def __init__(self, file: str, first_line: int) -> None:
+    def __init__(
+        self, file: str, first_line: int, *, hints: Mapping[str, str] | None = None
+    ) -> None:
         self.file = file
         self.first_line = first_line
+        self.hints: Mapping[str, str] = hints or {}
         self.issues: list[FormatIssue] = []
         self._constructor = yaml.constructor.SafeConstructor()
         # (mapping node, key) already suggested for a misspelt key: not reported as missing.
         self._suggested: set[tuple[int, str]] = set()
+
+    # -- the document --------------------------------------------------------------------
+
+    def compose(self, source: str, *, max_chars: int) -> Node | None:
+        """The root node, or ``None`` after reporting why the text is not usable YAML.
+
+        The limits of :mod:`lms.yamlsafe` apply; a syntax error is reported at the line
+        where PyYAML gave up (never past the last line), in the author's words.
+        """
+        if len(source) > max_chars:
+            self.report(self.first_line, self.too_long_message(len(source), max_chars))
+            return None
+        last = max(0, len(source.rstrip("\n").split("\n")) - 1)
+        try:
+            root = yamlsafe.compose(
+                source, file=self.file, first_line=self.first_line, max_chars=max_chars
+            )
+        except FormatError as error:  # a limit: already located and worded
+            self.issues.extend(error.issues)
+            return None
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = min(mark.line, last) if mark else 0
+            self.report(
+                self.first_line + line,
+                self.syntax_message(str(error.problem or ""), str(error.context or "")),
+            )
+            return None
+        except yaml.reader.ReaderError as error:
+            line = min(source.count("\n", 0, max(0, error.position)), last)
+            self.report(self.first_line + line, self.character_message(_code_point(error)))
+            return None
+        except Exception as error:  # a third-party parser: the author still gets a located message
+            self.report(self.first_line, self.syntax_message(str(error)))
+            return None
+        if root is None and (message := self.empty_message()):
+            self.report(self.first_line, message)
+        return root
+
+    def too_long_message(self, length: int, max_chars: int) -> str:
+        return _("YAML troppo lungo: %(n)d caratteri (al massimo %(max)d)", n=length, max=max_chars)
+
+    def syntax_message(self, problem: str, context: str = "") -> str:
+        return _(
+            "YAML non valido: %(problem)s",
+            problem=yamlsafe.syntax_hint(problem, context) or problem,
+        )
+
+    def character_message(self, code: str) -> str:
+        return _("YAML non valido: %(problem)s", problem=code)
+
+    def empty_message(self) -> str | None:
+        """What to say about an empty document (``None``: empty is fine)."""
+        return None
+
+    # -- positions and issues ------------------------------------------------------------
 
     def line(self, node: Node) -> int:
         return self.first_line + node.start_mark.line
@@ -112,7 +146,6 @@ class Reader:
         *,
         context: str,
         what: str,
-        hints: Mapping[str, str] = KEY_HINTS,
     ) -> dict[str, Field] | None:
         """The fields of a mapping node by key; unknown or repeated keys are reported."""
         if not isinstance(node, yaml.MappingNode):
@@ -136,7 +169,7 @@ class Reader:
                 self.report(key_node, _("la chiave '%(key)s' è ripetuta", key=key), context=context)
                 continue
             if key not in allowed:
-                guess = suggestion(key, allowed, hints)
+                guess = suggestion(key, allowed, self.hints)
                 if guess:
                     self.suggested(node, guess)
                 self.report(key_node, self._unknown_key(key, guess, allowed), context=context)
@@ -385,3 +418,10 @@ class Reader:
 
 def _num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _code_point(error: yaml.reader.ReaderError) -> str:
+    character = error.character
+    if isinstance(character, str) and len(character) == 1:
+        character = ord(character)
+    return f"U+{character:04X}" if isinstance(character, int) else "?"
