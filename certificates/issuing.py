@@ -12,7 +12,6 @@ the same path: the event carries everything that is printed.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from certificates import codes, keys, signing
 from certificates.models import Certificate, CertificateKind
 from lms import audit, clock
 from lms.accounts.models import User
+from lms.dates import add_months
 from lms.errors import NotFound, ServiceError
 from lms.organisations.models import Membership, Organisation
 from lms.signals import CompletionEvent
@@ -43,14 +43,6 @@ class IssuerSettings:
     issuer: str
     serial_prefix: str
     keys_dir: Path
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """Calendar months later, clamping the day (31 Jan + 1 month = 28/29 Feb)."""
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def holder_organisation(session: Session, user_id: int) -> Organisation | None:

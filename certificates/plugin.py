@@ -42,7 +42,8 @@ class CertificatesPlugin(Plugin):
     models = "certificates.models"
 
     def blueprint(self) -> Blueprint:
-        from certificates.views import bp
+        from certificates import views  # noqa: F401  (its routes join the blueprint)
+        from certificates.blueprint import bp
 
         return bp
 

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -24,6 +23,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from certificates import codes, issuing, keys, listing, verification
+from certificates.blueprint import bp
 from certificates.config import expiring_days, issuer_settings
 from certificates.documents import certificate_pdf, zip_chunks
 from certificates.forms import (
@@ -39,14 +39,13 @@ from certificates.models import Certificate, Status
 from certificates.pdf import filename
 from lms import clock, db
 from lms.accounts.models import Role
-from lms.authz import authenticated, organisation_manager, public, roles_required
+from lms.authz import authenticated, current_person, organisation_manager, public, roles_required
+from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.limits import body_limit
 from lms.organisations.policy import referent_organisation_ids
 from lms.organisations.services import get_organisation, list_organisations
-
-bp = Blueprint("certificates", __name__, template_folder="templates", static_folder="static")
 
 STATUS_LABELS = {
     Status.VALID: _l("valido"),
@@ -96,11 +95,7 @@ def download(cert_id: int) -> Any:
     cert = db.session.get(Certificate, cert_id)
     if cert is None or (cert.user_id != current_user.id and not current_user.is_admin):
         abort(404)
-    return Response(
-        certificate_pdf(cert),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename(cert)}"'},
-    )
+    return attachment(certificate_pdf(cert), filename(cert), "application/pdf")
 
 
 # --- Public verification ------------------------------------------------------------
@@ -274,11 +269,7 @@ def organisation_zip(org_id: int) -> Any:
         db.session, org_id, key=key, status=status, expiring_days=expiring_days()
     )
     name = f"attestati-{organisation.code}-{_now().date().isoformat()}.zip"
-    return Response(
-        stream_with_context(zip_chunks(rows)),
-        mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return attachment(stream_with_context(zip_chunks(rows)), name, "application/zip")
 
 
 # --- Administration ----------------------------------------------------------------
@@ -311,7 +302,7 @@ def admin_detail(cert_id: int) -> Any:
     form = RevokeForm()
     if form.validate_on_submit():
         try:
-            issuing.revoke(db.session, cert, form.reason.data, actor=current_user)
+            issuing.revoke(db.session, cert, form.reason.data, actor=current_person())
         except ServiceError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -342,7 +333,7 @@ def admin_reissue(cert_id: int) -> Any:
     if not ReissueForm().validate_on_submit():
         abort(400)
     try:
-        new = issuing.reissue(db.session, cert, issuer_settings(), actor=current_user)
+        new = issuing.reissue(db.session, cert, issuer_settings(), actor=current_person())
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -7,21 +7,22 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from markupsafe import escape
 
 from courses import authoring, packaging
 from courses.blueprint import bp
 from courses.format import MODULE_FILE_RE, lesson_limits, split_quiz
-from courses.forms import ActionForm, CourseMetaForm, ModuleForm, NewModuleForm, UploadCourseForm
+from courses.forms import CourseMetaForm, ModuleForm, NewModuleForm, UploadCourseForm
 from courses.models import Course
 from courses.packaging import MAX_ZIP_BYTES
 from courses.rendering import render_markdown
 from courses.views import send_asset
 from lms import db
 from lms.accounts.models import Role
-from lms.authz import roles_required
+from lms.authz import current_person, roles_required
+from lms.downloads import attachment
 from lms.errors import FormatError, ServiceError
+from lms.forms import ActionForm
 from lms.limits import EDITOR, body_limit
 
 author_only = roles_required(Role.TRAINER)
@@ -42,16 +43,12 @@ Introduzione del corso.
 FIRST_MODULE = b"---\ntitle: Introduzione\nestimated_minutes: 15\n---\nTesto del primo modulo.\n"
 
 
-def _user() -> Any:
-    return current_user._get_current_object()
-
-
 def _authored(slug: str) -> Course:
     try:
         course = authoring.get_course(db.session, slug)
     except ServiceError:
         abort(404)
-    if not authoring.can_author(_user(), course):
+    if not authoring.can_author(current_person(), course):
         abort(403)
     return course
 
@@ -67,7 +64,7 @@ def _show_format_errors(error: FormatError) -> None:
 def author_index() -> Any:
     return render_template(
         "courses/author/index.html",
-        courses=authoring.authored_courses(db.session, _user()),
+        courses=authoring.authored_courses(db.session, current_person()),
         upload_form=UploadCourseForm(),
         drafts=_draft_ids(),
     )
@@ -97,13 +94,15 @@ def author_upload() -> Any:
         return redirect(url_for("courses.author_index"))
     try:
         files = packaging.read_zip(form.archive.data.read())
-        result = authoring.import_files(db.session, files, user=_user(), publish=form.publish.data)
+        result = authoring.import_files(
+            db.session, files, user=current_person(), publish=form.publish.data
+        )
     except FormatError as error:
         db.session.rollback()
         _show_format_errors(error)
         return render_template(
             "courses/author/index.html",
-            courses=authoring.authored_courses(db.session, _user()),
+            courses=authoring.authored_courses(db.session, current_person()),
             upload_form=form,
             drafts=_draft_ids(),
         ), 422
@@ -138,7 +137,7 @@ def author_new() -> Any:
             "01-introduzione.md": FIRST_MODULE,
         }
         try:
-            result = authoring.import_files(db.session, files, user=_user(), publish=False)
+            result = authoring.import_files(db.session, files, user=current_person(), publish=False)
             if not result.created_course:
                 raise ServiceError(_("Esiste già un corso con questo slug."))
         except FormatError as error:
@@ -172,7 +171,7 @@ def author_course(slug: str) -> Any:
 
 def _save(course: Course, files: dict[str, bytes], message: str) -> bool:
     try:
-        authoring.save_files(db.session, course, files, _user())
+        authoring.save_files(db.session, course, files, current_person())
     except FormatError as error:
         db.session.rollback()
         _show_format_errors(error)
@@ -188,7 +187,7 @@ def author_start_draft(slug: str) -> Any:
     course = _authored(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    authoring.edit_draft(db.session, course, _user())
+    authoring.edit_draft(db.session, course, current_person())
     db.session.commit()
     return redirect(url_for("courses.author_course", slug=slug))
 
@@ -200,7 +199,7 @@ def author_meta(slug: str) -> Any:
     course = _authored(slug)
     form = CourseMetaForm()
     if form.validate_on_submit():
-        files = authoring.draft_files(db.session, course, _user())
+        files = authoring.draft_files(db.session, course, current_person())
         files["course.md"] = form.source.data.replace("\r\n", "\n").encode()
         _save(course, files, _("Bozza salvata."))
     return redirect(url_for("courses.author_course", slug=slug))
@@ -228,7 +227,7 @@ def author_module(slug: str, module_slug: str) -> Any:
     if shown is None or module_slug not in {m.slug for m in shown.modules}:
         abort(404)
     if form.validate_on_submit():
-        files = authoring.draft_files(db.session, course, _user())
+        files = authoring.draft_files(db.session, course, current_person())
         name = _module_file(files, module_slug)
         header = (
             f"---\ntitle: {_yaml_text(form.title.data)}\n"
@@ -261,7 +260,7 @@ def author_module_new(slug: str) -> Any:
     if not form.validate_on_submit():
         flash(_("Indica slug e titolo del nuovo modulo."), "error")
         return redirect(url_for("courses.author_course", slug=slug))
-    files = authoring.draft_files(db.session, course, _user())
+    files = authoring.draft_files(db.session, course, current_person())
     positions = [int(m.group(1)) for n in files if (m := MODULE_FILE_RE.match(n))]
     name = f"{max(positions, default=0) + 1:02d}-{form.slug.data.strip()}.md"
     files[name] = (
@@ -280,7 +279,7 @@ def author_module_move(slug: str, module_slug: str, direction: str) -> Any:
     course = _authored(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    files = authoring.draft_files(db.session, course, _user())
+    files = authoring.draft_files(db.session, course, current_person())
     ordered = sorted(
         (n for n in files if MODULE_FILE_RE.match(n)),
         key=lambda n: int(MODULE_FILE_RE.match(n).group(1)),
@@ -302,7 +301,7 @@ def author_module_delete(slug: str, module_slug: str) -> Any:
     course = _authored(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    files = authoring.draft_files(db.session, course, _user())
+    files = authoring.draft_files(db.session, course, current_person())
     del files[_module_file(files, module_slug)]
     _save(course, files, _("Modulo eliminato dalla bozza."))
     return redirect(url_for("courses.author_course", slug=slug))
@@ -315,7 +314,7 @@ def author_publish(slug: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        version, changed = authoring.publish_draft(db.session, course, actor=_user())
+        version, changed = authoring.publish_draft(db.session, course, actor=current_person())
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -336,7 +335,7 @@ def author_archive(slug: str) -> Any:
     course = _authored(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    authoring.set_archived(db.session, course, not course.archived, actor=_user())
+    authoring.set_archived(db.session, course, not course.archived, actor=current_person())
     db.session.commit()
     flash(
         _("Corso ritirato dal catalogo.") if course.archived else _("Corso di nuovo nel catalogo."),
@@ -366,12 +365,7 @@ def author_export(slug: str) -> Any:
     if version is None:
         abort(404)
     data = packaging.zip_files(packaging.version_files(version), course.slug)
-    from flask import make_response
-
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/zip"
-    response.headers["Content-Disposition"] = f'attachment; filename="{course.slug}.zip"'
-    return response
+    return attachment(data, f"{course.slug}.zip", "application/zip")
 
 
 @bp.route("/author/preview", methods=["POST"])

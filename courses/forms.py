@@ -19,10 +19,6 @@ class CatalogueFilterForm(FlaskForm):
     audience = SelectField(_l("Profilo professionale"), validators=[Optional()])
 
 
-class ActionForm(FlaskForm):
-    """A button that changes state: only the CSRF token."""
-
-
 class UploadCourseForm(FlaskForm):
     archive = FileField(
         _l("Cartella del corso compressa (.zip)"),

@@ -27,6 +27,7 @@ from courses.models import (
 from courses.signals import module_completed
 from lms import audit, clock
 from lms.accounts.models import User
+from lms.dates import add_months
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Audience, Membership
 from lms.signals import CompletionEvent, completion_recorded
@@ -511,16 +512,6 @@ def completion_for_cycle(
     return session.scalar(
         _COMPLETION_FOR_CYCLE, {"user_id": user_id, "course_id": course_id, "cycle": cycle}
     )
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    month = moment.month - 1 + months
-    year = moment.year + month // 12
-    month = month % 12 + 1
-    import calendar
-
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @dataclass

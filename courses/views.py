@@ -13,16 +13,14 @@ from wtforms import SelectChoice
 
 from courses import learning
 from courses.blueprint import bp
-from courses.forms import ActionForm, CatalogueFilterForm, EnrolStaffForm
+from courses.forms import CatalogueFilterForm, EnrolStaffForm
 from courses.models import Asset, CourseVersion, EnrolmentSource
 from lms import db
-from lms.authz import authenticated, organisation_manager
+from lms.authz import authenticated, current_person, organisation_manager
+from lms.downloads import attachment
 from lms.errors import ServiceError
+from lms.forms import ActionForm
 from lms.organisations.services import current_members, get_organisation, list_audiences
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.app_template_filter("hours")
@@ -95,7 +93,7 @@ def _post_action(slug: str, action: Any, success: str) -> Any:
 def enrol(slug: str) -> Any:
     return _post_action(
         slug,
-        lambda v: learning.enrol(db.session, _user(), v, source=EnrolmentSource.SELF),
+        lambda v: learning.enrol(db.session, current_person(), v, source=EnrolmentSource.SELF),
         _("Iscrizione effettuata."),
     )
 
@@ -115,7 +113,7 @@ def unenrol(slug: str) -> Any:
 def renew(slug: str) -> Any:
     return _post_action(
         slug,
-        lambda v: learning.start_renewal(db.session, _user(), v),
+        lambda v: learning.start_renewal(db.session, current_person(), v),
         _("Rinnovo avviato: ripercorri i moduli per aggiornare l'attestato."),
     )
 
@@ -126,7 +124,7 @@ def module(slug: str, module_slug: str) -> Any:
     version = learning.published_version(db.session, slug)
     try:
         _enrolment, status = learning.require_module_access(
-            db.session, _user(), version, module_slug
+            db.session, current_person(), version, module_slug
         )
         current = learning.find_module(version, module_slug)
     except ServiceError as error:
@@ -155,7 +153,7 @@ def module_seen(slug: str, module_slug: str) -> Any:
         # Retried on a lost write race (SQLite: "database is locked" when two workers
         # upgrade their read transactions at once), as quiz submits are.
         db.commit_with_retries(
-            lambda: learning.record_activity(db.session, _user(), version, module_slug)
+            lambda: learning.record_activity(db.session, current_person(), version, module_slug)
         )
     except ServiceError:
         db.session.rollback()
@@ -171,7 +169,7 @@ def module_complete(slug: str, module_slug: str) -> Any:
     version = learning.published_version(db.session, slug)
     try:
         completion = db.commit_with_retries(
-            lambda: learning.complete_module(db.session, _user(), version, module_slug)
+            lambda: learning.complete_module(db.session, current_person(), version, module_slug)
         )
     except ServiceError as error:
         db.session.rollback()
@@ -207,15 +205,14 @@ def send_asset(version_id: int, path: str) -> Any:
     )
     if found is None:
         abort(404)
-    response = make_response(found.content)
-    response.headers["Content-Type"] = found.media_type
+    if found.media_type == "application/pdf":
+        response = attachment(found.content, path.rsplit("/", 1)[-1], found.media_type)
+    else:
+        response = make_response(found.content)
+        response.headers["Content-Type"] = found.media_type
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; object-src 'none'; frame-ancestors 'none'; sandbox"
     )
-    if found.media_type == "application/pdf":
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="{path.rsplit("/", 1)[-1]}"'
-        )
     return response
 
 
@@ -235,7 +232,9 @@ def enrol_staff(org_id: int) -> Any:
         else:
             version = learning.published_version(db.session, form.course.data)
             try:
-                count = learning.enrol_members(db.session, org_id, version, chosen, by=_user())
+                count = learning.enrol_members(
+                    db.session, org_id, version, chosen, by=current_person()
+                )
             except ServiceError as error:
                 db.session.rollback()
                 flash(str(error), "error")

@@ -35,10 +35,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ActionForm(FlaskForm):
-    """A button that changes state: only the CSRF token."""
-
-
 class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing

@@ -5,25 +5,22 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from live_sessions import registration, reminders, scheduling, staff
 from live_sessions.blueprint import bp, live_when
-from live_sessions.forms import ActionForm, StaffRegistrationForm
+from live_sessions.forms import StaffRegistrationForm
 from lms import db
-from lms.authz import organisation_manager
+from lms.authz import current_person, organisation_manager
 from lms.db import commit_with_retries
+from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.exports import csv_writer, safe_cell
+from lms.forms import ActionForm
 from lms.organisations.services import current_members, get_organisation
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.route("/organisations/<id:org_id>/", methods=["GET", "POST"])
@@ -38,7 +35,7 @@ def organisation(org_id: int) -> Any:
     ]
     form.members.choices = [SelectChoice(m.user_id, m.user.full_name) for m in members]
     if form.validate_on_submit():
-        user, session_id = _user(), form.live_session.data
+        user, session_id = current_person(), form.live_session.data
         created, problems = [], []
         for person_id in form.members.data:
             db.session.rollback()  # each registration starts with the session's lock
@@ -94,8 +91,4 @@ def organisation_csv(org_id: int) -> Any:
         writer.writerow([safe_cell(v) for v in line.as_csv_row()])
     if org is None:  # pragma: no cover - get_organisation raises
         abort(404)
-    return Response(
-        "\ufeff" + buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="incontri-{org.code}.csv"'},
-    )
+    return attachment("\ufeff" + buffer.getvalue(), f"incontri-{org.code}.csv", "text/csv")

@@ -27,22 +27,20 @@ from live_sessions import (
     scheduling,
 )
 from live_sessions.blueprint import bp
-from live_sessions.forms import ActionForm, AttendanceForm, ImportForm, SessionForm
+from live_sessions.forms import AttendanceForm, ImportForm, SessionForm
 from live_sessions.models import AttendanceStatus, LiveSession
 from live_sessions.policy import can_manage_session
 from lms import clock, db
 from lms.accounts.models import Role
-from lms.authz import roles_required
+from lms.authz import current_person, roles_required
 from lms.db import commit_with_retries
+from lms.downloads import attachment
 from lms.errors import FormatError, ServiceError
+from lms.forms import ActionForm
 from lms.limits import body_limit
 from lms.organisations.services import list_audiences
 
 HEADING = "Formazione · Rete antiviolenza di Milano"
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 def _managed(session_id: int) -> LiveSession:
@@ -133,7 +131,7 @@ def new_session() -> Any:
     if not form.is_submitted() and current_user.has_role(Role.TRAINER):
         form.trainers.data = [current_user.id]
     if form.validate_on_submit():
-        user = _user()
+        user = current_person()
         try:
             live = scheduling.create_session(db.session, _data(form), actor=user)
             db.session.commit()
@@ -156,7 +154,7 @@ def edit_session(session_id: int) -> Any:
     if not form.is_submitted():
         _fill(form, live)
     elif form.validate_on_submit():
-        user = _user()
+        user = current_person()
         try:
             data = _data(form)
             _live, promoted = commit_with_retries(
@@ -180,7 +178,7 @@ def cancel_session(session_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     _managed(session_id)
-    user = _user()
+    user = current_person()
     try:
         live = commit_with_retries(
             lambda: scheduling.cancel_session(db.session, session_id, actor=user)
@@ -252,7 +250,7 @@ def mark_attendance(session_id: int) -> Any:
         if entry.status.data and str(entry.user_id.data).isdigit()
     ]
     try:
-        changed = attendance.record_marks(db.session, session_id, marks, actor=_user())
+        changed = attendance.record_marks(db.session, session_id, marks, actor=current_person())
         db.session.commit()
     except ServiceError as error:
         db.session.rollback()
@@ -275,7 +273,11 @@ def import_attendance(session_id: int) -> Any:
         data = upload.read(attendance_import.MAX_BYTES + 1)
         try:
             read, changed = attendance_import.import_sheet(
-                db.session, session_id, data, upload.filename or "foglio.csv", actor=_user()
+                db.session,
+                session_id,
+                data,
+                upload.filename or "foglio.csv",
+                actor=current_person(),
             )
             db.session.commit()
         except FormatError as error:
@@ -305,19 +307,11 @@ def sign_in_sheet(session_id: int) -> Any:
         heading=HEADING,
         locale=str(get_locale()),
     )
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="foglio-firme-{live.id}.pdf"'},
-    )
+    return attachment(data, f"foglio-firme-{live.id}.pdf", "application/pdf", inline=True)
 
 
 def _csv(text: str, filename: str) -> Response:
-    return Response(
-        "\ufeff" + text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return attachment("\ufeff" + text, filename, "text/csv")
 
 
 @bp.route("/<id:session_id>/roster.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,18 +13,16 @@ from wtforms import SelectChoice
 from courses.api import user_audience_codes
 from live_sessions import calendar, registration, reminders, scheduling
 from live_sessions.blueprint import bp
-from live_sessions.forms import ActionForm, FilterForm
+from live_sessions.forms import FilterForm
 from live_sessions.policy import can_manage_session, can_schedule
 from lms import clock, db
-from lms.authz import authenticated
+from lms.authz import authenticated, current_person
 from lms.db import commit_with_retries
+from lms.downloads import attachment
 from lms.errors import Forbidden, ServiceError
+from lms.forms import ActionForm
 from lms.organisations.services import list_audiences
 from lms.urls import safe_next_url
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.route("/")
@@ -76,7 +74,7 @@ def detail(session_id: int) -> Any:
 def register(session_id: int) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
-    user, user_id = _user(), current_user.id
+    user, user_id = current_person(), current_user.id
     db.session.rollback()  # end the read transaction: the action starts with the session's lock
     try:
         created = commit_with_retries(
@@ -107,7 +105,7 @@ def cancel(session_id: int, registration_id: int) -> Any:
     """Used by the person, their referents and the session's trainers (the service decides)."""
     if not ActionForm().validate_on_submit():
         abort(400)
-    user = _user()
+    user = current_person()
     back = safe_next_url(request.form.get("next")) or url_for(
         "live_sessions.detail", session_id=session_id
     )
@@ -141,8 +139,4 @@ def calendar_file(session_id: int) -> Any:
         base_url=current_app.config["LMS_BASE_URL"],
         now=clock.now(),
     )
-    return Response(
-        data,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="incontro-{live.id}.ics"'},
-    )
+    return attachment(data, f"incontro-{live.id}.ics", "text/calendar")

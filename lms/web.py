@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms import db, limits
 from lms.accounts.models import SUPPORTED_LOCALES
-from lms.authz import authenticated, public
+from lms.authz import authenticated, current_person, public
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.forms import LanguageForm
 from lms.i18n import LANGUAGE_NAMES, file_size
@@ -50,7 +50,7 @@ bp = Blueprint(
 @authenticated
 def home() -> str:
     plugins = current_app.extensions["lms"].plugins
-    user = current_user._get_current_object()
+    user = current_person()
     widgets = sorted((w for p in plugins for w in p.dashboard_widgets(user)), key=lambda w: w.order)
     from lms.organisations.services import memberships_of
 

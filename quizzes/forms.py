@@ -7,10 +7,6 @@ from wtforms import SelectField
 from wtforms.validators import Optional
 
 
-class ActionForm(FlaskForm):
-    """Start or submit: the CSRF token (answers are parsed by ``views.read_responses``)."""
-
-
 class StatsFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing

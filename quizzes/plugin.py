@@ -27,7 +27,8 @@ class QuizzesPlugin(Plugin):
     models = "quizzes.models"
 
     def blueprint(self) -> Blueprint:
-        from quizzes.views import bp
+        from quizzes import views  # noqa: F401  (its routes join the blueprint)
+        from quizzes.blueprint import bp
 
         return bp
 

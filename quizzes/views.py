@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -16,7 +14,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
@@ -30,29 +27,21 @@ from courses.api import (
 )
 from lms import db
 from lms.accounts.models import Role
-from lms.authz import authenticated, roles_required
+from lms.authz import authenticated, current_person, roles_required
+from lms.downloads import attachment
 from lms.errors import ServiceError
+from lms.forms import ActionForm
 from lms.organisations.services import list_audiences, list_organisations
 from lms.rendering import render_markdown
 from lms.urls import parse_id
 from quizzes import attempts as service
 from quizzes import stats as statistics
-from quizzes.forms import ActionForm, StatsFilterForm
+from quizzes.blueprint import bp
+from quizzes.forms import StatsFilterForm
 from quizzes.models import AttemptStatus
 from quizzes.types import question_type
 
-bp = Blueprint(
-    "quizzes",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
 FIELD_PREFIX = "q::"
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.app_template_filter("quiz_markdown")
@@ -88,7 +77,7 @@ def _version_and_module(slug: str, module_slug: str) -> tuple[CourseVersion, Any
 def quiz(slug: str, module_slug: str) -> Any:
     try:
         version, module = _version_and_module(slug, module_slug)
-        state = service.quiz_state(db.session, _user(), version, module)
+        state = service.quiz_state(db.session, current_person(), version, module)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
@@ -106,7 +95,7 @@ def start(slug: str, module_slug: str) -> Any:
         # Retried on a lost write race, as submits are (SQLite refuses to upgrade a stale
         # read transaction: "database is locked"); starting again resumes or starts once.
         attempt = db.commit_with_retries(
-            lambda: service.start_attempt(db.session, _user(), version, module)
+            lambda: service.start_attempt(db.session, current_person(), version, module)
         )
     except ServiceError as error:
         db.session.rollback()
@@ -119,7 +108,7 @@ def start(slug: str, module_slug: str) -> Any:
 @authenticated
 def attempt(attempt_id: int) -> Any:
     try:
-        current = service.own_attempt(db.session, _user(), attempt_id)
+        current = service.own_attempt(db.session, current_person(), attempt_id)
     except ServiceError:
         abort(404)
     module = current.quiz.module
@@ -146,12 +135,15 @@ def _submit(attempt_id: int, slug: str, module_slug: str) -> Any:
     responses = read_responses(request.form)
     try:
         submitted = db.commit_with_retries(
-            lambda: service.submit_attempt(db.session, _user(), attempt_id, responses)
+            lambda: service.submit_attempt(db.session, current_person(), attempt_id, responses)
         )
     except ServiceError as error:
         db.session.commit()  # keeps an expiry that was just recorded, nothing else
         flash(str(error), "error")
-        if service.own_attempt(db.session, _user(), attempt_id).status == AttemptStatus.OPEN:
+        if (
+            service.own_attempt(db.session, current_person(), attempt_id).status
+            == AttemptStatus.OPEN
+        ):
             return redirect(url_for("quizzes.attempt", attempt_id=attempt_id))
         return redirect(url_for("quizzes.quiz", slug=slug, module_slug=module_slug))
     return redirect(url_for("quizzes.result", attempt_id=submitted.id))
@@ -161,7 +153,7 @@ def _submit(attempt_id: int, slug: str, module_slug: str) -> Any:
 @authenticated
 def result(attempt_id: int) -> Any:
     try:
-        current = service.own_attempt(db.session, _user(), attempt_id)
+        current = service.own_attempt(db.session, current_person(), attempt_id)
     except ServiceError:
         abort(404)
     if current.status != AttemptStatus.SUBMITTED:
@@ -169,7 +161,9 @@ def result(attempt_id: int) -> Any:
     spec = service.spec_of(current.quiz)
     module = current.quiz.module
     version = published_version(db.session, module.version.course.slug)
-    state = service.quiz_state(db.session, _user(), version, find_module(version, module.slug))
+    state = service.quiz_state(
+        db.session, current_person(), version, find_module(version, module.slug)
+    )
     passed_ever = any(a.passed for a in state.attempts)
     show_feedback, show_answers = service.visible_feedback(spec, current, passed_ever)
     rows = []
@@ -230,13 +224,13 @@ def _chosen_texts(question: Any, response: Any) -> list[str]:
 @roles_required(Role.TRAINER)
 def stats_index() -> Any:
     return render_template(
-        "quizzes/stats_index.html", courses=authored_courses(db.session, _user())
+        "quizzes/stats_index.html", courses=authored_courses(db.session, current_person())
     )
 
 
 def _stats_context(slug: str) -> tuple[Any, StatsFilterForm]:
     course = get_course(db.session, slug) if slug else None
-    if course is None or not can_author(_user(), course):
+    if course is None or not can_author(current_person(), course):
         abort(403)
     form = StatsFilterForm(request.args)
     locale = str(get_locale())
@@ -283,10 +277,6 @@ def stats_csv(slug: str, module_slug: str) -> Any:
     course, form = _stats_context(slug)
     for quiz, computed in _compute(course, form):
         if quiz.module_slug == module_slug:
-            response = make_response(statistics.stats_csv(computed))
-            response.headers["Content-Type"] = "text/csv; charset=utf-8"
-            response.headers["Content-Disposition"] = (
-                f'attachment; filename="quiz-{slug}-{module_slug}.csv"'
-            )
-            return response
+            name = f"quiz-{slug}-{module_slug}.csv"
+            return attachment(statistics.stats_csv(computed), name, "text/csv")
     abort(404)

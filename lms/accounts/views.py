@@ -27,7 +27,7 @@ from lms.accounts import services, throttling
 from lms.accounts.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.accounts.mailing import reset_after_response
 from lms.accounts.models import User
-from lms.authz import authenticated, public
+from lms.authz import authenticated, current_person, public
 from lms.errors import ServiceError
 from lms.organisations.models import Membership
 from lms.organisations.policy import CURRENT_REFERENT, remember_referent_organisations
@@ -164,7 +164,7 @@ def logout() -> Any:
     if LogoutForm().validate_on_submit() and current_user.is_authenticated:
         # A copied session cookie must stop working too (shared office PCs): rotating the
         # token ends this person's sessions everywhere, which is the safe side to err on.
-        user = current_user._get_current_object()
+        user = current_person()
         user.rotate_session_token()
         audit.record(db.session, "logout", actor=user, subject_id=user.id)
         db.session.commit()
@@ -178,7 +178,7 @@ def logout() -> Any:
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
+        user = current_person()
         try:
             services.change_password(db.session, user, form.current.data, form.password.data)
         except ServiceError as error:

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -23,17 +22,14 @@ from sqlalchemy import func, or_, select
 from lms import audit, clock, db, privacy
 from lms.accounts.models import Role, User, UserRole
 from lms.admin.forms import AuditFilterForm, EraseForm, PrivacyNoticeForm, RoleForm, UserSearchForm
-from lms.authz import organisation_manager, roles_required
+from lms.authz import current_person, organisation_manager, roles_required
+from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.limits import EDITOR, body_limit
 from lms.settings import get_setting, set_setting
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 admin_only = roles_required(Role.ADMIN)
-
-
-def _actor() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.route("/users/")
@@ -79,7 +75,7 @@ def change_role(user_id: int) -> Any:
             audit.record(
                 db.session,
                 "role.revoked",
-                actor=_actor(),
+                actor=current_person(),
                 object_type="user",
                 object_id=person.id,
                 subject_id=person.id,
@@ -90,7 +86,7 @@ def change_role(user_id: int) -> Any:
         audit.record(
             db.session,
             "role.granted",
-            actor=_actor(),
+            actor=current_person(),
             object_type="user",
             object_id=person.id,
             subject_id=person.id,
@@ -102,19 +98,14 @@ def change_role(user_id: int) -> Any:
 
 
 def _data_response(user_id: int, fmt: str) -> Any:
-    data = privacy.export_user(db.session, user_id, actor=_actor())
+    data = privacy.export_user(db.session, user_id, actor=current_person())
     db.session.commit()
     stamp = clock.today().isoformat()
+    name = f"dati-personali-{user_id}-{stamp}.{fmt}"
     if fmt == "json":
-        response = make_response(json.dumps(data, ensure_ascii=False, indent=2))
-        response.headers["Content-Type"] = "application/json; charset=utf-8"
-    else:
-        response = make_response(render_template("admin/personal_data.html", data=data))
-        response.headers["Content-Type"] = "text/html; charset=utf-8"
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="dati-personali-{user_id}-{stamp}.{fmt}"'
-    )
-    return response
+        body = json.dumps(data, ensure_ascii=False, indent=2)
+        return attachment(body, name, "application/json; charset=utf-8")
+    return attachment(render_template("admin/personal_data.html", data=data), name, "text/html")
 
 
 @bp.route("/users/<id:user_id>/data.<any(json,html):fmt>")
@@ -133,7 +124,7 @@ def erase(user_id: int) -> Any:
         abort(400)
     try:
         privacy.erase_user(
-            db.session, user_id, actor=_actor(), confirm_email=form.confirm_email.data
+            db.session, user_id, actor=current_person(), confirm_email=form.confirm_email.data
         )
     except ServiceError as error:
         db.session.rollback()
@@ -196,10 +187,7 @@ def organisation_audit(org_id: int) -> Any:
 
 
 def _csv(entries: list[audit.AuditEntry], filename: str) -> Any:
-    response = make_response(audit.to_csv(entries))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return attachment(audit.to_csv(entries), filename, "text/csv")
 
 
 @bp.route("/privacy", methods=["GET", "POST"])
@@ -211,7 +199,7 @@ def privacy_notice() -> Any:
     form = PrivacyNoticeForm()
     if form.validate_on_submit():
         set_setting(db.session, PRIVACY_KEY, form.text.data, by_id=current_user.id)
-        audit.record(db.session, "privacy.notice_changed", actor=_actor())
+        audit.record(db.session, "privacy.notice_changed", actor=current_person())
         db.session.commit()
         flash(_("Informativa aggiornata."), "success")
         return redirect(url_for("lms.privacy"))

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 
 from lms import db
 from lms.accounts.mailing import send_invitation, send_password_reset
-from lms.authz import authenticated, organisation_manager
+from lms.authz import authenticated, current_person, organisation_manager
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.organisations import services
@@ -65,7 +65,7 @@ def detail(org_id: int) -> Any:
                 full_name=form.full_name.data,
                 audience_code=form.audience.data,
                 is_referent=bool(form.is_referent.data and current_user.is_admin),
-                actor=current_user._get_current_object(),
+                actor=current_person(),
             )
         except ServiceError as error:
             db.session.rollback()
@@ -96,9 +96,7 @@ def remove_member(org_id: int, user_id: int) -> Any:
     if not RemoveMemberForm().validate_on_submit():
         abort(400)
     try:
-        membership = services.end_membership(
-            db.session, org_id, user_id, actor=current_user._get_current_object()
-        )
+        membership = services.end_membership(db.session, org_id, user_id, actor=current_person())
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -121,9 +119,7 @@ def reactivate_member(org_id: int, user_id: int) -> Any:
     if not RemoveMemberForm().validate_on_submit():
         abort(400)
     try:
-        user = services.reactivate_member(
-            db.session, org_id, user_id, actor=current_user._get_current_object()
-        )
+        user = services.reactivate_member(db.session, org_id, user_id, actor=current_person())
     except ServiceError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -173,10 +173,3 @@ def test_apps_without_the_plugin_issue_nothing(app: Flask, tmp_path: Path, make_
     # and a second app with the plugin did not connect a second receiver
     completion_recorded.send(app, session=db.session, event=event)
     assert count(event.completion_ref) == 1
-
-
-def test_add_months():
-    start = dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
-    assert issuing.add_months(start, 1) == dt.datetime(2024, 2, 29, tzinfo=dt.UTC)
-    assert issuing.add_months(start, 12) == dt.datetime(2025, 1, 31, tzinfo=dt.UTC)
-    assert issuing.add_months(start, 25) == dt.datetime(2026, 2, 28, tzinfo=dt.UTC)

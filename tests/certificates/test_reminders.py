@@ -22,7 +22,7 @@ def completed_for_expiry_in(days: float) -> dt.datetime:
     """Completion date such that a 24-month certificate expires ``days`` from now."""
     now = clock.now()
     target = now + dt.timedelta(days=days)
-    from certificates.issuing import add_months
+    from lms.dates import add_months
 
     return target - (add_months(target, 24) - target)
 
