@@ -26,10 +26,6 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ActionForm(FlaskForm):
-    """A button that changes state: only the CSRF token."""
-
-
 class DateChoiceForm(FlaskForm):
     """The date a report or export is generated for (GET: no CSRF)."""
 

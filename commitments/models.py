@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from courses.models import Course
+from courses.api import Course
 from lms import clock
 from lms.db import Base, UTCDateTime
 from lms.organisations.models import Audience, Organisation, OrganisationType

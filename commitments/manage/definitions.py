@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from commitments.models import Commitment, CommitmentCourse
-from courses.models import Course
+from courses.api import Course
 from lms import audit, yamlsafe
 from lms.errors import FormatError, FormatIssue, ServiceError
 from lms.organisations.models import Audience, Organisation, OrganisationType
@@ -227,17 +226,13 @@ class ImportOutcome:
     state: str  # "created" | "updated" | "unchanged" | "kept"
 
 
-def _read(text: str, filename: str) -> tuple[Any, list[int]]:
-    """The document (within the limits of :mod:`lms.yamlsafe`) and the line (1-based) where
-    each entry of ``commitments`` starts."""
-    root = yamlsafe.parse(text, file=filename)
-    lines: list[int] = []
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if key.value == "commitments" and isinstance(value, yaml.SequenceNode):
-                lines = [item.start_mark.line + 1 for item in value.value]
-                break
-    return yamlsafe.construct(root, file=filename), lines
+def _read(text: str, filename: str) -> yamlsafe.LocatedYaml:
+    """The document with the line of each key and entry, within the limits of
+    :mod:`lms.yamlsafe`; a repeated key is refused like any other problem of the file."""
+    document, issues = yamlsafe.load_located(text, file=filename)
+    if document is None or issues:
+        raise FormatError(issues)
+    return document
 
 
 def _as_list(value: Any) -> list[str] | None:
@@ -349,7 +344,8 @@ def import_yaml(
     actor: Any = None,
 ) -> list[ImportOutcome]:
     """Create (and with ``update``, update) commitments by code; all or nothing."""
-    document, lines = _read(text, filename)
+    located = _read(text, filename)
+    document = located.data
     if not isinstance(document, dict) or not isinstance(document.get("commitments"), list):
         raise FormatError(
             [FormatIssue(filename, None, _("serve una chiave «commitments» con un elenco"))]
@@ -362,7 +358,7 @@ def import_yaml(
     parsed: list[CommitmentData] = []
     seen: set[str] = set()
     for index, entry in enumerate(document["commitments"]):
-        line = lines[index] if index < len(lines) else None
+        line = located.line("commitments", index)
         data, problems = _entry_data(entry, defaults, lookup)
         if data is not None and data.code in seen:
             problems.append(_("codice ripetuto nel file: %(code)s", code=data.code))

@@ -7,18 +7,16 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from commitments.blueprint import bp
 from commitments.forms import CommitmentForm, DefinitionsFileForm
 from commitments.manage import definitions
-from courses.learning import latest_versions_query
-from courses.models import CourseVersion
+from courses.api import CourseVersion, latest_versions_query
 from lms import db
 from lms.accounts.models import Role
-from lms.authz import roles_required
+from lms.authz import current_person, roles_required
 from lms.errors import FormatError, ServiceError
 from lms.limits import body_limit
 from lms.organisations.models import Organisation, OrganisationType
@@ -26,10 +24,6 @@ from lms.organisations.services import list_audiences
 from lms.organisations.views import organisation_type_label
 
 DEFINITIONS_MAX_BYTES = 1024 * 1024
-
-
-def _actor() -> Any:
-    return current_user._get_current_object()
 
 
 @bp.route("/manage/", methods=["GET", "POST"])
@@ -49,7 +43,7 @@ def manage() -> Any:
                 db.session,
                 text.decode("utf-8-sig"),
                 filename=upload.file.data.filename or "",
-                actor=_actor(),
+                actor=current_person(),
             )
         except FormatError as error:
             db.session.rollback()
@@ -139,7 +133,9 @@ def _edit(commitment: Any) -> Any:
     _form_choices(form)
     if form.validate_on_submit():
         try:
-            definitions.save(db.session, _data(form, commitment), commitment, actor=_actor())
+            definitions.save(
+                db.session, _data(form, commitment), commitment, actor=current_person()
+            )
         except ServiceError as error:
             db.session.rollback()
             for detail in error.details or [str(error)]:

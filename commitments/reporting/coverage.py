@@ -35,8 +35,7 @@ from commitments.rules.status import (
     Status,
     stored_status,
 )
-from courses.learning import latest_versions_query
-from courses.models import CourseVersion
+from courses.api import CourseVersion, latest_versions_query
 from lms.accounts.models import User
 from lms.organisations.models import Membership, Organisation
 

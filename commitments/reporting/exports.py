@@ -26,6 +26,8 @@ from lms.organisations.models import Audience, Organisation
 
 XLSX_DATE_FORMAT = "DD/MM/YYYY"
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def local_date(moment: dt.datetime | None) -> dt.date | None:
     return None if moment is None else moment.astimezone(LOCAL_TZ).date()

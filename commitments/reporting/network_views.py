@@ -9,10 +9,11 @@ from flask import current_app, render_template, request
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.reporting import network, pdf
-from commitments.reporting.views import chosen_moment, download
+from commitments.reporting.views import chosen_moment
 from lms import db
 from lms.accounts.models import Role
 from lms.authz import roles_required
+from lms.downloads import attachment
 from lms.organisations.views import organisation_type_label
 
 
@@ -57,7 +58,7 @@ def network_csv() -> Any:
         expiring_days=setting("EXPIRING_DAYS"),
     )
     data = network.network_csv(groups, organisation_type_label, moment.on.isoformat())
-    return download(data, "text/csv; charset=utf-8", f"impegni-rete-{moment.on}.csv")
+    return attachment(data, f"impegni-rete-{moment.on}.csv", "text/csv; charset=utf-8")
 
 
 @bp.route("/network/summary.pdf")
@@ -73,4 +74,4 @@ def network_pdf() -> Any:
         expiring_days=setting("EXPIRING_DAYS"),
     )
     data = pdf.network_pdf(current_app.instance_path, groups, organisation_type_label, moment.on)
-    return download(data, "application/pdf", f"impegni-rete-{moment.on}.pdf")
+    return attachment(data, f"impegni-rete-{moment.on}.pdf", "application/pdf")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from commitments import standing
 from commitments.reporting import coverage, matrix, trend
 from commitments.rules.status import Moment, Status
-from courses.models import CourseCompletion
+from courses.api import CourseCompletion
 from lms.errors import NotFound
 from lms.organisations.models import Audience, Membership, Organisation
 from lms.organisations.services import get_organisation

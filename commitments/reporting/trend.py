@@ -27,7 +27,7 @@ from commitments import standing
 from commitments.models import Commitment, ValidityPeriod
 from commitments.rules.facts import rule_of
 from commitments.rules.status import DEFAULT_EXPIRING_DAYS, Moment, facts_at
-from courses.models import CourseCompletion
+from courses.api import CourseCompletion
 from lms.organisations.models import Membership
 
 MONTHS = 12

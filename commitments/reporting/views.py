@@ -21,21 +21,19 @@ from wtforms import SelectChoice
 
 from commitments.blueprint import bp
 from commitments.config import setting
-from commitments.forms import ActionForm, DateChoiceForm, MatrixFilterForm
+from commitments.forms import DateChoiceForm, MatrixFilterForm
 from commitments.reporting import coverage, exports, pdf, services, trend
 from commitments.reporting.labels import STATUS_LABELS, CellTexts
 from commitments.rules.status import STATUS_ORDER, Moment, Status
 from commitments.staff import enrolment
 from lms import audit, db
-from lms.authz import authenticated, organisation_manager
+from lms.authz import authenticated, current_person, organisation_manager
+from lms.downloads import attachment
 from lms.errors import ServiceError
+from lms.forms import ActionForm
 from lms.organisations.models import Audience, Organisation
 from lms.organisations.policy import can_view_network, referent_organisation_ids
 from lms.organisations.services import get_organisation, list_organisations
-
-
-def _user() -> Any:
-    return current_user._get_current_object()
 
 
 def chosen_moment() -> tuple[Moment, DateChoiceForm]:
@@ -177,7 +175,7 @@ def enrol_all(org_id: int) -> Any:
             link.course_id: link.course.slug for c in evaluation.commitments for link in c.courses
         }
         try:
-            count = enrolment.enrol_all(db.session, org_id, plan, slugs, by=_user())
+            count = enrolment.enrol_all(db.session, org_id, plan, slugs, by=current_person())
         except ServiceError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -188,15 +186,6 @@ def enrol_all(org_id: int) -> Any:
     return render_template(
         "commitments/enrol_all.html", organisation=organisation, plan=plan, form=form
     )
-
-
-def download(data: bytes, mimetype: str, filename: str) -> Any:
-    response = current_app.response_class(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _export(org_id: int, kind: str) -> Any:
@@ -215,7 +204,7 @@ def _export(org_id: int, kind: str) -> Any:
         audit.record(
             db.session,
             "commitments.matrix_exported",
-            actor=_user(),
+            actor=current_person(),
             organisation_id=org_id,
             object_type="organisation",
             object_id=org_id,
@@ -224,10 +213,10 @@ def _export(org_id: int, kind: str) -> Any:
         db.session.commit()
     if kind == "csv":
         data = exports.matrix_csv(organisation, evaluation, audiences_by_id(), locale)
-        return download(data, "text/csv; charset=utf-8", name)
+        return attachment(data, name, "text/csv; charset=utf-8")
     if kind == "xlsx":
         data = exports.matrix_xlsx(organisation, evaluation, audiences_by_id(), locale)
-        return download(data, XLSX, name)
+        return attachment(data, name, exports.XLSX)
     reports = evaluation.relevant(org_id)
     series = trend.coverage_trend(
         db.session,
@@ -244,7 +233,7 @@ def _export(org_id: int, kind: str) -> Any:
         moment.on,
         setting("EXPIRING_DAYS"),
     )
-    return download(data, "application/pdf", name)
+    return attachment(data, name, "application/pdf")
 
 
 @bp.route("/organisations/<id:org_id>/export.csv")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from commitments.models import Commitment
 from commitments.rules.status import CourseFacts, Rule
-from courses.models import CourseCompletion, Enrolment, ModuleProgress
+from courses.api import CourseCompletion, Enrolment, ModuleProgress
 
 
 def gather_facts(

@@ -21,7 +21,6 @@ set-based query path) go in, statuses come out. The rules, in order:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import enum
 from bisect import insort
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from lms import clock
+from lms.dates import add_months
 
 LOCAL_TZ = ZoneInfo("Europe/Rome")
 DEFAULT_EXPIRING_DAYS = 90
@@ -86,15 +86,6 @@ class Moment:
 def end_of_day(day: dt.date) -> dt.datetime:
     following = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LOCAL_TZ)
     return (following - dt.timedelta(microseconds=1)).astimezone(dt.UTC)
-
-
-def add_months(moment: dt.datetime, months: int) -> dt.datetime:
-    """Same rule as course expiry: the same day N months later, clamped to the month's end."""
-    month = moment.month - 1 + months
-    year = moment.year + month // 12
-    month = month % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True)

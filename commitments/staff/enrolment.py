@@ -4,7 +4,7 @@ The plan comes from the same evaluation as the dashboard. For each person not
 yet covered: every required course without a valid completion and without an
 active enrolment; for "N of a set", courses of the set in the commitment's
 order until N are valid or enrolled. The action goes through
-``courses.learning.enrol_members`` (which accepts the organisation's own
+``courses.api.enrol_members`` (which accepts the organisation's own
 current staff only), one call per course.
 """
 
@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from commitments.reporting.coverage import CommitmentReport, PersonRow
-from courses import learning
+from courses.api import enrol_members, published_version
 from lms.accounts.models import User
 from lms.errors import NotFound
 
@@ -78,10 +78,10 @@ def enrol_all(
     total = 0
     for course_id, user_ids in plan.by_course.items():
         try:
-            version = learning.published_version(session, slugs[course_id])
+            version = published_version(session, slugs[course_id])
         except NotFound as error:
             raise NotFound(
                 _("Il corso «%(title)s» non è pubblicato.", title=plan.titles[course_id])
             ) from error
-        total += learning.enrol_members(session, organisation_id, version, user_ids, by=by)
+        total += enrol_members(session, organisation_id, version, user_ids, by=by)
     return total

@@ -13,12 +13,14 @@ from flask_login import current_user
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import ConfirmImportForm, StaffFileForm
+from commitments.reporting.exports import XLSX
 from commitments.staff import files as staff_files
 from commitments.staff import importing as staff_import
 from commitments.staff.importing import Action
 from lms import db
 from lms.accounts.mailing import send_invitation
-from lms.authz import organisation_manager
+from lms.authz import current_person, organisation_manager
+from lms.downloads import attachment
 from lms.errors import FormatError, ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.limits import body_limit
@@ -105,9 +107,7 @@ def staff_import_apply(org_id: int) -> Any:
         rows = staff_import.read_signed_rows(
             current_app.config["SECRET_KEY"], confirm.payload.data, org_id, current_user.id
         )
-        result = staff_import.apply_import(
-            db.session, organisation, rows, actor=current_user._get_current_object()
-        )
+        result = staff_import.apply_import(db.session, organisation, rows, actor=current_person())
     except staff_import.ImportRefused as refused:
         db.session.rollback()
         flash(str(refused), "error")
@@ -143,20 +143,14 @@ def _audience_pairs() -> list[tuple[str, str]]:
 @bp.route("/organisations/<id:org_id>/import/modello.csv")
 @organisation_manager()
 def staff_template_csv(org_id: int) -> Any:
-    response = current_app.response_class(staff_files.template_csv(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="modello-personale.csv"'
-    return response
+    return attachment(staff_files.template_csv(), "modello-personale.csv", "text/csv")
 
 
 @bp.route("/organisations/<id:org_id>/import/modello.xlsx")
 @organisation_manager()
 def staff_template_xlsx(org_id: int) -> Any:
-    from commitments.reporting.views import XLSX
-
     data = staff_files.template_xlsx(_audience_pairs())
-    response = current_app.response_class(data, mimetype=XLSX)
-    response.headers["Content-Disposition"] = 'attachment; filename="modello-personale.xlsx"'
-    return response
+    return attachment(data, "modello-personale.xlsx", XLSX)
 
 
 @bp.app_template_global("commitments_audience_pairs")

@@ -15,6 +15,7 @@ from courses import authoring, learning
 from courses.models import CourseCompletion, CourseVersion, EnrolmentSource
 from lms import db
 from lms.accounts.models import User
+from lms.dates import add_months
 from lms.organisations.models import Audience, Membership
 from lms.organisations.services import organisation_by_code
 from tests.courses.helpers import course_files
@@ -119,7 +120,7 @@ def bulk_staff(
 def bulk_completions(
     user_ids: list[int], version: CourseVersion, completed_at: dt.datetime
 ) -> None:
-    expires = learning.add_months(completed_at, version.renewal_months or 36)
+    expires = add_months(completed_at, version.renewal_months or 36)
     db.session.execute(
         insert(CourseCompletion),
         [

@@ -11,6 +11,7 @@ from commitments.rules.status import Moment, Status
 from courses import learning
 from courses.models import EnrolmentSource
 from lms import db
+from lms.dates import add_months
 from lms.organisations.services import end_membership
 from tests.commitments.helpers import ASST, PL, complete, make_commitment, org_id
 from tests.conftest import membership
@@ -63,7 +64,7 @@ def test_statuses_and_coverage_of_an_organisation(ctx, make_user, two_courses):
     assert not report.target_met and report.missing_for_target == 3  # ceil(4.8) - 2
     assert report.counts[Status.OVERDUE] == 0
     anna = next(r for r in report.rows if r.user_id == people["complete"].id)
-    assert anna.valid_until == learning.add_months(NOW - MONTH, 36)
+    assert anna.valid_until == add_months(NOW - MONTH, 36)
     bruno = next(r for r in report.rows if r.user_id == people["half"].id)
     assert bruno.cells[network.course_id].status is Status.COMPLETE
     assert bruno.cells[specific.course_id].status is Status.NOT_ENROLLED
@@ -167,7 +168,7 @@ def test_n_of_a_set_and_commitment_renewal(ctx, make_user, two_courses):
     rows = {row.full_name: row for row in report.rows}
     # The extra course never expires by itself, but the commitment counts it 12 months.
     assert rows["Sceglie approfondimento"].status is Status.COMPLETE
-    assert rows["Sceglie approfondimento"].valid_until == learning.add_months(NOW - 2 * MONTH, 12)
+    assert rows["Sceglie approfondimento"].valid_until == add_months(NOW - 2 * MONTH, 12)
     assert rows["Troppo vecchio"].status is Status.EXPIRED
 
 

@@ -12,11 +12,11 @@ from commitments.rules.status import (
     CourseFacts,
     Moment,
     Status,
-    add_months,
     commitment_outcome,
     course_cell,
     end_of_day,
 )
+from lms.dates import add_months
 
 UTC = dt.UTC
 AT = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
