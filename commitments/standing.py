@@ -40,7 +40,7 @@ from commitments.rules.status import (
     standing_of,
     validity_periods,
 )
-from courses.models import CourseCompletion, Enrolment, ModuleProgress
+from courses.api import CourseCompletion, Enrolment, ModuleProgress
 from lms import clock
 from lms.accounts.models import User
 from lms.settings import Setting
