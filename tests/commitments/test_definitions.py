@@ -82,6 +82,16 @@ def test_yaml_errors_have_lines_and_nothing_is_written(ctx, two_courses):
         definitions.import_yaml(db.session, "- a\n- b\n")
 
 
+def test_a_repeated_key_is_refused_with_its_line(ctx, two_courses):
+    once = "    courses: [rete-prova, pl-prova]\n"
+    assert YAML.count(once) == 1
+    twice = YAML.replace(once, once + "    courses: [rete-prova]\n")
+    with pytest.raises(FormatError) as error:
+        definitions.import_yaml(db.session, twice, filename="impegni.yaml")
+    assert [str(i) for i in error.value.issues] == ["impegni.yaml:10: chiave ripetuta: courses"]
+    assert db.session.scalar(select(Commitment.id)) is None
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
