@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from commitments.models import Commitment, CommitmentCourse
-from courses.models import Course
+from courses.api import Course
 from lms import audit, yamlsafe
 from lms.errors import FormatError, FormatIssue, ServiceError
 from lms.organisations.models import Audience, Organisation, OrganisationType
