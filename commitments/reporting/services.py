@@ -9,16 +9,18 @@ per-course cells of the shown page all happen here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commitments import standing
-from commitments.reporting import coverage, matrix, trend
+from commitments.reporting import coverage, exports, matrix, pdf, trend
 from commitments.rules.status import Moment, Status
 from courses.api import CourseCompletion
+from lms import audit
+from lms.accounts.models import User
 from lms.errors import NotFound
 from lms.organisations.models import Audience, Membership, Organisation
 from lms.organisations.services import get_organisation
@@ -72,6 +74,13 @@ class PersonReport:
     reports: list[coverage.CommitmentReport]  # one row each: this person's
     titles: dict[int, str]
     history: list[CourseCompletion]  # newest first, courses of the commitments only
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    data: bytes
+    filename: str
+    mimetype: str
 
 
 def evaluate_organisation(
@@ -183,3 +192,55 @@ def person_report(
         evaluation.course_titles,
         history,
     )
+
+
+def matrix_file(
+    session: Session,
+    org_id: int,
+    moment: Moment,
+    kind: Literal["csv", "xlsx"],
+    *,
+    actor: User,
+    locale: str,
+    expiring_days: int,
+) -> ExportFile:
+    """The staff matrix as a file. Named staff leave the platform: an access-log entry
+    is recorded, which the caller commits."""
+    organisation = get_organisation(session, org_id)
+    evaluation = evaluate_organisation(session, org_id, moment, expiring_days)
+    audit.record(
+        session,
+        "commitments.matrix_exported",
+        actor=actor,
+        organisation_id=org_id,
+        object_type="organisation",
+        object_id=org_id,
+        details={"format": kind, "on": moment.on.isoformat()},
+    )
+    audiences = audiences_by_id(session)
+    if kind == "csv":
+        data = exports.matrix_csv(organisation, evaluation, audiences, locale)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        data = exports.matrix_xlsx(organisation, evaluation, audiences, locale)
+        mimetype = exports.XLSX
+    return ExportFile(data, exports.export_filename(organisation, moment.on, kind), mimetype)
+
+
+def summary_file(
+    session: Session, org_id: int, moment: Moment, *, instance_path: str, expiring_days: int
+) -> ExportFile:
+    """The one-page PDF: counts, validity and trend; no names, no per-course cells."""
+    organisation = get_organisation(session, org_id)
+    evaluation = evaluate_organisation(
+        session, org_id, moment, expiring_days, depth="people", with_names=False
+    )
+    reports = evaluation.relevant(org_id)
+    series = trend.coverage_trend(
+        session, org_id, [r.commitment for r in reports], moment, expiring_days=expiring_days
+    )
+    data = pdf.summary_pdf(
+        instance_path, organisation.name, reports, series, moment.on, expiring_days
+    )
+    filename = exports.export_filename(organisation, moment.on, "pdf")
+    return ExportFile(data, filename, "application/pdf")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from flask import (
     abort,
@@ -22,18 +22,17 @@ from wtforms import SelectChoice
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import DateChoiceForm, MatrixFilterForm
-from commitments.reporting import coverage, exports, pdf, services, trend
+from commitments.reporting import coverage, services
 from commitments.reporting.labels import STATUS_LABELS, CellTexts
 from commitments.rules.status import STATUS_ORDER, Moment, Status
 from commitments.staff import enrolment
-from lms import audit, db
+from lms import db
 from lms.authz import authenticated, current_person, organisation_manager
 from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.forms import ActionForm
-from lms.organisations.models import Audience, Organisation
 from lms.organisations.policy import can_view_network, referent_organisation_ids
-from lms.organisations.services import get_organisation, list_organisations
+from lms.organisations.services import list_organisations
 
 
 def chosen_moment() -> tuple[Moment, DateChoiceForm]:
@@ -47,16 +46,6 @@ def chosen_moment() -> tuple[Moment, DateChoiceForm]:
             return Moment.end_of(form.on.data), form
     form.on.data = form.on.data if form.on.data and form.on.data <= today else today
     return Moment.now(), form
-
-
-def evaluate_organisation(org_id: int, moment: Moment, **kwargs: Any) -> coverage.Evaluation:
-    return services.evaluate_organisation(
-        db.session, org_id, moment, setting("EXPIRING_DAYS"), **kwargs
-    )
-
-
-def audiences_by_id() -> dict[int, Audience]:
-    return services.audiences_by_id(db.session)
 
 
 @bp.route("/")
@@ -164,18 +153,17 @@ def person(org_id: int, user_id: int) -> Any:
 @organisation_manager()
 def enrol_all(org_id: int) -> Any:
     """Enrol every in-scope person who is not enrolled; GET shows what will happen."""
-    organisation = get_organisation(db.session, org_id)
-    evaluation = evaluate_organisation(org_id, Moment.now())
-    plan = enrolment.plan_enrolment(evaluation.for_organisation(org_id), evaluation.course_titles)
+    found = enrolment.organisation_plan(
+        db.session, org_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
+    )
     form = ActionForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        slugs = {
-            link.course_id: link.course.slug for c in evaluation.commitments for link in c.courses
-        }
         try:
-            count = enrolment.enrol_all(db.session, org_id, plan, slugs, by=current_person())
+            count = enrolment.enrol_all(
+                db.session, org_id, found.plan, found.slugs, by=current_person()
+            )
         except ServiceError as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -184,56 +172,32 @@ def enrol_all(org_id: int) -> Any:
             flash(_("Iscrizioni effettuate: %(n)d.", n=count), "success")
             return redirect(url_for("commitments.dashboard", org_id=org_id))
     return render_template(
-        "commitments/enrol_all.html", organisation=organisation, plan=plan, form=form
+        "commitments/enrol_all.html", organisation=found.organisation, plan=found.plan, form=form
     )
 
 
-def _export(org_id: int, kind: str) -> Any:
-    organisation: Organisation = get_organisation(db.session, org_id)
+def _export(org_id: int, kind: Literal["csv", "xlsx", "pdf"]) -> Any:
     moment, date_form = chosen_moment()
     if date_form.on.errors:
         flash(" ".join(map(str, date_form.on.errors)), "error")
         return redirect(url_for("commitments.dashboard", org_id=org_id))
-    if kind == "pdf":  # counts, validity and trend: no names, no per-course cells
-        evaluation = evaluate_organisation(org_id, moment, depth="people", with_names=False)
-    else:
-        evaluation = evaluate_organisation(org_id, moment)
-    locale = str(get_locale())
-    name = exports.export_filename(organisation, moment.on, kind)
-    if kind in ("csv", "xlsx"):  # named staff leave the platform: an access-log entry
-        audit.record(
-            db.session,
-            "commitments.matrix_exported",
-            actor=current_person(),
-            organisation_id=org_id,
-            object_type="organisation",
-            object_id=org_id,
-            details={"format": kind, "on": moment.on.isoformat()},
+    days = setting("EXPIRING_DAYS")
+    if kind == "pdf":
+        found = services.summary_file(
+            db.session, org_id, moment, instance_path=current_app.instance_path, expiring_days=days
         )
-        db.session.commit()
-    if kind == "csv":
-        data = exports.matrix_csv(organisation, evaluation, audiences_by_id(), locale)
-        return attachment(data, name, "text/csv; charset=utf-8")
-    if kind == "xlsx":
-        data = exports.matrix_xlsx(organisation, evaluation, audiences_by_id(), locale)
-        return attachment(data, name, exports.XLSX)
-    reports = evaluation.relevant(org_id)
-    series = trend.coverage_trend(
-        db.session,
-        org_id,
-        [r.commitment for r in reports],
-        moment,
-        expiring_days=setting("EXPIRING_DAYS"),
-    )
-    data = pdf.summary_pdf(
-        current_app.instance_path,
-        organisation.name,
-        reports,
-        series,
-        moment.on,
-        setting("EXPIRING_DAYS"),
-    )
-    return attachment(data, name, "application/pdf")
+    else:
+        found = services.matrix_file(
+            db.session,
+            org_id,
+            moment,
+            kind,
+            actor=current_person(),
+            locale=str(get_locale()),
+            expiring_days=days,
+        )
+        db.session.commit()  # the access-log entry
+    return attachment(found.data, found.filename, found.mimetype)
 
 
 @bp.route("/organisations/<id:org_id>/export.csv")

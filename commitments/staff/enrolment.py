@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from commitments.reporting.coverage import CommitmentReport, PersonRow
+from commitments.reporting.coverage import CommitmentReport, PersonRow, evaluate
+from commitments.rules.status import Moment
 from courses.api import enrol_members, published_version
 from lms.accounts.models import User
 from lms.errors import NotFound
+from lms.organisations.models import Organisation
+from lms.organisations.services import get_organisation
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,24 @@ def plan_enrolment(reports: list[CommitmentReport], titles: dict[int, str]) -> E
         {cid: sorted(users) for cid, users in sorted(by_course.items())},
         {cid: titles.get(cid, str(cid)) for cid in by_course},
     )
+
+
+@dataclass(frozen=True)
+class OrganisationPlan:
+    organisation: Organisation
+    plan: EnrolmentPlan
+    slugs: dict[int, str]  # course id -> slug, to find the published version
+
+
+def organisation_plan(
+    session: Session, organisation_id: int, moment: Moment, *, expiring_days: int
+) -> OrganisationPlan:
+    """What "enrol all" would do in ``organisation_id`` at ``moment``."""
+    organisation = get_organisation(session, organisation_id)
+    evaluation = evaluate(session, [organisation_id], moment, expiring_days=expiring_days)
+    plan = plan_enrolment(evaluation.for_organisation(organisation_id), evaluation.course_titles)
+    slugs = {link.course_id: link.course.slug for c in evaluation.commitments for link in c.courses}
+    return OrganisationPlan(organisation, plan, slugs)
 
 
 def enrol_all(
