@@ -455,7 +455,7 @@ def prepare_starts(app: Any, report: Any, browsers: list[Browser], tokens: list[
             for slug in report.course_slugs
             for module in db.session.scalars(
                 select(Module)
-                .where(Module.version_id == versions[slug].id, Module.has_quiz.is_(True))
+                .where(Module.version_id == versions[slug].id, Module.completed_by_block.is_(True))
                 .order_by(Module.position)
             )
         ]

@@ -126,7 +126,7 @@ def run(report: Any, repeat: int = 30, *, heavy_pages: bool = True) -> dict[str,
                     (slug, m.slug)
                     for m in db.session.scalars(
                         select(Module).where(
-                            Module.version_id == version.id, Module.has_quiz.is_(True)
+                            Module.version_id == version.id, Module.completed_by_block.is_(True)
                         )
                     )
                 ]

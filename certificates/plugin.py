@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 
 from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget
 from lms.signals import CompletionEvent, completion_recorded
@@ -24,17 +24,13 @@ def on_completion_recorded(
 ) -> None:
     """Issue the certificate inside the completion's transaction (no commit here).
 
-    Blinker receivers are global, so this is connected once for the process;
-    it acts only for apps that loaded this plugin.
+    Connected with ``sender=app`` for each app that loads this plugin: ``sender`` is
+    that app.
     """
-    app = sender if isinstance(sender, Flask) else current_app._get_current_object()
-    state = app.extensions.get("lms")
-    if state is None or state.plugin(CertificatesPlugin.name) is None:
-        return
     from certificates.config import issuer_settings
     from certificates.issuing import issue
 
-    issue(session, event, issuer_settings(app))
+    issue(session, event, issuer_settings(sender))
 
 
 class CertificatesPlugin(Plugin):
@@ -56,8 +52,7 @@ class CertificatesPlugin(Plugin):
         from certificates.config import init_config
 
         init_config(app)
-        # Connecting the same function again is a no-op in blinker: one receiver.
-        completion_recorded.connect(on_completion_recorded, weak=False)
+        completion_recorded.connect(on_completion_recorded, sender=app, weak=False)
 
     def active_until(self, user_id: ColumnElement[int]) -> ColumnElement[dt.datetime]:
         """The end of the person's last certificate that was not revoked (its issue,

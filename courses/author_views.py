@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from courses import authoring, packaging
 from courses.blueprint import bp
-from courses.format import MODULE_FILE_RE, lesson_limits, split_quiz
+from courses.format import MODULE_FILE_RE, fenced_blocks, lesson_limits, split_blocks
 from courses.forms import CourseMetaForm, ModuleForm, NewModuleForm, UploadCourseForm
 from courses.models import Course
 from courses.packaging import MAX_ZIP_BYTES
@@ -378,15 +378,17 @@ def author_preview() -> Any:
     if not isinstance(text, str) or len(text) > 2_000_000:
         abort(400)
     base = authoring.asset_base(version_id) if isinstance(version_id, int) else ""
-    lesson, quiz, _line = split_quiz(text)
+    blocks = fenced_blocks()
+    lesson, cuts = split_blocks(text, blocks.keys())
+    gated = any(blocks[cut.name].completion_message is not None for cut in cuts)
     excess = lesson_limits(text)
     if excess:  # what saving would refuse, said where the trainer is looking
         message = "; ".join(
             _("riga %(line)d: %(message)s", line=e.line, message=e.message) for e in excess
         )
         html = f'<p class="preview-refused" role="alert">{escape(message)}</p>'
-        return jsonify(html=html, has_quiz=quiz is not None, error=message), 422
-    return jsonify(html=render_markdown(lesson, base), has_quiz=quiz is not None)
+        return jsonify(html=html, completed_by_block=gated, error=message), 422
+    return jsonify(html=render_markdown(lesson, base), completed_by_block=gated)
 
 
 @bp.route("/author/<slug>/modules/assets/<id:version_id>/<path:path>")

@@ -28,7 +28,7 @@ from courses.models import (
 )
 from courses.rendering import render_lesson, render_markdown
 from courses.signals import version_published
-from lms import audit, clock
+from lms import audit, clock, signals
 from lms.accounts.models import Role, User
 from lms.errors import Forbidden, FormatError, FormatIssue, NotFound
 from lms.organisations.models import Audience
@@ -173,7 +173,7 @@ def replace_draft(
                 required=source.required,
                 body_md=source.body,
                 body_html=render_lesson(source.body, base),
-                has_quiz=source.has_quiz,
+                completed_by_block=source.completed_by_block,
             )
         )
     for path, content in bundle.assets.items():
@@ -212,7 +212,7 @@ def publish_draft(
     draft.number = (highest or 0) + 1
     draft.published_at = clock.now()
     session.flush()
-    version_published.send(course, session=session, version=draft)
+    version_published.send(signals.sender(), session=session, version=draft)
     audit.record(
         session,
         "course.published",

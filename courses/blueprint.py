@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 
 bp = Blueprint(
@@ -11,3 +13,11 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+
+
+@bp.context_processor
+def _completing_blocks() -> dict[str, Any]:
+    """The app's fenced blocks that decide a module's completion (label, template)."""
+    from courses.format import fenced_blocks
+
+    return {"completing_blocks": [b for b in fenced_blocks() if b.completion_message is not None]}

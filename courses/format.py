@@ -7,20 +7,22 @@ reported with file and line; nothing here touches the database.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from courses.extensions import FENCED_BLOCKS, FencedBlock
 from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
+from lms.plugins import Registry, registry
 from lms.text import TextError, single_line
 from lms.yamlsafe import LocatedYaml, load_located
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,78}[a-z0-9])$")
 MODULE_FILE_RE = re.compile(r"^(\d{1,3})-([a-z0-9][a-z0-9-]*[a-z0-9])\.md$")
-QUIZ_FENCE_RE = re.compile(r"^(```|~~~)\s*quiz\s*$")
+FENCE_RE = re.compile(r"^(```|~~~)\s*([A-Za-z][\w-]*)\s*$")
 # Local files a lesson points to. Each pattern is linear in the line (docs/limits.md,
 # "Markdown"): an attempt stops where the next one starts (link text and target at the next
 # "[" that does not open an image, a tag at the next "<"), so no two attempts scan the same
@@ -58,11 +60,6 @@ COURSE_KEYS = {
 }
 MODULE_KEYS = {"title", "estimated_minutes", "required", "slug"}
 
-#: Validators for fenced blocks other plugins own (e.g. ``quiz``): called with the
-#: block's source, the module file name and the block's first line; return issues.
-BlockValidator = Callable[[str, str, int], list[FormatIssue]]
-block_validators: dict[str, BlockValidator] = {}
-
 
 @dataclass
 class ModuleSource:
@@ -71,10 +68,10 @@ class ModuleSource:
     title: str
     estimated_minutes: int
     required: bool
-    body: str  # Markdown as written, quiz block included
+    body: str  # Markdown as written, plugins' fenced blocks included
     filename: str
     body_first_line: int
-    has_quiz: bool = False
+    completed_by_block: bool = False  # holds a block that decides its completion
 
 
 @dataclass
@@ -118,15 +115,21 @@ def split_front_matter(text: str, file: str) -> tuple[str, str, int, list[Format
     )
 
 
-def split_quiz(body: str) -> tuple[str, str | None, int]:
-    """Separate the lesson from its quiz block: (lesson, quiz source, quiz first line).
+def fenced_blocks() -> Registry[FencedBlock]:
+    """The fenced blocks the current app's plugins registered."""
+    return registry(FENCED_BLOCKS)
 
-    Lines are relative to ``body`` (1-based); the lesson keeps everything else.
+
+def split_block(body: str, name: str) -> tuple[str, str | None, int]:
+    """Separate the lesson from its first ``name`` block: (lesson, block source, first line).
+
+    Lines are relative to ``body`` (1-based); the lesson keeps everything else. An
+    unclosed block runs to the end of the body.
     """
     lines = body.splitlines(keepends=True)
     for start, line in enumerate(lines):
-        match = QUIZ_FENCE_RE.match(line.rstrip("\n"))
-        if not match:
+        match = FENCE_RE.match(line.rstrip("\n"))
+        if not match or match.group(2) != name:
             continue
         fence = match.group(1)
         for end in range(start + 1, len(lines)):
@@ -135,6 +138,42 @@ def split_quiz(body: str) -> tuple[str, str | None, int]:
                 return lesson, "".join(lines[start + 1 : end]), start + 2
         return "".join(lines[:start]), "".join(lines[start + 1 :]), start + 2
     return body, None, 0
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A block cut out of a body: its source and where it was (lines of the body)."""
+
+    name: str
+    source: str
+    line: int  # the block's first line of content, 1-based
+    removed: int  # lines removed from the body, fences included
+
+
+def split_blocks(body: str, names: Iterable[str]) -> tuple[str, list[Cut]]:
+    """The lesson without the first block of each name, and the blocks cut, in order."""
+    lesson, cuts = body, []
+    for name in names:
+        rest, source, line = split_block(lesson, name)
+        if source is None:
+            continue
+        removed = lesson.count("\n") - rest.count("\n")
+        cuts.append(Cut(name, source, _body_line(line, cuts), removed))
+        lesson = rest
+    return lesson, cuts
+
+
+def _body_line(line: int, cuts: list[Cut]) -> int:
+    """A line of a lesson with ``cuts`` removed, as a line of the original body."""
+    for cut in sorted(cuts, key=lambda c: c.line):
+        if line >= cut.line - 1:
+            line += cut.removed
+    return line
+
+
+def lesson_of(body: str) -> str:
+    """What gets rendered of a module: the body without the plugins' blocks."""
+    return split_blocks(body, fenced_blocks().keys())[0]
 
 
 def _decode(data: bytes, file: str, issues: list[FormatIssue]) -> str | None:
@@ -510,33 +549,34 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
         filename=path,
         body_first_line=body_line,
     )
-    _lesson, quiz, quiz_line = split_quiz(body)
-    if quiz is not None:
-        module.has_quiz = True
-        rest = _lesson
-        if split_quiz(rest)[1] is not None:
-            issues.append(FormatIssue(path, None, _("un modulo può avere un solo blocco quiz")))
-        validator = block_validators.get("quiz")
-        if validator is not None:
-            issues += validator(quiz, path, body_line + quiz_line - 1)
+    blocks = fenced_blocks()
+    lesson, cuts = split_blocks(body, blocks.keys())
+    for cut in cuts:
+        handler = blocks[cut.name]
+        if handler.completion_message is not None:
+            module.completed_by_block = True
+        if split_block(lesson, cut.name)[1] is not None:
+            issues.append(
+                FormatIssue(
+                    path, None, _("un modulo può avere un solo blocco %(name)s", name=cut.name)
+                )
+            )
+        if handler.validate is not None:
+            issues += handler.validate(cut.source, path, body_line + cut.line - 1)
     return module
 
 
 def lesson_limits(body: str) -> list[markdown_limits.Excess]:
     """The bounds (``lms.markdown_limits``) that the lesson exceeds, with lines of ``body``.
 
-    The lesson is what gets rendered: the body without its quiz block, whose YAML is not
-    Markdown (the text before and after the block meet, as the renderer sees them).
+    The lesson is what gets rendered: the body without the plugins' blocks, which are not
+    Markdown (the text before and after a block meet, as the renderer sees them).
     """
-    lesson, quiz, quiz_line = split_quiz(body)
+    lesson, cuts = split_blocks(body, fenced_blocks().keys())
     found = markdown_limits.check(lesson)
-    if quiz is None:
+    if not cuts:
         return found
-    removed = body.count("\n") - lesson.count("\n")
-    return [
-        e if e.line < quiz_line - 1 else markdown_limits.Excess(e.line + removed, e.message)
-        for e in found
-    ]
+    return [markdown_limits.Excess(_body_line(e.line, cuts), e.message) for e in found]
 
 
 def _check_markdown(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,8 @@ from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload, selectinload
 
+from courses.extensions import COMPLETION_REQUIREMENTS
+from courses.format import fenced_blocks, split_blocks
 from courses.models import (
     Course,
     CourseCompletion,
@@ -25,19 +26,16 @@ from courses.models import (
     version_audience,
 )
 from courses.signals import module_completed
-from lms import audit, clock
+from lms import audit, clock, signals
 from lms.accounts.models import User
 from lms.dates import add_months
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Audience, Membership
+from lms.plugins import registry
 from lms.signals import CompletionEvent, completion_recorded
 
 # Time spent is estimated from activity: gaps longer than this count as a pause.
 MAX_ACTIVITY_GAP = dt.timedelta(minutes=10)
-
-#: Conditions other plugins add to a course's completion (e.g. attendance of a required
-#: in-person session): called with the session, the person's id and the version.
-completion_requirements: list[Callable[[Session, int, CourseVersion], bool]] = []
 
 
 def latest_versions_query():  # noqa: ANN201 - a Select
@@ -421,11 +419,12 @@ def complete_module(
     version: CourseVersion,
     module_slug: str,
     *,
-    by_quiz: bool = False,
+    by_block: bool = False,
     now: dt.datetime | None = None,
     enrolment: Enrolment | None = None,
 ) -> CourseCompletion | None:
-    """Mark a module complete; modules with a quiz complete only through the quiz.
+    """Mark a module complete; a module holding a block that decides its completion
+    completes only through the block's plugin (``by_block``).
 
     ``enrolment``: what ``require_access(session, user, version)`` just returned to the
     caller, if it did (the check is not repeated). Returns the course completion if
@@ -435,16 +434,17 @@ def complete_module(
     if enrolment is None:
         enrolment = require_access(session, user, version)
     module = find_module(version, module_slug)
-    if module.has_quiz and not by_quiz:
-        raise ServiceError(_("Questo modulo si completa superando il quiz."))
+    if module.completed_by_block and not by_block:
+        raise ServiceError(_block_completion_message(module))
     row = _progress_row(session, user.id, enrolment, module_slug, now)
     if row.status != ProgressStatus.COMPLETED:
         row.status = ProgressStatus.COMPLETED
         row.completed_at = now
         row.completed_version_number = version.number
         module_completed.send(
-            version,
+            signals.sender(),
             session=session,
+            version=version,
             user_id=user.id,
             course_id=version.course_id,
             module_slug=module_slug,
@@ -453,6 +453,17 @@ def complete_module(
     enrolment.last_module_slug = module_slug
     session.flush()
     return check_completion(session, user, version, enrolment, now=now)
+
+
+def _block_completion_message(module: Module) -> str:
+    """What the plugin whose block the module holds says about completing it."""
+    blocks = fenced_blocks()
+    _lesson, cuts = split_blocks(module.body_md, blocks.keys())
+    for cut in cuts:
+        message = blocks[cut.name].completion_message
+        if message is not None:
+            return str(message)
+    return _("Questo modulo si completa in un altro modo.")
 
 
 def check_completion(
@@ -469,7 +480,8 @@ def check_completion(
     completed = set(session.scalars(_COMPLETED_SLUGS, _cycle_keys(user.id, enrolment)))
     if not required <= completed:
         return None
-    if not all(requirement(session, user.id, version) for requirement in completion_requirements):
+    requirements = registry(COMPLETION_REQUIREMENTS)
+    if not all(requirement(session, user.id, version) for requirement in requirements):
         return None
     existing = completion_for_cycle(session, user.id, version.course_id, enrolment.cycle)
     if existing is not None:
@@ -488,6 +500,7 @@ def check_completion(
             session.add(completion)
             session.flush()
             completion_recorded.send(
+                signals.sender(),
                 session=session,
                 event=CompletionEvent(
                     user_id=user.id,

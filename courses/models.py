@@ -161,11 +161,14 @@ class Module(Base):
     title: Mapped[str] = mapped_column(String(200))
     estimated_minutes: Mapped[int] = mapped_column(Integer)
     required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
-    # The module's Markdown as written, quiz block included (export gives it back as is).
+    # The module's Markdown as written, plugins' blocks included (export gives it back as is).
     body_md: Mapped[str] = mapped_column(Text)
-    # Sanitised lesson HTML (quiz block removed), rendered once per saved version.
+    # Sanitised lesson HTML (plugins' blocks removed), rendered once per saved version.
     body_html: Mapped[str] = mapped_column(Text, default="")
-    has_quiz: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Holds a plugin's block that decides its completion (the column keeps its first name).
+    completed_by_block: Mapped[bool] = mapped_column(
+        "has_quiz", Boolean, default=False, server_default=false()
+    )
 
     version: Mapped[CourseVersion] = relationship(back_populates="modules")
 

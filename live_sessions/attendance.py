@@ -19,7 +19,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -42,7 +41,7 @@ from live_sessions.models import (
 )
 from live_sessions.policy import can_manage_session, person_organisation_ids
 from live_sessions.scheduling import local
-from lms import audit, clock
+from lms import audit, clock, signals
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.signals import CompletionEvent, completion_recorded
@@ -201,6 +200,7 @@ def _count_presence(
 ) -> None:
     completed_at = min(live.ends_at, now)
     completion_recorded.send(
+        signals.sender(),
         session=session,
         event=CompletionEvent(
             user_id=attendance.user_id,
@@ -232,14 +232,9 @@ def attendance_requirement(session: Session, user_id: int, version: CourseVersio
     """A course with required sessions is complete only once the person attended one.
 
     Attendance counts from the person's previous completion of the course on
-    (a renewal needs a new attendance). Registered in
-    ``courses.learning.completion_requirements`` by the plugin.
+    (a renewal needs a new attendance). Registered by the plugin as one of the
+    app's ``courses.extensions.COMPLETION_REQUIREMENTS``.
     """
-    if not has_app_context():
-        return True
-    state = current_app.extensions.get("lms")
-    if state is None or state.plugin("live_sessions") is None:
-        return True
     required = select(LiveSession.id).where(
         LiveSession.course_id == version.course_id,
         LiveSession.required.is_(True),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 from flask import Blueprint, Flask
 
-from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget
+from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget, registry
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,13 +33,12 @@ class LiveSessionsPlugin(Plugin):
         return group
 
     def init_app(self, app: Flask) -> None:
-        from courses import learning
+        from courses.extensions import COMPLETION_REQUIREMENTS
         from live_sessions.attendance import attendance_requirement
 
-        # A process-wide list, like blinker receivers: added once, and the
-        # requirement itself does nothing in apps that did not load this plugin.
-        if attendance_requirement not in learning.completion_requirements:
-            learning.completion_requirements.append(attendance_requirement)
+        registry(COMPLETION_REQUIREMENTS, app).add(
+            "live_sessions.attendance", attendance_requirement
+        )
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from lms import config as lms_config
 from lms import db
-from lms.plugins import Plugin, discover, load_models
+from lms.plugins import Plugin, Registries, discover, load_models
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -29,6 +29,8 @@ class LMSState:
     plugins: list[Plugin]
     blueprint_names: set[str] = field(default_factory=set)
     standalone: bool = False
+    #: the extension points' entries for this app (see ``lms.plugins.registry``)
+    registries: Registries = field(default_factory=Registries)
 
     def plugin(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)

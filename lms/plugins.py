@@ -14,7 +14,15 @@ for each one:
    its name must equal the plugin's ``name`` (and so its template folder,
    ``templates/<name>/``, and its table prefix);
 3. mounts ``cli()`` as ``lms <name> ...``;
-4. calls ``init_app(app)`` to connect signals.
+4. calls ``init_app(app)`` to connect signals (``sender=app``) and to fill the
+   app's registries.
+
+Registries are the extension points: a package that reads one declares it as an
+:class:`ExtensionPoint` (``courses.extensions.FENCED_BLOCKS``, ...), a plugin adds
+to it in ``init_app`` with ``registry(POINT, app).add(key, entry)``, and readers
+ask ``registry(POINT)`` of the current app. They live in ``LMSState.registries``,
+one set per app: two apps in one process never see each other's entries, and
+nothing is registered at import time.
 
 ``lms demo`` calls ``demo_data(session)`` of each plugin after the core's;
 personal-data export and erasure call each plugin's ``privacy()`` provider;
@@ -30,14 +38,14 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import click
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -49,6 +57,73 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "lms.plugins"
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ExtensionPoint(Generic[T]):
+    """Names a per-app registry of ``T``; declared by the package that reads it."""
+
+    name: str
+
+
+class Registry(Generic[T]):
+    """One app's entries for one extension point, by key, in registration order."""
+
+    def __init__(self, point: ExtensionPoint[T]) -> None:
+        self.point = point
+        self._entries: dict[str, T] = {}
+
+    def add(self, key: str, entry: T) -> T:
+        """Register ``entry`` under ``key``; a second, different entry is a plugin error."""
+        existing = self._entries.get(key)
+        if existing is not None and existing is not entry:
+            raise PluginError(f"{self.point.name}: {key!r} is already registered")
+        self._entries[key] = entry
+        return entry
+
+    def get(self, key: str) -> T | None:
+        return self._entries.get(key)
+
+    def __getitem__(self, key: str) -> T:
+        return self._entries[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def keys(self) -> list[str]:
+        return list(self._entries)
+
+    def items(self) -> list[tuple[str, T]]:
+        return list(self._entries.items())
+
+
+class Registries:
+    """Every registry of one app (``LMSState.registries``), created when first asked."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, Registry[Any]] = {}
+
+    def of(self, point: ExtensionPoint[T]) -> Registry[T]:
+        found = self._by_name.get(point.name)
+        if found is None:
+            found = self._by_name[point.name] = Registry(point)
+        return found
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+
+def registry(point: ExtensionPoint[T], app: Flask | None = None) -> Registry[T]:
+    """The registry of ``point`` in ``app`` (default: the current app)."""
+    target = current_app if app is None else app
+    return target.extensions["lms"].registries.of(point)
 
 
 @dataclass(frozen=True)
@@ -102,7 +177,7 @@ class Plugin:
         return None
 
     def init_app(self, app: Flask) -> None:
-        """Connect signals and per-app state. Called once per app."""
+        """Connect signals (``sender=app``) and fill registries. Called once per app."""
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         return ()

@@ -1,5 +1,7 @@
 """Signals between features, so that no plugin imports another's internals.
 
+Signals are sent with ``sender=app`` (:func:`sender`) and connected per app with
+``sender=app`` in a plugin's ``init_app``.
 Receivers run synchronously, inside the sender's database transaction: what they
 write commits or rolls back with the event that caused it (for example, a
 certificate is created in the same transaction as the course completion).
@@ -11,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from blinker import Namespace
+from flask import Flask, current_app
 
 _signals = Namespace()
 
@@ -37,5 +40,11 @@ class CompletionEvent:
     credits: str | None = None  # e.g. professional credits (CFP) for lawyers
 
 
-#: sent with ``session`` (SQLAlchemy session) and ``event`` (CompletionEvent)
+def sender() -> Flask:
+    """The app every signal is sent as: receivers connect with ``sender=app`` in
+    ``init_app``, so an app without a plugin never runs that plugin's receivers."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+#: sent by the app with ``session`` (SQLAlchemy session) and ``event`` (CompletionEvent)
 completion_recorded = _signals.signal("completion-recorded")

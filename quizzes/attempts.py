@@ -31,7 +31,7 @@ from courses.api import (
     require_access,
     require_module_access,
 )
-from courses.format import split_quiz
+from courses.format import split_block
 from lms import audit, clock
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError
@@ -51,6 +51,7 @@ SUBMITTED_COLUMNS = (
     "passed",
     "result",
 )
+QUIZ_BLOCK = "quiz"  # the fence name: ```quiz
 CHOICE_TYPES = {"single", "multiple", "true_false"}
 
 
@@ -58,7 +59,7 @@ def build_quizzes(session: Session, version: CourseVersion) -> list[Quiz]:
     """Store the parsed quiz of every module of a just-published version."""
     created = []
     for module in version.modules:
-        _lesson, source, line = split_quiz(module.body_md)
+        _lesson, source, line = split_block(module.body_md, QUIZ_BLOCK)
         if source is None:
             continue
         spec = parse_quiz_block(source, file=module.filename, first_line=line)
@@ -91,7 +92,7 @@ _CYCLE_ATTEMPTS = (
 
 def quiz_of(session: Session, module: Module) -> Quiz:
     quiz = session.scalar(_QUIZ_OF_MODULE, {"module_id": module.id})
-    if quiz is None and module.has_quiz and not module.version.is_draft:
+    if quiz is None and module.completed_by_block and not module.version.is_draft:
         # Published before this plugin was installed: build its quizzes now, once.
         built = build_quizzes(session, module.version)
         quiz = next((q for q in built if q.module_id == module.id), None)
@@ -353,7 +354,7 @@ def submit_attempt(
             user,
             current,
             target.slug,
-            by_quiz=True,
+            by_block=True,
             now=now,
             enrolment=enrolment if current is version else None,  # access checked above
         )

@@ -6,16 +6,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, current_app, has_app_context
+from flask import Blueprint, Flask
 
 from lms.accounts.models import Role, User
 from lms.i18n import lazy_gettext as _l
-from lms.plugins import NavItem, Plugin, PrivacyProvider
+from lms.plugins import NavItem, Plugin, PrivacyProvider, registry
 
 
 def _on_version_published(sender: Any, *, session: Any, version: Any) -> None:
-    if has_app_context() and current_app.extensions["lms"].plugin("quizzes") is None:
-        return
     from quizzes.attempts import build_quizzes
 
     build_quizzes(session, version)
@@ -38,12 +36,22 @@ class QuizzesPlugin(Plugin):
         return quizzes_cli
 
     def init_app(self, app: Flask) -> None:
-        from courses.format import block_validators
+        from courses.extensions import FENCED_BLOCKS, FencedBlock
         from courses.signals import version_published
+        from quizzes.attempts import QUIZ_BLOCK
         from quizzes.spec import validate_quiz_block
 
-        block_validators["quiz"] = validate_quiz_block
-        version_published.connect(_on_version_published, weak=False)
+        registry(FENCED_BLOCKS, app).add(
+            QUIZ_BLOCK,
+            FencedBlock(
+                name=QUIZ_BLOCK,
+                validate=validate_quiz_block,
+                completion_message=_l("Questo modulo si completa superando il quiz."),
+                label=_l("con quiz"),
+                template="quizzes/_module_quiz_link.html",
+            ),
+        )
+        version_published.connect(_on_version_published, sender=app, weak=False)
 
     def privacy(self) -> PrivacyProvider:
         from quizzes.privacy import PROVIDER

@@ -131,7 +131,7 @@ def parse_quiz_block(source: str, *, file: str, first_line: int) -> QuizSpec:
 
 
 def validate_quiz_block(source: str, file: str, first_line: int) -> list[FormatIssue]:
-    """The problems of a block, for ``courses.format.block_validators["quiz"]`` (empty if none)."""
+    """The problems of a quiz block (empty if none): the fenced block's validator."""
     try:
         parse_quiz_block(source, file=file, first_line=first_line)
     except FormatError as error:

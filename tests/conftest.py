@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from lms import clock, create_app, db
@@ -22,6 +22,9 @@ from lms.accounts.models import Role, User
 from lms.accounts.services import create_user
 from lms.organisations.models import Membership
 from lms.organisations.services import add_member, organisation_by_code, seed_registry
+
+if TYPE_CHECKING:
+    from courses.models import CourseVersion
 
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -149,6 +152,24 @@ def _wall_clock() -> Iterator[None]:
     clock.set_now(None)
 
 
+@contextmanager
+def service_context(app: Flask) -> Iterator[None]:
+    """An application context around a service call made from a test without one, with
+    the caller's session kept: services ask the current app for its plugins' hooks
+    (fenced blocks, completion requirements, signal receivers), and the objects they
+    return stay in the test's session. Inside an app context already: that app's."""
+    if has_app_context():
+        yield
+        return
+    outer = db.session()
+    with app.app_context():
+        db.session.registry.set(outer)
+        try:
+            yield
+        finally:
+            db.session.registry.clear()  # the context's teardown must not close it
+
+
 @pytest.fixture
 def in_app_context(app: Flask) -> Iterator[None]:
     """For service-level tests (no test client): an application context, as in a CLI
@@ -244,6 +265,33 @@ def make_user() -> Any:
             )
         db.session.commit()
         return user
+
+    return factory
+
+
+@pytest.fixture
+def make_course(app: Flask) -> Callable[..., CourseVersion]:
+    """Publish a course as a trainer's upload does (the import service), commit, and
+    return the published version: what every test needing a course starts from.
+
+    ``files`` as ``tests/courses/helpers.py`` or ``tests/quizzes/helpers.py`` build them;
+    without, ``course_files(**shape)`` (slug, title, modules, audiences, extra, ...).
+    """
+
+    def factory(
+        files: dict[str, bytes] | None = None, *, user: User | None = None, **shape: Any
+    ) -> CourseVersion:
+        from courses import authoring
+        from tests.courses.helpers import course_files
+
+        if files is None:
+            files = course_files(**shape)
+        elif shape:
+            raise TypeError("make_course: give files or a shape for course_files, not both")
+        with service_context(app):  # the app's plugins read the course's blocks
+            version = authoring.import_files(db.session, files, user=user, publish=True).version
+            db.session.commit()
+        return version
 
     return factory
 

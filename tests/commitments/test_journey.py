@@ -84,7 +84,7 @@ def test_polizia_locale_referent_journey(app, outbox):
             version = learning.published_version(db.session, slug)
             for module in version.modules:
                 learning.complete_module(
-                    db.session, officer, version, module.slug, by_quiz=module.has_quiz
+                    db.session, officer, version, module.slug, by_block=module.completed_by_block
                 )
         db.session.commit()
     after = client.get(dashboard_url).get_data(as_text=True)

@@ -131,13 +131,13 @@ def test_aliases_within_the_budget_give_shared_values():
 
 
 def shipped_yaml() -> list[str]:
-    from courses.format import split_front_matter, split_quiz
+    from courses.format import split_block, split_front_matter
 
     texts = []
     for path in sorted((ROOT / "content").glob("*/*.md")):
         front, body, _line, _issues = split_front_matter(path.read_text(encoding="utf-8"), "")
         texts.append(front)
-        quiz = split_quiz(body)[1]
+        quiz = split_block(body, "quiz")[1]
         if quiz is not None:
             texts.append(quiz)
     texts.append((ROOT / "commitments" / "defaults.yaml").read_text(encoding="utf-8"))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from courses.format import parse_bundle, split_quiz
+from courses.format import parse_bundle, split_block
 from lms.errors import FormatError
 from tests.courses.helpers import course_files, dedent
 
 AUDIENCES = {"polizia_locale", "triage_asst", "scuola"}
+# The fenced blocks a course may hold are the app's (the quizzes plugin adds "quiz").
+pytestmark = pytest.mark.usefixtures("in_app_context")
 
 
 def test_valid_course_parses_with_ordered_modules():
@@ -28,12 +30,12 @@ def test_valid_course_parses_with_ordered_modules():
 def test_all_audiences_and_quiz_block_is_detected():
     bundle = parse_bundle(course_files(quiz_modules=("secondo",)), AUDIENCES)
     assert bundle.all_audiences and bundle.audiences == []
-    assert [m.has_quiz for m in bundle.modules] == [False, True]
+    assert [m.completed_by_block for m in bundle.modules] == [False, True]
 
 
-def test_split_quiz_keeps_lesson_and_reports_line():
+def test_split_block_keeps_lesson_and_reports_line():
     body = "Testo\n\n```quiz\npass_mark: 50\n```\n\nDopo\n"
-    lesson, quiz, line = split_quiz(body)
+    lesson, quiz, line = split_block(body, "quiz")
     assert quiz == "pass_mark: 50\n" and line == 4
     assert "pass_mark" not in lesson and "Dopo" in lesson
 

@@ -87,7 +87,7 @@ def test_quiz_module_completes_only_through_the_quiz(make_user):
     with pytest.raises(ServiceError, match="superando il quiz"):
         learning.complete_module(db.session, user, version, "secondo")
     learning.complete_module(db.session, user, version, "primo")
-    assert learning.complete_module(db.session, user, version, "secondo", by_quiz=True) is not None
+    assert learning.complete_module(db.session, user, version, "secondo", by_block=True) is not None
 
 
 def test_prerequisites_are_enforced_with_a_clear_message(make_user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,13 @@ yamlish = st.recursive(
     | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=12,
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _app_context(app):  # noqa: ANN001, ANN202
+    """Parsing asks the app for its plugins' fenced blocks (one context: no requests here)."""
+    with app.app_context():
+        yield
 
 
 def _check(files: dict[str, bytes]) -> None:

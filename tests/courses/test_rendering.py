@@ -8,6 +8,9 @@ import pytest
 
 from courses.rendering import render_inline, render_lesson, render_markdown
 
+# A lesson leaves out the fenced blocks of the app's plugins: rendering asks the app.
+pytestmark = pytest.mark.usefixtures("in_app_context")
+
 XSS_CORPUS = [
     "<script>alert(1)</script>",
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",

@@ -58,6 +58,7 @@ def expected_file(place: str) -> str:
 
 
 @pytest.mark.parametrize(("attack", "place"), CASES)
+@pytest.mark.usefixtures("in_app_context")
 def test_service_refuses_with_file_line_and_reason(attack: str, place: str):
     source, reason = ATTACKS[attack]
     with pytest.raises(FormatError) as caught:

@@ -110,6 +110,7 @@ def test_a_suspicious_compression_ratio_is_refused():
         packaging.read_zip(data)
 
 
+@pytest.mark.usefixtures("in_app_context")
 def test_a_zip_inside_the_zip_is_not_opened_and_is_refused():
     inner = zipped({"altro.md": b"x"})
     files = packaging.read_zip(zipped({**course_files(), "materiali/altro.zip": inner}))

@@ -15,7 +15,7 @@
       body: JSON.stringify({ markdown: source.value, version_id: parseInt(preview.getAttribute("data-version"), 10) })
     }).then(function (response) { return response.json(); }).then(function (data) {
       preview.innerHTML = data.html;  // sanitised server-side by nh3
-      quizNote.hidden = !data.has_quiz;
+      quizNote.hidden = !data.completed_by_block;
     });
   }
   source.addEventListener("input", function () {
