@@ -21,7 +21,8 @@ Alias policy, the same for every reader: aliases are *expanded within the node l
 not refused. Authors use them (a quiz reuses a list of options with ``*opzioni``), and
 counting the expanded nodes bounds the work exactly as if the copies had been written
 out, so refusing them would protect nothing more. An alias of a node that contains it
-(``&a [*a]``, a cycle) is refused: it has no finite expansion.
+(``&a [*a]``, a cycle) is refused: it has no finite expansion. A repeated key is refused
+by every reader too (PyYAML would silently keep the last value).
 
 The parser is libyaml's when it is installed (its events, our composer: the limits apply
 either way), PyYAML's own otherwise and whenever libyaml refuses the text, so that syntax
@@ -272,9 +273,12 @@ def construct(node: yaml.Node | None, *, file: str, first_line: int = 1) -> Any:
 
 
 def load(text: str, *, file: str, first_line: int = 1, max_chars: int = MAX_CHARS) -> Any:
-    """Python values of ``text`` within the limits; every problem as :class:`FormatError`."""
-    node = parse(text, file=file, first_line=first_line, max_chars=max_chars)
-    return construct(node, file=file, first_line=first_line)
+    """Python values of ``text`` within the limits; every problem (a repeated key too, as
+    for every other reader) as :class:`FormatError`."""
+    located, issues = load_located(text, file=file, first_line=first_line, max_chars=max_chars)
+    if located is None or issues:
+        raise FormatError(issues)
+    return located.data
 
 
 @dataclass

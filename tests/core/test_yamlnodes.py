@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from lms import yamlsafe
+from lms.errors import FormatError
 from lms.yamlnodes import Reader
 from tests.core.yaml_attacks import ALIAS_BUDGET, alias_bomb
 
@@ -30,6 +31,9 @@ def test_a_repeated_key_is_an_issue_at_its_second_line_and_the_data_is_kept():
     doc, issues = yamlsafe.load_located("language: it\nlanguage: en\n", file="f.md")
     assert [(i.line, i.message) for i in issues] == [(2, "chiave ripetuta: language")]
     assert doc is not None and doc.data == {"language": "en"}
+    with pytest.raises(FormatError) as caught:  # the plain reader refuses it too
+        yamlsafe.load("code: a\ncode: b\n", file="registry.yaml", first_line=3)
+    assert [str(i) for i in caught.value.issues] == ["registry.yaml:4: chiave ripetuta: code"]
 
 
 def test_one_alias_policy_expanded_within_the_node_limit_for_both_readers():
