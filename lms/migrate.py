@@ -1,7 +1,9 @@
-"""Alembic wiring: one history in ``migrations/`` (plus plugin branches).
+"""Alembic wiring: one history in ``migrations/`` for the core and every plugin.
 
-The version table is ``lms_alembic_version`` so that a host application's own
-Alembic history never collides with ours.
+Each plugin's revisions carry its name as a branch label and ``upgrade`` goes to
+every head (why one history and not one per plugin: :mod:`lms.plugins`). The
+version table is ``lms_alembic_version`` so that a host application's own Alembic
+history never collides with ours.
 """
 
 from __future__ import annotations
@@ -20,12 +22,8 @@ def alembic_config(app: Flask) -> Config:
     state = app.extensions["lms"]
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    locations = [str(MIGRATIONS_DIR / "versions")]
-    locations += [str(p.migrations_dir) for p in state.plugins if p.migrations_dir]
     cfg.set_main_option("path_separator", "os")
-    import os
-
-    cfg.set_main_option("version_locations", os.pathsep.join(locations))
+    cfg.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
     cfg.attributes["engine"] = state.engine
     return cfg
 

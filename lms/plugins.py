@@ -30,7 +30,14 @@ retention asks ``active_until()`` how long a person still counts as in training.
 
 At request time the core asks every plugin for ``nav_items(user)`` (menu
 entries) and ``dashboard_widgets(user)`` (fragments on the home page).
-Plugins may add Alembic revisions in ``migrations_dir`` (their own branch).
+
+Migrations are not part of the contract: one Alembic history in ``migrations/``
+(:mod:`lms.migrate`) holds the core's and every plugin's revisions, each plugin's
+under a branch label of its name, upgraded together. Plugins' tables have foreign
+keys to the core's and to each other's (quizzes and commitments to courses), so
+their revisions depend on one another's anyway, and an installation ships every
+plugin in one package (a plugin left out by ``LMS_PLUGINS`` still has its tables).
+
 Nothing happens at import time: discovery and loading run in ``LMS.init_app``.
 """
 
@@ -41,7 +48,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import click
@@ -168,7 +174,6 @@ class Plugin:
     requires: tuple[str, ...] = ()
     models: str | None = None  # dotted module path holding the plugin's models
     url_prefix: str | None = None  # default: "/<name>"
-    migrations_dir: Path | None = None
 
     def blueprint(self) -> Blueprint | None:
         return None

@@ -38,6 +38,21 @@ def test_schema_is_at_head_with_own_version_table(app: Flask):
     assert {"lms_user", "lms_organisation", "lms_membership", "lms_audience"} <= tables
 
 
+def test_one_history_with_a_branch_per_plugin(app: Flask):
+    """The contract (``lms.plugins``): every revision sits in ``migrations/versions``,
+    and each loaded plugin's revisions start under a branch label of its name."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    from lms.migrate import MIGRATIONS_DIR, alembic_config
+
+    revisions = list(ScriptDirectory.from_config(alembic_config(app)).walk_revisions())
+    assert {Path(r.path).parent for r in revisions} == {MIGRATIONS_DIR / "versions"}
+    labels = {label for r in revisions for label in r.branch_labels}
+    assert {plugin.name for plugin in app.extensions["lms"].plugins} <= labels
+
+
 def test_database_constraints_hold_without_python(app: Flask):
     import pytest
     from sqlalchemy import text
