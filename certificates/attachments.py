@@ -33,8 +33,8 @@ from pypdf.generic import (
 
 from certificates.signing import PAYLOAD_NAME, SIGNATURE_NAME
 
-MAX_PDF_BYTES = 2 * 1024 * 1024  # the whole file (ours: about 15 KB)
-MAX_ATTACHMENT_BYTES = 32 * 1024  # each attachment, unpacked (a payload is about 1 KB)
+MAX_PDF_BYTES = 2 * 1024 * 1024  # the whole file (ours are far smaller: docs/limits.md)
+MAX_ATTACHMENT_BYTES = 32 * 1024  # each attachment, unpacked
 MAX_TOTAL_BYTES = 40 * 1024  # both attachments together, unpacked
 MAX_TREE_ENTRIES = 8  # name/file pairs seen before both names are found (ours: 2)
 MAX_TREE_NODES = 16  # nodes of the name tree visited

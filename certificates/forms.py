@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 from certificates.attachments import MAX_PDF_BYTES
 from lms.i18n import lazy_gettext as _l
 
-# A certificate is about 15 KB; verification reads nothing larger than this.
+# Verification reads nothing larger than a certificate PDF may be.
 MAX_UPLOAD_BYTES = MAX_PDF_BYTES
 
 

@@ -120,14 +120,14 @@ def format_hours(hours: float, locale: str) -> str:
 
 
 # -- QR code ---------------------------------------------------------------------------
-# segno picks the mask by trying all eight in pure Python (~7 ms). Here the
+# segno picks the mask by trying all eight in pure Python, slowly. Here the
 # symbol is encoded once with mask 0; every other mask differs from it by a
 # pattern that depends only on version and error level (data modules flipped,
 # other format bits), taken once from segno and kept. The eight candidates are
 # scored with the ISO/IEC 18004 penalty rules on whole rows at a time.
 
 _LIGHT_RUN = re.compile(rb"\x00\x00\x00\x00\x00+")  # spelled out: a literal prefix is
-_DARK_RUN5 = re.compile(rb"\x01\x01\x01\x01\x01+")  # searched ten times faster
+_DARK_RUN5 = re.compile(rb"\x01\x01\x01\x01\x01+")  # searched faster than {5,}
 _FINDER = b"\x01\x00\x01\x01\x01\x00\x01"
 _LIGHT4 = b"\x00" * 4
 _DARK_RUN = re.compile(rb"\x01+")

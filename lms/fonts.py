@@ -1,21 +1,12 @@
 """Noto Sans for the platform's PDFs: prepared once per instance, parsed once per process.
 
-Preparation. The ``fontpkg-noto-sans`` dependency (never downloaded at run
-time) ships a 2 MB variable font. The first use writes a static copy into the
-instance folder (default instance, i.e. Regular; Latin with Vietnamese, Greek,
-Cyrillic, punctuation and arrows; no variation, layout or hinting tables), and
-every PDF then loads that ~170 kB file. The copy is published with
-``os.replace``, so concurrent workers never read half a file.
-
-Embedding. fpdf2's ``add_font`` parses the font again for every document
-(~40 ms) and its output subsets it with fontTools (~30 ms). ``PDF`` instead
-parses each font file once per process and, at output, writes the subset
-itself from the file's bytes: the glyphs used keep their outlines and metrics
-and are renumbered so that glyph id = character id (``/CIDToGIDMap
-/Identity``). Only TrueType outlines (``glyf``) are handled, which is what
-the prepared font has. It hooks into fpdf2 where fpdf2 writes fonts
-(``OutputProducer._add_fonts``, through ``output(output_producer_class=)``);
-``tests/certificates/test_fonts.py`` checks it against the installed fpdf2.
+The packaged variable font is instanced once into a static Regular copy in the instance
+folder (published with ``os.replace``: concurrent workers never read half a file).
+``PDF`` parses each font file once per process and writes the subset itself at output
+(glyph id = character id, TrueType outlines only) instead of fpdf2 parsing and
+subsetting it for every document. It hooks fpdf2's ``OutputProducer._add_fonts``;
+``tests/certificates/test_fonts.py`` checks that against the installed fpdf2.
+Figures: docs/performance.md, "Figures moved out of the code".
 """
 
 from __future__ import annotations

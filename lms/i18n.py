@@ -45,10 +45,10 @@ _REMEMBERED = "_lms_translations"
 def current_translations() -> Any:
     """``flask_babel.get_translations()``, remembered in ``g`` for the current locale.
 
-    Flask-Babel looks up the application context three times per string (~10-30 µs)
-    and a page translates dozens. The catalogue is remembered with the locale and
-    domain objects Flask-Babel chose for this context: ``force_locale`` and
-    ``refresh`` replace or drop those objects, so they fall back to Flask-Babel.
+    Flask-Babel looks up the application context three times per string, and a page
+    translates dozens. The catalogue is remembered with the locale and domain objects
+    Flask-Babel chose for this context: ``force_locale`` and ``refresh`` replace or
+    drop those objects, so they fall back to Flask-Babel.
     """
     if not has_app_context():
         return get_translations()

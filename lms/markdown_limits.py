@@ -1,28 +1,11 @@
 """Bounds on the Markdown that reaches Python-Markdown and nh3 (issue 16).
 
-Python-Markdown and nh3 take time proportional to the text for ordinary lessons, but
-some shapes make them quadratic or make Python-Markdown recurse past Python's limit
-(docs/limits.md, "Markdown", has the measurements):
-
-* every ``[``, and every link target after ``](``, is scanned to its match or to the end of
-  its paragraph, so brackets left open, or nested, cost the paragraph's length each;
-* the HTML preprocessor scans each ``<a``, ``</a``, ``<?`` or ``<![CDATA[`` to its ``>``
-  (or end), across paragraphs, and starts again at the next one when it is not closed;
-* each ```` ``` ```` opening that is never closed is scanned to the end of the file;
-  each fenced block copies the whole file once;
-* block processors peel one line off a paragraph and test the rest again, and a
-  definition list recurses once per item: paragraphs with thousands of lines;
-* the block parser takes each block off the front of the list of all blocks (and puts
-  back what it peeled) with ``list.pop(0)``/``insert(0)``: tens of thousands of blocks;
-* nested lists, quotes and admonitions recurse a few frames a level (``RecursionError``
-  from about 250 levels);
-* footnotes are numbered by a search through those seen, repeated references by a count;
-* nh3 is quadratic in the depth of open HTML elements and in the attributes of a tag.
-
-:func:`check` measures all of these in one pass (each part linear in the text) before
-anything is rendered and returns, for each bound that is exceeded, the first line where
-it is. Fenced code blocks, which Python-Markdown sets aside before any of the above, are
-left out exactly as Python-Markdown finds them (its own pattern).
+Some shapes make them quadratic (brackets, link targets, tags or fences left open; very
+long or very many blocks; footnotes; deeply nested HTML) or make Python-Markdown recurse
+past Python's limit. :func:`check` measures them in one linear pass before anything is
+rendered and returns, for each bound exceeded, the first line where it is; fenced code
+blocks are left out exactly as Python-Markdown finds them (its own pattern). Each bound,
+what it stops and the measurements: docs/limits.md, "Markdown".
 """
 
 from __future__ import annotations

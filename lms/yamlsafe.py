@@ -129,7 +129,7 @@ if _CParser is not None:
     class _FastLoader(
         BoundedComposer, _CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
     ):
-        """libyaml's events (about ten times faster than PyYAML's parser), our composer."""
+        """libyaml's events (faster than PyYAML's parser), our composer."""
 
         def __init__(self, stream: str) -> None:
             _CParser.__init__(self, stream)

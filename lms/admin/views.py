@@ -194,7 +194,7 @@ def _csv(entries: list[audit.AuditEntry], filename: str) -> Any:
 @admin_only
 @body_limit(EDITOR)
 def privacy_notice() -> Any:
-    from lms.web import DEFAULT_PRIVACY_NOTICE, PRIVACY_KEY
+    from lms.web import PRIVACY_KEY, default_privacy_notice
 
     form = PrivacyNoticeForm()
     if form.validate_on_submit():
@@ -204,5 +204,5 @@ def privacy_notice() -> Any:
         flash(_("Informativa aggiornata."), "success")
         return redirect(url_for("lms.privacy"))
     if request.method == "GET":
-        form.text.data = get_setting(db.session, PRIVACY_KEY, DEFAULT_PRIVACY_NOTICE)
+        form.text.data = get_setting(db.session, PRIVACY_KEY, default_privacy_notice())
     return render_template("admin/privacy_notice.html", form=form)
