@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 from commitments.models import Commitment, CommitmentCourse
 from courses.api import Course
 from lms import audit, yamlsafe
-from lms.errors import FormatError, FormatIssue, ServiceError
+from lms.errors import FormatError, FormatIssue, NotFound, ServiceError
 from lms.organisations.models import Audience, Organisation, OrganisationType
 from lms.text import TextError, single_line
 
@@ -191,8 +191,6 @@ def save(
 
 
 def get(session: Session, commitment_id: int) -> Commitment:
-    from lms.errors import NotFound
-
     commitment = session.scalar(
         select(Commitment)
         .where(Commitment.id == commitment_id)

@@ -23,7 +23,7 @@ from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import DateChoiceForm, MatrixFilterForm
 from commitments.reporting import coverage, services
-from commitments.reporting.labels import STATUS_LABELS, CellTexts
+from commitments.reporting.labels import STATUS_LABELS, CellTexts, local_day, percent
 from commitments.rules.status import STATUS_ORDER, Moment, Status
 from commitments.staff import enrolment
 from lms import db
@@ -225,15 +225,11 @@ def status_label_global(status: str) -> str:
 
 @bp.app_template_filter("commitments_day")
 def day_filter(value: dt.datetime | dt.date | None, style: str = "medium") -> str:
-    from commitments.reporting.labels import local_day
-
     return local_day(value, style)
 
 
 @bp.app_template_filter("commitments_percent")
 def percent_filter(value: float | None) -> str:
-    from commitments.reporting.labels import percent
-
     return percent(value)
 
 
