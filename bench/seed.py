@@ -690,7 +690,8 @@ def seed(
     from werkzeug.security import generate_password_hash
 
     from courses.models import CourseCompletion, Enrolment, ModuleProgress
-    from lms import db
+    from courses.signals import LearningChanges, learning_changed
+    from lms import db, signals
     from lms.accounts.models import User, UserRole
     from lms.organisations.models import Audience, Membership, Organisation
 
@@ -845,6 +846,9 @@ def seed(
                     f" ({time.process_time() - cpu:.1f} s CPU)"
                 )
         _reset_sequences(db.session, [model.__tablename__ for model, _rows in tables])
+        # Learning rows loaded around courses' services: announced, as any loader must,
+        # so that derived data (commitments' standings) is rebuilt before the commit.
+        signals.send(learning_changed, session=db.session, changes=LearningChanges(everyone=True))
         db.session.commit()
     seconds["insert"] = timer.seconds
 

@@ -38,10 +38,9 @@ class CommitmentsPlugin(Plugin):
     def init_app(self, app: Flask) -> None:
         from commitments import standing
         from commitments.config import init_config
-        from lms.db import session
 
         init_config(app)
-        standing.install(session.session_factory.class_)
+        standing.install(app)
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _

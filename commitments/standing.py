@@ -7,16 +7,16 @@ the moment only through a few instants (see :class:`commitments.rules.status.Sta
 so we store those per (commitment, person) and derive statuses at read time, in
 SQL for counts (:func:`status_expression`) and in Python for the staff matrix.
 
-Consistency: a session listener notes whose enrolments, module progress or
-completions a flush wrote (and which commitments' rules changed); before the
-transaction commits — or before a reader in the same transaction asks — their
-standings are recomputed from the database with the same query path as the exact
-evaluation (``rules.facts.gather_facts``). On PostgreSQL, advisory transaction locks
-serialise recomputations of the same person, and a rebuild against per-person
-recomputations, so a concurrent transaction cannot write a standing from a stale
-snapshot. A database whose standings were never built (an upgraded one with
-history) says so in ``lms_setting``; readers then use the exact evaluation until
-``lms commitments rebuild-standings`` (run by ``lms init-db``) builds them.
+Consistency: courses' ``learning_changed`` signal names whose enrolments, module
+progress or completions were written, and a listener on the app's session class notes
+which commitments' rules a flush changed; before the transaction commits — or before a
+reader in the same transaction asks — their standings are recomputed from the database
+with the same query path as the exact evaluation (``rules.facts.gather_facts``). On
+PostgreSQL, advisory transaction locks serialise recomputations of the same person, and
+a rebuild against per-person recomputations, so a concurrent transaction cannot write a
+standing from a stale snapshot. A database whose standings were never built (an upgraded
+one with history) says so in ``lms_setting``; readers then use the exact evaluation
+until ``lms commitments rebuild-standings`` (run by ``lms init-db``) builds them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import Flask
 from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,7 @@ from commitments.rules.status import (
     standing_of,
     validity_periods,
 )
-from courses.api import CourseCompletion, Enrolment, ModuleProgress
+from courses.api import CourseCompletion, LearningChanges, learning_changed
 from lms import clock
 from lms.accounts.models import User
 from lms.settings import Setting
@@ -52,12 +52,6 @@ CHUNK = 2_000
 #: A moment this close to now (or later) may be answered from stored standings.
 FRESHNESS = dt.timedelta(seconds=5)
 
-# The attributes whose changes can change a standing (others, e.g. a heartbeat, cannot).
-WATCHED: dict[type, tuple[str, ...]] = {
-    CourseCompletion: ("user_id", "course_id", "completed_at", "expires_at"),
-    Enrolment: ("user_id", "course_id", "enrolled_at", "ended_at"),
-    ModuleProgress: ("user_id", "course_id", "started_at"),
-}
 RULE_ATTRIBUTES = ("choose_count", "renewal_months")
 _LOCK_NAMESPACE_GLOBAL = 741_001
 _LOCK_NAMESPACE_USER = 741_002
@@ -309,17 +303,22 @@ def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> 
 
 
 def _pending(session: Session) -> dict[str, Any]:
-    """users: person -> courses touched; activity: people with more than new module
+    """users: person -> courses touched; beyond_activity: people with more than new module
     activity (see ``refresh_users``); commitments: rules changed; all: rebuild."""
     return session.info.setdefault(
         PENDING_KEY, {"users": {}, "beyond_activity": set(), "commitments": set(), "all": False}
     )
 
 
-def _note_person(pending: dict[str, Any], instance: Any) -> None:
-    pending["users"].setdefault(instance.user_id, set()).add(instance.course_id)
-    if not isinstance(instance, ModuleProgress):
-        pending["beyond_activity"].add(instance.user_id)
+def note_learning(_app: Any, *, session: Session, changes: LearningChanges) -> None:
+    """courses' ``learning_changed``: remember whose standings the change may have changed."""
+    pending = _pending(session)
+    if changes.everyone:
+        pending["all"] = True
+    for user_id, course_ids in changes.courses.items():
+        pending["users"].setdefault(user_id, set()).update(course_ids)
+        if user_id not in changes.activity_only:
+            pending["beyond_activity"].add(user_id)
 
 
 def _changed(instance: Any, attributes: Iterable[str]) -> bool:
@@ -327,68 +326,37 @@ def _changed(instance: Any, attributes: Iterable[str]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in attributes)
 
 
-def _enabled() -> bool:
-    if not has_app_context():
-        return False
-    state = current_app.extensions.get("lms")
-    return state is not None and state.plugin("commitments") is not None
-
-
 def note_flush(session: Session, _context: Any) -> None:
-    """after_flush: remember whose standings the flushed changes may have changed."""
-    if not _enabled():
+    """after_flush: remember which commitments' rules the flushed changes changed."""
+    if not (session.new or session.dirty or session.deleted):
         return
-    pending = _pending(session)
+    noted = _pending(session)["commitments"]
     for instance in session.new:
-        if isinstance(instance, tuple(WATCHED)):
-            _note_person(pending, instance)
-        elif isinstance(instance, CommitmentCourse):
-            pending["commitments"].add(instance.commitment_id)
+        if isinstance(instance, CommitmentCourse):
+            noted.add(instance.commitment_id)
         elif isinstance(instance, Commitment):
-            pending["commitments"].add(instance.id)
+            noted.add(instance.id)
     for instance in session.deleted:
-        if isinstance(instance, tuple(WATCHED)):
-            _note_person(pending, instance)
-            pending["beyond_activity"].add(instance.user_id)  # facts removed
-        elif isinstance(instance, CommitmentCourse):
-            pending["commitments"].add(instance.commitment_id)
+        if isinstance(instance, CommitmentCourse):
+            noted.add(instance.commitment_id)
     for instance in session.dirty:
-        attributes = WATCHED.get(type(instance))
-        if attributes is not None and _changed(instance, attributes):
-            _note_person(pending, instance)
-            pending["beyond_activity"].add(instance.user_id)  # an edit, not an addition
-            for name in ("user_id", "course_id"):  # moved rows: the old owner too
-                for old in inspect(instance).attrs[name].history.deleted or ():
-                    key = old if name == "user_id" else instance.user_id
-                    pending["users"].setdefault(key, set()).add(
-                        old if name == "course_id" else instance.course_id
-                    )
-                    pending["beyond_activity"].add(key)
-        elif isinstance(instance, CommitmentCourse) and _changed(
+        if isinstance(instance, CommitmentCourse) and _changed(
             instance, ("course_id", "required", "commitment_id")
         ):
-            pending["commitments"].add(instance.commitment_id)
+            noted.add(instance.commitment_id)
         elif isinstance(instance, Commitment) and _changed(instance, RULE_ATTRIBUTES):
-            pending["commitments"].add(instance.id)
+            noted.add(instance.id)
 
 
-_WATCHED_TABLES = {model.__table__: attributes for model, attributes in WATCHED.items()}
 _RULE_TABLES = {Commitment.__table__, CommitmentCourse.__table__}
 
 
 def note_bulk(state: Any) -> None:
-    """do_orm_execute: a bulk write on learning tables names nobody: rebuild everything."""
-    if not (state.is_insert or state.is_update or state.is_delete) or not _enabled():
+    """do_orm_execute: a bulk write on the rules names no commitment: rebuild everything."""
+    if not (state.is_insert or state.is_update or state.is_delete):
         return
-    table = getattr(state.statement, "table", None)
-    attributes = _WATCHED_TABLES.get(table)
-    if attributes is None and table not in _RULE_TABLES:
-        return
-    if attributes is not None and state.is_update:
-        written = {getattr(c, "key", str(c)) for c in getattr(state.statement, "_values", {}) or {}}
-        if not written & set(attributes):
-            return  # e.g. pseudonymising who enrolled someone: no standing changes
-    _pending(state.session)["all"] = True
+    if getattr(state.statement, "table", None) in _RULE_TABLES:
+        _pending(state.session)["all"] = True
 
 
 def ensure_current(session: Session) -> None:
@@ -410,20 +378,19 @@ def ensure_current(session: Session) -> None:
         refresh_users(session, pending["users"], activity_only=activity_only)
 
 
-def _before_commit(session: Session) -> None:
-    if _enabled():
-        ensure_current(session)
-
-
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(PENDING_KEY, None)
 
 
-def install(session_class: type[Session]) -> None:
-    """Listen on the platform's session class (idempotent)."""
+def install(app: Flask) -> None:
+    """Keep one app's standings current: its courses' ``learning_changed`` and, on its own
+    session class (``LMSState.session_class``), the commitments' rule changes, writing
+    before commit and forgetting on rollback. Called by the plugin's ``init_app``."""
+    learning_changed.connect(note_learning, sender=app, weak=False)
+    session_class = app.extensions["lms"].session_class
     if event.contains(session_class, "after_flush", note_flush):
         return
     event.listen(session_class, "after_flush", note_flush)
     event.listen(session_class, "do_orm_execute", note_bulk)
-    event.listen(session_class, "before_commit", _before_commit)
+    event.listen(session_class, "before_commit", ensure_current)
     event.listen(session_class, "after_rollback", _forget)

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from courses.authoring import authored_courses, can_author, get_course
+from courses.extensions import (
+    COMPLETION_REQUIREMENTS,
+    FENCED_BLOCKS,
+    CompletionRequirement,
+    FencedBlock,
+)
+from courses.format import split_block
 from courses.learning import (
     active_enrolment,
     catalogue,
@@ -25,9 +32,16 @@ from courses.models import (
     ModuleProgress,
     ProgressStatus,
 )
-from courses.signals import version_published
+from courses.signals import LearningChanges, learning_changed, version_published
 
 __all__ = [
+    "COMPLETION_REQUIREMENTS",
+    "FENCED_BLOCKS",
+    "CompletionRequirement",
+    "FencedBlock",
+    "LearningChanges",
+    "learning_changed",
+    "split_block",
     "Course",
     "CourseCompletion",
     "CourseVersion",

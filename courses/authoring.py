@@ -212,7 +212,7 @@ def publish_draft(
     draft.number = (highest or 0) + 1
     draft.published_at = clock.now()
     session.flush()
-    version_published.send(signals.sender(), session=session, version=draft)
+    signals.send(version_published, session=session, version=draft)
     audit.record(
         session,
         "course.published",

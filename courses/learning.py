@@ -25,7 +25,7 @@ from courses.models import (
     VersionStatus,
     version_audience,
 )
-from courses.signals import module_completed
+from courses.signals import LearningChanges, learning_changed, module_completed
 from lms import audit, clock, signals
 from lms.accounts.models import User
 from lms.dates import add_months
@@ -207,7 +207,10 @@ def enrol(
         enrolment.source = source
         enrolment.enrolled_by_id = by.id if by else None
         enrolment.enrolled_at = clock.now()
+    else:
+        return enrolment
     session.flush()
+    _changed(session, user.id, version.course_id)
     return enrolment
 
 
@@ -217,6 +220,18 @@ def unenrol(session: Session, user_id: int, course_id: int) -> None:
         raise NotFound(_("Non risulti iscritta/o a questo corso."))
     enrolment.ended_at = clock.now()
     session.flush()
+    _changed(session, user_id, course_id)
+
+
+def _changed(
+    session: Session, user_id: int, course_id: int, *, activity_only: bool = False
+) -> None:
+    """Tell the app's receivers (e.g. commitments' standings) whose learning rows changed."""
+    signals.send(
+        learning_changed,
+        session=session,
+        changes=LearningChanges.of(user_id, course_id, activity_only=activity_only),
+    )
 
 
 def enrol_members(
@@ -388,6 +403,8 @@ def _progress_row(
         except IntegrityError:  # a concurrent request created it first
             row = session.scalar(_MODULE_PROGRESS, keys)
             assert row is not None
+        else:
+            _changed(session, user_id, enrolment.course_id, activity_only=True)
     return row
 
 
@@ -441,8 +458,8 @@ def complete_module(
         row.status = ProgressStatus.COMPLETED
         row.completed_at = now
         row.completed_version_number = version.number
-        module_completed.send(
-            signals.sender(),
+        signals.send(
+            module_completed,
             session=session,
             version=version,
             user_id=user.id,
@@ -499,8 +516,8 @@ def check_completion(
         with session.begin_nested():
             session.add(completion)
             session.flush()
-            completion_recorded.send(
-                signals.sender(),
+            signals.send(
+                completion_recorded,
                 session=session,
                 event=CompletionEvent(
                     user_id=user.id,
@@ -516,6 +533,7 @@ def check_completion(
             )
     except IntegrityError:  # completed concurrently by another request: recorded once
         return None
+    _changed(session, user.id, version.course_id)
     return completion
 
 

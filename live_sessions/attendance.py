@@ -199,8 +199,8 @@ def _count_presence(
     session: Session, live: LiveSession, attendance: Attendance, now: dt.datetime
 ) -> None:
     completed_at = min(live.ends_at, now)
-    completion_recorded.send(
-        signals.sender(),
+    signals.send(
+        completion_recorded,
         session=session,
         event=CompletionEvent(
             user_id=attendance.user_id,

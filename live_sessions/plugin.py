@@ -33,7 +33,7 @@ class LiveSessionsPlugin(Plugin):
         return group
 
     def init_app(self, app: Flask) -> None:
-        from courses.extensions import COMPLETION_REQUIREMENTS
+        from courses.api import COMPLETION_REQUIREMENTS
         from live_sessions.attendance import attendance_requirement
 
         registry(COMPLETION_REQUIREMENTS, app).add(

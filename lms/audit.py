@@ -98,7 +98,12 @@ def record(
     return entry
 
 
-@event.listens_for(Session, "before_flush")
+def install(session_class: type[Session]) -> None:
+    """Refuse changes to entries in the app's sessions (``LMS.init_app``, once per app)."""
+    if not event.contains(session_class, "before_flush", _append_only):
+        event.listen(session_class, "before_flush", _append_only)
+
+
 def _append_only(session: Session, _context: Any, _instances: Any) -> None:
     for instance in list(session.dirty) + list(session.deleted):
         if isinstance(instance, AuditEntry) and (

@@ -70,8 +70,27 @@ def _scope() -> int:
     return 0
 
 
+def new_session_class() -> type[_AppBoundSession]:
+    """A session class of one app's own: the app's session hooks (the audit log's, a
+    plugin's) are installed on it in ``init_app``, so another app's sessions never run them.
+    It derives from the factory's class, which carries the hooks of every app."""
+    return type("LMSSession", (session.session_factory.class_,), {})
+
+
+class _PerAppSessionmaker(sessionmaker):  # type: ignore[type-arg]
+    """Makes sessions of the current app's class (``LMSState.session_class``); outside an
+    app, of the base class, which has no app's hooks."""
+
+    def __call__(self, **local_kw: Any) -> Any:
+        state = current_app.extensions.get("lms") if has_app_context() else None
+        cls = state.session_class if state is not None else self.class_
+        for key, value in self.kw.items():
+            local_kw.setdefault(key, value)
+        return cls(**local_kw)
+
+
 session: scoped_session[Session] = scoped_session(
-    sessionmaker(class_=_AppBoundSession, expire_on_commit=False), scopefunc=_scope
+    _PerAppSessionmaker(class_=_AppBoundSession, expire_on_commit=False), scopefunc=_scope
 )
 
 

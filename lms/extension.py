@@ -12,9 +12,11 @@ from typing import Any
 from flask import Blueprint, Flask, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from lms import config as lms_config
 from lms import db
+from lms.db import new_session_class
 from lms.plugins import Plugin, Registries, discover, load_models
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -31,6 +33,8 @@ class LMSState:
     standalone: bool = False
     #: the extension points' entries for this app (see ``lms.plugins.registry``)
     registries: Registries = field(default_factory=Registries)
+    #: the class of this app's sessions, on which its session hooks are installed
+    session_class: type[Session] = field(default_factory=new_session_class)
 
     def plugin(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)
@@ -79,6 +83,9 @@ class LMS:
             engine=db.init_app(app), url_prefix=prefix, plugins=plugins, standalone=standalone
         )
         app.extensions["lms"] = state
+        from lms import audit
+
+        audit.install(state.session_class)
 
         self._init_i18n(app)
         self._init_login(app)

@@ -1,6 +1,6 @@
 """Signals between features, so that no plugin imports another's internals.
 
-Signals are sent with ``sender=app`` (:func:`sender`) and connected per app with
+Signals are sent with ``sender=app`` (:func:`send`) and connected per app with
 ``sender=app`` in a plugin's ``init_app``.
 Receivers run synchronously, inside the sender's database transaction: what they
 write commits or rolls back with the event that caused it (for example, a
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from blinker import Namespace
-from flask import Flask, current_app
+from blinker import NamedSignal, Namespace
+from flask import current_app, has_app_context
 
 _signals = Namespace()
 
@@ -40,10 +41,12 @@ class CompletionEvent:
     credits: str | None = None  # e.g. professional credits (CFP) for lawyers
 
 
-def sender() -> Flask:
-    """The app every signal is sent as: receivers connect with ``sender=app`` in
-    ``init_app``, so an app without a plugin never runs that plugin's receivers."""
-    return current_app._get_current_object()  # type: ignore[attr-defined]
+def send(signal: NamedSignal, **kwargs: Any) -> None:
+    """Send ``signal`` as the current app: receivers connect with ``sender=app`` in
+    ``init_app``, so an app without a plugin never runs that plugin's receivers.
+    Outside an app context no app's receivers apply, and nothing is sent."""
+    if has_app_context():
+        signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
 
 
 #: sent by the app with ``session`` (SQLAlchemy session) and ``event`` (CompletionEvent)

@@ -30,8 +30,8 @@ from courses.api import (
     published_version,
     require_access,
     require_module_access,
+    split_block,
 )
-from courses.format import split_block
 from lms import audit, clock
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError

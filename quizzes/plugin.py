@@ -36,8 +36,7 @@ class QuizzesPlugin(Plugin):
         return quizzes_cli
 
     def init_app(self, app: Flask) -> None:
-        from courses.extensions import FENCED_BLOCKS, FencedBlock
-        from courses.signals import version_published
+        from courses.api import FENCED_BLOCKS, FencedBlock, version_published
         from quizzes.attempts import QUIZ_BLOCK
         from quizzes.spec import validate_quiz_block
 

@@ -23,7 +23,8 @@ from bench import coursegen
 from bench.answers import correct_responses, form_fields
 from courses import authoring, packaging
 from courses.models import CourseCompletion, CourseVersion, Enrolment, ModuleProgress
-from lms import db
+from courses.signals import LearningChanges, learning_changed
+from lms import db, signals
 from lms.accounts.models import Role, User
 from lms.organisations.models import Audience, Membership
 from lms.organisations.services import organisation_by_code
@@ -125,6 +126,8 @@ def add_staff(version: CourseVersion, count: int, offset: int) -> None:
             for i in ids[::2]
         ],
     )
+    # Loaded around courses' services: announced, so derived data (standings) is rebuilt.
+    signals.send(learning_changed, session=db.session, changes=LearningChanges(everyone=True))
     db.session.commit()
 
 

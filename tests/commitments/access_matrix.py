@@ -76,14 +76,16 @@ def _commitment(world: World) -> dict[str, Any]:
         from courses import authoring
         from lms import db
         from lms.organisations.services import audience_by_code
+        from tests.conftest import service_context
         from tests.courses.helpers import course_files
 
-        versions = [
-            authoring.import_files(
-                db.session, course_files(slug=slug, title=slug), user=None, publish=True
-            ).version
-            for slug in ("impegno-matrice-rete", "impegno-matrice-pl")
-        ]
+        with service_context(world.app):  # importing asks the app for its fenced blocks
+            versions = [
+                authoring.import_files(
+                    db.session, course_files(slug=slug, title=slug), user=None, publish=True
+                ).version
+                for slug in ("impegno-matrice-rete", "impegno-matrice-pl")
+            ]
         data = definitions.CommitmentData(
             code="impegno-matrice",
             title="Impegno della matrice",

@@ -13,7 +13,8 @@ from commitments.manage import definitions
 from commitments.models import Commitment
 from courses import authoring, learning
 from courses.models import CourseCompletion, CourseVersion, EnrolmentSource
-from lms import db
+from courses.signals import LearningChanges, learning_changed
+from lms import db, signals
 from lms.accounts.models import User
 from lms.dates import add_months
 from lms.organisations.models import Audience, Membership
@@ -135,7 +136,14 @@ def bulk_completions(
             for user_id in user_ids
         ],
     )
+    announce_bulk_load()
     db.session.commit()
+
+
+def announce_bulk_load() -> None:
+    """Rows written around courses' services name nobody: say so, as a data loader must
+    (courses' ``learning_changed`` with ``everyone``), so standings are rebuilt."""
+    signals.send(learning_changed, session=db.session, changes=LearningChanges(everyone=True))
 
 
 class StatementCounter:

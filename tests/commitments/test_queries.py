@@ -13,6 +13,7 @@ from lms import db
 from lms.accounts.models import Role
 from tests.commitments.helpers import (
     PL,
+    announce_bulk_load,
     bulk_completions,
     bulk_staff,
     count_statements,
@@ -62,6 +63,7 @@ def populate(org_code: str, count: int, network, specific) -> list[int]:
             for u in enrolled[: len(enrolled) // 2]
         ],
     )
+    announce_bulk_load()
     db.session.commit()
     return ids
 

@@ -177,7 +177,7 @@ def test_bulk_writes_rebuild_and_an_unbuilt_table_is_not_trusted(ctx, two_course
     commitment = make_commitment([network], target=50)
     pl = org_id(PL)
     ids = bulk_staff(PL, 30)
-    bulk_completions(ids[:20], network, NOW - MONTH)  # INSERT ... VALUES: names nobody
+    bulk_completions(ids[:20], network, NOW - MONTH)  # a bulk load, announced: names nobody
     counts = _counts(pl, commitment.id, "counts")
     assert counts == _counts(pl, commitment.id, "cells")
     assert counts[next(s for s in counts if s.value == "complete")] == 20
