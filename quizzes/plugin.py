@@ -38,6 +38,7 @@ class QuizzesPlugin(Plugin):
     def init_app(self, app: Flask) -> None:
         from courses.api import FENCED_BLOCKS, FencedBlock, version_published
         from quizzes.attempts import QUIZ_BLOCK
+        from quizzes.question_types import BUILT_IN, QUESTION_TYPES
         from quizzes.spec import validate_quiz_block
 
         registry(FENCED_BLOCKS, app).add(
@@ -50,6 +51,9 @@ class QuizzesPlugin(Plugin):
                 template="quizzes/_module_quiz_link.html",
             ),
         )
+        types = registry(QUESTION_TYPES, app)
+        for question_type in BUILT_IN:
+            types.add(question_type.name, question_type)
         version_published.connect(_on_version_published, sender=app, weak=False)
 
     def privacy(self) -> PrivacyProvider:

@@ -15,8 +15,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from quizzes.question_types import question_type
 from quizzes.records import QuestionSpec, QuizSpec
-from quizzes.types import InvalidResponse, question_type
+from quizzes.types import InvalidResponse
 
 
 @dataclass(frozen=True)

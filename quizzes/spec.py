@@ -17,6 +17,7 @@ from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
 from lms.yamlnodes import Field, Node, Reader, describe, suggestion
 from lms.yamlsafe import syntax_hint
+from quizzes.question_types import question_types
 from quizzes.records import (
     FEEDBACK_WHEN,
     GRADING,
@@ -26,7 +27,7 @@ from quizzes.records import (
     QuestionSpec,
     QuizSpec,
 )
-from quizzes.types import QUESTION_TYPES, TYPE_HINTS
+from quizzes.types import TYPE_HINTS
 
 __all__ = [
     "ItemSpec",
@@ -285,8 +286,9 @@ def _read_question(
     context = _("domanda '%(id)s'", id=peeked) if valid_id else _("domanda n. %(n)d", n=n)
     type_node = _peek(item, "type")
     type_name = type_node.value if isinstance(type_node, yaml.ScalarNode) else None
-    qtype = QUESTION_TYPES.get(type_name) if isinstance(type_name, str) else None
-    all_keys = COMMON_KEYS + tuple(k for t in QUESTION_TYPES.values() for k in t.keys)
+    types = question_types()
+    qtype = types.get(type_name) if isinstance(type_name, str) else None
+    all_keys = COMMON_KEYS + tuple(k for t in types.values() for k in t.keys)
     fields = reader.mapping(item, all_keys, context=context, what=_("ogni domanda"))
     if fields is None:
         return None, None, None
@@ -368,10 +370,11 @@ def _read_type(reader: Reader, fields: dict[str, Field], item: Node, context: st
     if node is None:
         return
     name = node.value if isinstance(node, yaml.ScalarNode) else None
-    if isinstance(name, str) and name in QUESTION_TYPES:
+    types = question_types()
+    if isinstance(name, str) and name in types:
         return
-    known = ", ".join(QUESTION_TYPES)
-    guess = suggestion(str(name), QUESTION_TYPES, TYPE_HINTS) if name else None
+    known = ", ".join(types)
+    guess = suggestion(str(name), types, TYPE_HINTS) if name else None
     if guess:
         message = _(
             "tipo di domanda sconosciuto %(found)s (forse intendevi '%(guess)s'?)",

@@ -22,14 +22,12 @@ from quizzes.types import (
     QuestionType,
     mismatch,
     not_solved,
-    register,
     strings,
     tokens,
     unknown_choice,
 )
 
 
-@register
 class Matching(QuestionType):
     """Pairs ``left`` -> ``right``; several lefts may share a right, shown once."""
 
@@ -167,7 +165,6 @@ def _canonical(pairs: tuple[PairSpec, ...]) -> dict[str, str]:
     }
 
 
-@register
 class Ordering(QuestionType):
     """Items written in the right order, shown shuffled; all or nothing."""
 
@@ -267,7 +264,6 @@ def _from_positions(values: Mapping[Any, Any], count: int) -> list[str]:
     return sorted(filled, key=lambda token: int(filled[token]))
 
 
-@register
 class ShortAnswer(QuestionType):
     """A typed answer compared with the accepted variants, as a person would compare."""
 

@@ -37,7 +37,8 @@ class InvalidResponse(ServiceError):
 
 
 class QuestionType:
-    """Strategy for one ``type:`` of question; subclasses are registered with :func:`register`.
+    """Strategy for one ``type:`` of question; subclasses are registered per app in
+    ``quizzes.question_types.QUESTION_TYPES``.
 
     Methods are class methods: a type has no state, the question spec carries the data.
     """
@@ -94,8 +95,6 @@ class QuestionType:
         raise NotImplementedError
 
 
-QUESTION_TYPES: dict[str, type[QuestionType]] = {}
-
 TYPE_HINTS = {
     "singola": "single",
     "scelta_singola": "single",
@@ -112,16 +111,6 @@ TYPE_HINTS = {
     "risposta_breve": "short",
     "aperta": "short",
 }
-
-
-def register(cls: type[QuestionType]) -> type[QuestionType]:
-    """Class decorator adding a question type to :data:`QUESTION_TYPES`."""
-    QUESTION_TYPES[cls.name] = cls
-    return cls
-
-
-def question_type(question: QuestionSpec) -> type[QuestionType]:
-    return QUESTION_TYPES[question.type]
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -266,7 +255,6 @@ class ChoiceType(QuestionType):
         return {"options": right}
 
 
-@register
 class SingleChoice(ChoiceType):
     name = "single"
     label = "Scelta singola"
@@ -305,7 +293,6 @@ class SingleChoice(ChoiceType):
         return Fraction(1) if response == right else Fraction(0)
 
 
-@register
 class MultipleChoice(ChoiceType):
     name = "multiple"
     label = "Scelta multipla"
@@ -343,7 +330,6 @@ class MultipleChoice(ChoiceType):
         return max(Fraction(0), earned)
 
 
-@register
 class TrueFalse(QuestionType):
     name = "true_false"
     label = "Vero o falso"
@@ -388,6 +374,3 @@ class TrueFalse(QuestionType):
     def correct_answer(cls, question: QuestionSpec) -> dict[str, Any]:
         return {"answer": question.answer, "text": _("Vero") if question.answer else _("Falso")}
 
-
-# The other types live in their own module to keep files short; importing it registers them.
-from quizzes import structured as _structured  # noqa: E402, F401

@@ -39,7 +39,7 @@ from quizzes import stats as statistics
 from quizzes.blueprint import bp
 from quizzes.forms import StatsFilterForm
 from quizzes.models import AttemptStatus
-from quizzes.types import question_type
+from quizzes.question_types import question_type
 
 FIELD_PREFIX = "q::"
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from quizzes.question_types import question_type
 from quizzes.scoring import parse_responses, score_attempt
-from quizzes.types import InvalidResponse, question_type
+from quizzes.types import InvalidResponse
 from tests.quizzes.test_scoring import attempt, bank, right_answers, shown, token
 
 
