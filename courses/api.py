@@ -32,7 +32,7 @@ from courses.models import (
     ModuleProgress,
     ProgressStatus,
 )
-from courses.signals import LearningChanges, learning_changed, version_published
+from courses.signals import LearningChanges, learning_changed, module_completed, version_published
 
 __all__ = [
     "COMPLETION_REQUIREMENTS",
@@ -41,6 +41,7 @@ __all__ = [
     "FencedBlock",
     "LearningChanges",
     "learning_changed",
+    "module_completed",
     "split_block",
     "Course",
     "CourseCompletion",
