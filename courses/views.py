@@ -151,7 +151,7 @@ def module_seen(slug: str, module_slug: str) -> Any:
     version = learning.published_version(db.session, slug)
     try:
         # Retried on a lost write race (SQLite: "database is locked" when two workers
-        # upgrade their read transactions at once), as quiz submits are.
+        # upgrade their read transactions at once), as other plugins' submits are.
         db.commit_with_retries(
             lambda: learning.record_activity(db.session, current_person(), version, module_slug)
         )

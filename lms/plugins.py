@@ -22,7 +22,11 @@ Registries are the extension points: a package that reads one declares it as an
 to it in ``init_app`` with ``registry(POINT, app).add(key, entry)``, and readers
 ask ``registry(POINT)`` of the current app. They live in ``LMSState.registries``,
 one set per app: two apps in one process never see each other's entries, and
-nothing is registered at import time.
+nothing is registered at import time. The points today: ``courses.api.FENCED_BLOCKS``
+(a plugin's ```name blocks in lessons), ``courses.api.COMPLETION_REQUIREMENTS`` (extra
+conditions on a course's completion), ``quizzes.question_types.QUESTION_TYPES``.
+Menu entries, dashboard widgets and personal data stay methods of the plugin below.
+Session hooks go on the app's own ``LMSState.session_class``.
 
 ``lms demo`` calls ``demo_data(session)`` of each plugin after the core's;
 personal-data export and erasure call each plugin's ``privacy()`` provider;

@@ -4,7 +4,7 @@
   "use strict";
   var source = document.getElementById("body");
   var preview = document.getElementById("preview");
-  var quizNote = document.getElementById("preview-quiz");
+  var blockNote = document.getElementById("preview-block");
   if (!source || !preview || !window.fetch) { return; }
   var timer = null;
   function render() {
@@ -15,7 +15,7 @@
       body: JSON.stringify({ markdown: source.value, version_id: parseInt(preview.getAttribute("data-version"), 10) })
     }).then(function (response) { return response.json(); }).then(function (data) {
       preview.innerHTML = data.html;  // sanitised server-side by nh3
-      quizNote.hidden = !data.completed_by_block;
+      blockNote.hidden = !data.completed_by_block;
     });
   }
   source.addEventListener("input", function () {
