@@ -18,20 +18,11 @@ from lms import audit, clock, db, privacy
 from lms.accounts.models import Role
 from tests.certificates.conftest import pdf_bytes
 from tests.conftest import login, post_form
-from tests.courses.helpers import course_files
 
 
-def test_operator_completes_a_course_and_proves_it(app: Flask, make_user):
-    from courses import authoring
-
+def test_operator_completes_a_course_and_proves_it(app: Flask, make_user, make_course):
     with app.app_context():
-        authoring.import_files(
-            db.session,
-            course_files(slug="accoglienza", title="Accoglienza in Pronto Soccorso"),
-            user=None,
-            publish=True,
-        )
-        db.session.commit()
+        make_course(slug="accoglienza", title="Accoglienza in Pronto Soccorso")
     operator = make_user(name="Infermiera Żółć", org="ASST-NIGUARDA", audience="triage_asst")
     client = app.test_client()
     login(client, operator.email)

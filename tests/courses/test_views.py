@@ -16,17 +16,11 @@ from tests.conftest import csrf_token, login, post_form
 from tests.courses.helpers import course_files
 
 
-def publish(files: dict[str, bytes]):
-    version = authoring.import_files(db.session, files, user=None, publish=True).version
-    db.session.commit()
-    return version
-
-
-def test_catalogue_filters_by_audience_and_search(app: Flask, make_user):
+def test_catalogue_filters_by_audience_and_search(app: Flask, make_user, make_course):
     user = make_user(org="CDM-PL-NTDM", audience="polizia_locale")
-    publish(course_files(slug="per-tutti", title="Corso per tutti"))
-    publish(course_files(slug="per-pl", title="Corso Polizia", audiences="[polizia_locale]"))
-    publish(course_files(slug="per-scuola", title="Corso Scuola", audiences="[scuola]"))
+    make_course(slug="per-tutti", title="Corso per tutti")
+    make_course(slug="per-pl", title="Corso Polizia", audiences="[polizia_locale]")
+    make_course(slug="per-scuola", title="Corso Scuola", audiences="[scuola]")
     client = app.test_client()
     login(client, user.email)
     own = client.get("/courses/").get_data(as_text=True)  # defaults to the learner's profile
@@ -37,9 +31,9 @@ def test_catalogue_filters_by_audience_and_search(app: Flask, make_user):
     assert "Corso Scuola" in searched and "Corso per tutti" not in searched
 
 
-def test_operator_enrols_reads_leaves_and_resumes(app: Flask, make_user):
+def test_operator_enrols_reads_leaves_and_resumes(app: Flask, make_user, make_course):
     user = make_user()
-    publish(course_files(modules=("alfa", "beta", "gamma")))
+    make_course(modules=("alfa", "beta", "gamma"))
     client = app.test_client()
     login(client, user.email)
     page = "/courses/corso-prova/"
@@ -62,13 +56,13 @@ def test_operator_enrols_reads_leaves_and_resumes(app: Flask, make_user):
     assert "Continua da: Beta" in course_page and "33%" in course_page
 
 
-def test_get_pages_do_not_change_progress(app: Flask, make_user):
+def test_get_pages_do_not_change_progress(app: Flask, make_user, make_course):
     from sqlalchemy import func, select
 
     from courses.models import ModuleProgress
 
     user = make_user()
-    publish(course_files())
+    make_course()
     client = app.test_client()
     login(client, user.email)
     post_form(client, "/courses/corso-prova/enrol", {}, form_url="/courses/corso-prova/")
@@ -76,9 +70,9 @@ def test_get_pages_do_not_change_progress(app: Flask, make_user):
     assert db.session.scalar(select(func.count(ModuleProgress.id))) == 0
 
 
-def test_seen_without_csrf_is_refused(app: Flask, make_user):
+def test_seen_without_csrf_is_refused(app: Flask, make_user, make_course):
     user = make_user()
-    publish(course_files())
+    make_course()
     client = app.test_client()
     login(client, user.email)
     assert client.post("/courses/corso-prova/modules/primo/seen").status_code == 400
@@ -133,10 +127,9 @@ def test_trainer_upload_shows_line_numbered_errors_then_publishes(app: Flask, ma
     )
 
 
-def test_trainer_edits_module_with_preview_and_publishes(app: Flask, make_user):
+def test_trainer_edits_module_with_preview_and_publishes(app: Flask, make_user, make_course):
     trainer = make_user(roles=(Role.TRAINER,))
-    authoring.import_files(db.session, course_files(), user=trainer, publish=True)
-    db.session.commit()
+    make_course(user=trainer)
     client = app.test_client()
     login(client, trainer.email)
     editor = client.get("/courses/author/corso-prova/modules/primo")
@@ -171,10 +164,11 @@ def test_trainer_edits_module_with_preview_and_publishes(app: Flask, make_user):
     assert learner_view.number == 2 and learner_view.modules[0].title == "Primo rivisto"
 
 
-def test_trainer_edit_with_broken_quiz_is_refused_and_draft_unchanged(app: Flask, make_user):
+def test_trainer_edit_with_broken_quiz_is_refused_and_draft_unchanged(
+    app: Flask, make_user, make_course
+):
     trainer = make_user(roles=(Role.TRAINER,))
-    authoring.import_files(db.session, course_files(), user=trainer, publish=True)
-    db.session.commit()
+    make_course(user=trainer)
     client = app.test_client()
     login(client, trainer.email)
     response = post_form(
@@ -193,11 +187,10 @@ def test_trainer_edit_with_broken_quiz_is_refused_and_draft_unchanged(app: Flask
     assert "manca.png" not in authoring.latest_published(db.session, course.id).modules[0].body_md
 
 
-def test_trainer_cannot_edit_someone_elses_course(app: Flask, make_user):
+def test_trainer_cannot_edit_someone_elses_course(app: Flask, make_user, make_course):
     owner = make_user(roles=(Role.TRAINER,))
     other = make_user(roles=(Role.TRAINER,))
-    authoring.import_files(db.session, course_files(), user=owner, publish=True)
-    db.session.commit()
+    make_course(user=owner)
     client = app.test_client()
     login(client, other.email)
     assert client.get("/courses/author/corso-prova/").status_code == 403
@@ -213,11 +206,11 @@ def test_trainer_cannot_edit_someone_elses_course(app: Flask, make_user):
     assert "Non puoi modificare" in client.get("/courses/author/").get_data(as_text=True)
 
 
-def test_referent_enrols_own_staff_page(app: Flask, make_user):
+def test_referent_enrols_own_staff_page(app: Flask, make_user, make_course):
     referent = make_user(org="CDM-PL-NTDM", referent=True)
     staff = make_user(org="CDM-PL-NTDM", name="Agente Scelto")
     make_user(org="ASST-NIGUARDA", name="Estranea")
-    publish(course_files())
+    make_course()
     org = organisation_by_code(db.session, "CDM-PL-NTDM")
     other = organisation_by_code(db.session, "ASST-NIGUARDA")
     client = app.test_client()

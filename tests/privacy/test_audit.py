@@ -6,13 +6,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from courses import authoring
 from lms import audit, db
 from lms.accounts.models import Role
 from lms.audit import AuditEntry
 from lms.organisations.services import organisation_by_code
 from tests.conftest import PASSWORD, csrf_token, login, post_form
-from tests.courses.helpers import course_files
 
 
 def entries(action: str) -> list[AuditEntry]:
@@ -116,11 +114,10 @@ def test_role_changes_by_admin(app: Flask, make_user):
     assert len(revoked) == 1 and revoked[0].details == {"role": "trainer"}
 
 
-def test_course_publish_unpublish_and_referent_enrolment(app: Flask, make_user):
+def test_course_publish_unpublish_and_referent_enrolment(app: Flask, make_user, make_course):
     trainer = make_user(roles=(Role.TRAINER,))
     with app.app_context():
-        authoring.import_files(db.session, course_files(), user=trainer, publish=True)
-        db.session.commit()
+        make_course(user=trainer)
     published = entries("course.published")
     assert len(published) == 1 and published[0].actor_id == trainer.id
     client = app.test_client()
@@ -145,7 +142,6 @@ def test_course_publish_unpublish_and_referent_enrolment(app: Flask, make_user):
     assert sorted(e.subject_id for e in enrolled) == sorted(s.id for s in staff)
 
 
-@pytest.mark.usefixtures("in_app_context")  # the guard is installed on the app's sessions
 def test_audit_entries_are_append_only(make_user):
     make_user()
     entry = audit.record(db.session, "test.action", details={"password": "x", "n": 1})
@@ -203,16 +199,16 @@ def test_coordinator_sees_and_exports_the_whole_log(app: Flask, make_user):
     assert csrf_token(client, "/admin/audit/")  # the page renders its forms
 
 
-def test_quiz_attempt_reset_is_audited(app: Flask, make_user):
+def test_quiz_attempt_reset_is_audited(app: Flask, make_user, make_course):
     from quizzes import attempts as service
-    from tests.quizzes.test_attempts import make_course
+    from tests.quizzes.helpers import quiz_course_files
 
     user = make_user()
     with app.app_context():
         from courses import learning
         from courses.models import EnrolmentSource
 
-        version = authoring.import_files(db.session, make_course(), user=None, publish=True).version
+        version = make_course(quiz_course_files())
         learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
         attempt = service.start_attempt(db.session, user, version, version.modules[0])
         service.submit_attempt(db.session, user, attempt.id, {})

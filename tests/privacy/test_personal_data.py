@@ -8,14 +8,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from courses import authoring, learning
+from courses import learning
 from courses.models import CourseCompletion, EnrolmentSource
 from lms import db, privacy
 from lms.accounts.models import Role, User
 from lms.errors import ServiceError
 from quizzes.models import Attempt
 from tests.conftest import login, post_form
-from tests.quizzes.test_attempts import make_course
+from tests.quizzes.helpers import quiz_course_files
 from tests.quizzes.test_stats import _answer
 
 
@@ -38,10 +38,10 @@ def test_a_plugin_that_forgets_its_tables_is_caught(app: Flask):
 
 
 @pytest.fixture
-def learner_with_history(app: Flask, make_user):
+def learner_with_history(app: Flask, make_user, make_course):
     with app.app_context():
         user = make_user(org="CDM-PL-NTDM", name="Giulia Riservata")
-        version = authoring.import_files(db.session, make_course(), user=None, publish=True).version
+        version = make_course(quiz_course_files())
         learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
         from quizzes import attempts as service
 

@@ -48,3 +48,65 @@ def doc_example() -> str:
     start = doc.index("```quiz\n") + len("```quiz\n")
     source = doc[start : doc.index("```\n", start)]
     return source.replace("draw_tags: [triage]", "")
+
+
+QUIZ_MODULE = """---
+title: Triage
+estimated_minutes: 10
+---
+Lezione sul triage.
+
+```quiz
+pass_mark: 75
+attempts: {attempts}
+cooldown_minutes: {cooldown}
+{extra}
+show_feedback: after_each_attempt
+show_answers: after_passing
+questions:
+  - id: codice
+    type: single
+    text: Quale codice si assegna?
+    options:
+      - text: Codice bianco
+        feedback: SEGRETO-FEEDBACK-BIANCO
+      - text: Codice giallo
+        correct: true
+    feedback: SEGRETO-FEEDBACK-GENERALE
+  - id: garanzie
+    type: multiple
+    text: Cosa si garantisce?
+    options:
+      - {{text: Stanza dedicata, correct: true}}
+      - {{text: Figli con la madre, correct: true}}
+      - {{text: Denuncia immediata}}
+  - id: obi
+    type: true_false
+    text: L'OBI dura fino a 36/72 ore.
+    answer: true
+  - id: strumento
+    type: short
+    text: Quale strumento breve di valutazione del rischio?
+    answers: [RISPOSTA-SEGRETA-DA5]
+```
+"""
+
+
+def quiz_course_files(attempts: int = 0, cooldown: int = 0, extra: str = "") -> dict[str, bytes]:
+    """The course ``corso-quiz``: one module, ``triage``, whose quiz has one question of
+    each type and secrets (feedback, answers) that the pages must not show early."""
+    course = """---
+slug: corso-quiz
+title: Corso con quiz
+summary: Prova.
+audiences: [all]
+estimated_hours: 1
+---
+Intro.
+"""
+    return {
+        "course.md": course.encode(),
+        "01-triage.md": QUIZ_MODULE.format(
+            attempts=attempts, cooldown=cooldown, extra=extra
+        ).encode(),
+    }

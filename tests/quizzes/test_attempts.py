@@ -16,74 +16,14 @@ from lms.signals import completion_recorded
 from quizzes import attempts as service
 from quizzes.models import Attempt, AttemptAnswer, AttemptStatus
 from tests.conftest import csrf_token, login, post_form
-
-QUIZ_MODULE = """---
-title: Triage
-estimated_minutes: 10
----
-Lezione sul triage.
-
-```quiz
-pass_mark: 75
-attempts: {attempts}
-cooldown_minutes: {cooldown}
-{extra}
-show_feedback: after_each_attempt
-show_answers: after_passing
-questions:
-  - id: codice
-    type: single
-    text: Quale codice si assegna?
-    options:
-      - text: Codice bianco
-        feedback: SEGRETO-FEEDBACK-BIANCO
-      - text: Codice giallo
-        correct: true
-    feedback: SEGRETO-FEEDBACK-GENERALE
-  - id: garanzie
-    type: multiple
-    text: Cosa si garantisce?
-    options:
-      - {{text: Stanza dedicata, correct: true}}
-      - {{text: Figli con la madre, correct: true}}
-      - {{text: Denuncia immediata}}
-  - id: obi
-    type: true_false
-    text: L'OBI dura fino a 36/72 ore.
-    answer: true
-  - id: strumento
-    type: short
-    text: Quale strumento breve di valutazione del rischio?
-    answers: [RISPOSTA-SEGRETA-DA5]
-```
-"""
-
-
-def make_course(attempts: int = 0, cooldown: int = 0, extra: str = "") -> dict[str, bytes]:
-    course = """---
-slug: corso-quiz
-title: Corso con quiz
-summary: Prova.
-audiences: [all]
-estimated_hours: 1
----
-Intro.
-"""
-    return {
-        "course.md": course.encode(),
-        "01-triage.md": QUIZ_MODULE.format(
-            attempts=attempts, cooldown=cooldown, extra=extra
-        ).encode(),
-    }
+from tests.quizzes.helpers import quiz_course_files
 
 
 @pytest.fixture
-def learner(app: Flask, make_user):
+def learner(app: Flask, make_user, make_course):
     def setup(**quiz):
         user = make_user()
-        version = authoring.import_files(
-            db.session, make_course(**quiz), user=None, publish=True
-        ).version
+        version = make_course(quiz_course_files(**quiz))
         learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
         db.session.commit()
         client = app.test_client()
@@ -314,7 +254,7 @@ def test_module_with_quiz_cannot_be_marked_complete_by_hand(learner):
 def test_broken_quiz_block_fails_import_with_line():
     from lms.errors import FormatError
 
-    files = make_course()
+    files = quiz_course_files()
     files["01-triage.md"] = files["01-triage.md"].replace(b"type: true_false", b"type: vero_falso")
     with pytest.raises(FormatError) as caught:
         authoring.import_files(db.session, files, user=None, publish=True)

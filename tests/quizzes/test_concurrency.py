@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from courses import authoring, learning
+from courses import learning
 from courses.models import CourseCompletion, EnrolmentSource
 from lms import db
 from lms.accounts.services import create_user
@@ -15,12 +15,13 @@ from lms.migrate import upgrade
 from lms.organisations.services import seed_registry
 from quizzes.models import Attempt, AttemptAnswer
 from tests.conftest import csrf_token, login, make_test_app, own_database, separate_database
-from tests.quizzes.test_attempts import answers, make_course
+from tests.quizzes.helpers import quiz_course_files
+from tests.quizzes.test_attempts import answers
 
 PASSWORD = "password-concorrente"
 
 
-def test_concurrent_double_submit_is_scored_once(tmp_path: Path):
+def test_concurrent_double_submit_is_scored_once(tmp_path: Path, make_course):
     with separate_database(tmp_path) as url, own_database():
         app = make_test_app(tmp_path, url)
         try:
@@ -30,9 +31,7 @@ def test_concurrent_double_submit_is_scored_once(tmp_path: Path):
                 user = create_user(
                     db.session, "doppio@rete-milano.test", "Doppio Invio", password=PASSWORD
                 )
-                version = authoring.import_files(
-                    db.session, make_course(), user=None, publish=True
-                ).version
+                version = make_course(quiz_course_files())
                 learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
                 db.session.commit()
             clients = [app.test_client(), app.test_client()]

@@ -15,7 +15,7 @@ from lms.organisations.services import organisation_by_code
 from quizzes import attempts as service
 from quizzes import stats
 from tests.conftest import login
-from tests.quizzes.test_attempts import make_course
+from tests.quizzes.helpers import quiz_course_files
 
 
 def _answer(attempt, choices: dict[str, list[str] | str]) -> dict[str, object]:
@@ -73,13 +73,13 @@ ANSWERS = {  # person: answers, expected percent
 
 
 @pytest.fixture
-def graded(app: Flask, make_user):
+def graded(app: Flask, make_user, make_course):
     with app.app_context():
-        return _grade(make_user)
+        return _grade(make_user, make_course)
 
 
-def _grade(make_user):
-    version = authoring.import_files(db.session, make_course(), user=None, publish=True).version
+def _grade(make_user, make_course):
+    version = make_course(quiz_course_files())
     module = version.modules[0]
     people = {}
     for name, (choices, expected) in ANSWERS.items():
