@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from lms import clock, create_app, db
@@ -152,6 +152,24 @@ def _wall_clock() -> Iterator[None]:
     clock.set_now(None)
 
 
+@contextmanager
+def service_context(app: Flask) -> Iterator[None]:
+    """An application context around a service call made from a test without one, with
+    the caller's session kept: services ask the current app for its plugins' hooks
+    (fenced blocks, completion requirements, signal receivers), and the objects they
+    return stay in the test's session. Inside an app context already: that app's."""
+    if has_app_context():
+        yield
+        return
+    outer = db.session()
+    with app.app_context():
+        db.session.registry.set(outer)
+        try:
+            yield
+        finally:
+            db.session.registry.clear()  # the context's teardown must not close it
+
+
 @pytest.fixture
 def in_app_context(app: Flask) -> Iterator[None]:
     """For service-level tests (no test client): an application context, as in a CLI
@@ -252,7 +270,7 @@ def make_user() -> Any:
 
 
 @pytest.fixture
-def make_course() -> Callable[..., CourseVersion]:
+def make_course(app: Flask) -> Callable[..., CourseVersion]:
     """Publish a course as a trainer's upload does (the import service), commit, and
     return the published version: what every test needing a course starts from.
 
@@ -270,8 +288,9 @@ def make_course() -> Callable[..., CourseVersion]:
             files = course_files(**shape)
         elif shape:
             raise TypeError("make_course: give files or a shape for course_files, not both")
-        version = authoring.import_files(db.session, files, user=user, publish=True).version
-        db.session.commit()
+        with service_context(app):  # the app's plugins read the course's blocks
+            version = authoring.import_files(db.session, files, user=user, publish=True).version
+            db.session.commit()
         return version
 
     return factory

@@ -155,6 +155,7 @@ def test_reference_patterns_find_what_they_found_before():
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
+@pytest.mark.usefixtures("in_app_context")
 def test_service_refuses_before_rendering_with_file_and_line(attack: str, no_rendering: None):
     body, reason, line = ATTACKS[attack]
     with pytest.raises(FormatError) as caught:
@@ -166,6 +167,7 @@ def test_service_refuses_before_rendering_with_file_and_line(attack: str, no_ren
 
 
 @pytest.mark.parametrize("attack", ["100000-brackets", "nested-html", "indented-lists"])
+@pytest.mark.usefixtures("in_app_context")
 def test_the_course_introduction_is_bounded_too(attack: str, no_rendering: None):
     body, reason, line = ATTACKS[attack]
     files = course_files()
@@ -188,6 +190,7 @@ def test_the_cli_says_why_and_exits_1(app: Flask, tmp_path: Path, no_rendering: 
     assert "01-primo.md:5:" in result.output and TARGETS in result.output
 
 
+@pytest.mark.usefixtures("in_app_context")
 def test_a_quiz_question_is_bounded_where_it_is_written(no_rendering: None):
     body = (
         "Lezione.\n\n```quiz\nquestions:\n  - id: q1\n    type: true_false\n"

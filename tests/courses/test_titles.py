@@ -17,6 +17,7 @@ MESSAGE = "'title' non può contenere a capo: scrivilo su una riga."
 
 
 @pytest.mark.parametrize("brk", ["\\n", "\\r\\n", "\\u2028", "\\x85"])
+@pytest.mark.usefixtures("in_app_context")
 def test_course_title_with_a_line_break_is_reported_with_file_and_line(brk):
     files = course_files(title=f"Prima riga{brk}VALIDO / VALID")  # a YAML escape in quotes
     with pytest.raises(FormatError) as caught:
@@ -24,6 +25,7 @@ def test_course_title_with_a_line_break_is_reported_with_file_and_line(brk):
     assert [(i.file, i.line, i.message) for i in caught.value.issues] == [("course.md", 3, MESSAGE)]
 
 
+@pytest.mark.usefixtures("in_app_context")
 def test_module_title_with_a_control_character_is_reported():
     files = course_files()
     files["01-primo.md"] = files["01-primo.md"].replace(
@@ -36,6 +38,7 @@ def test_module_title_with_a_control_character_is_reported():
     assert "carattere non ammesso (U+001B)" in issue.message
 
 
+@pytest.mark.usefixtures("in_app_context")
 def test_titles_are_normalised_and_summaries_keep_their_lines():
     files = course_files(title="  Corso   di prova ")
     files["course.md"] = files["course.md"].replace(

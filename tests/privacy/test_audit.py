@@ -142,6 +142,7 @@ def test_course_publish_unpublish_and_referent_enrolment(app: Flask, make_user, 
     assert sorted(e.subject_id for e in enrolled) == sorted(s.id for s in staff)
 
 
+@pytest.mark.usefixtures("in_app_context")  # the guard is installed on the app's sessions
 def test_audit_entries_are_append_only(make_user):
     make_user()
     entry = audit.record(db.session, "test.action", details={"password": "x", "n": 1})

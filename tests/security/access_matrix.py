@@ -191,6 +191,7 @@ def _course(world: World) -> dict[str, Any]:
         from lms import db
         from lms.accounts.models import User
         from quizzes import attempts
+        from tests.conftest import service_context
         from tests.quizzes.helpers import quiz_course_files
 
         files = quiz_course_files()
@@ -204,10 +205,11 @@ def _course(world: World) -> dict[str, Any]:
         files["course.md"] = files["course.md"].replace(b"corso-quiz", b"corso-matrice")
         files["images/schema.png"] = b"\x89PNG\r\n\x1a\nmatrice"
         trainer = db.session.get(User, world.user_id("trainer"))
-        version = authoring.import_files(db.session, files, user=trainer, publish=True).version
-        operator = db.session.get(User, world.user_id("operator"))
-        learning.enrol(db.session, operator, version, source=EnrolmentSource.SELF)
-        attempt = attempts.start_attempt(db.session, operator, version, version.modules[0])
+        with service_context(world.app):  # importing asks the app for its fenced blocks
+            version = authoring.import_files(db.session, files, user=trainer, publish=True).version
+            operator = db.session.get(User, world.user_id("operator"))
+            learning.enrol(db.session, operator, version, source=EnrolmentSource.SELF)
+            attempt = attempts.start_attempt(db.session, operator, version, version.modules[0])
         world.extra["course"] = {
             "slug": "corso-matrice",
             "version_id": version.id,
@@ -299,14 +301,16 @@ def url_values(endpoint: str, arguments: set[str], world: World) -> dict[str, An
 def _draft(world: World, wanted: bool) -> dict[str, Any]:
     from courses import authoring
     from lms import db
+    from tests.conftest import service_context
 
     course = authoring.get_course(db.session, _course(world)["slug"])
     draft = authoring.get_draft(db.session, course.id)
     if wanted and draft is None:
-        draft = authoring.edit_draft(db.session, course, None)
-        draft_files = authoring.draft_files(db.session, course, None)
-        draft_files["02-extra.md"] += b"\nUna modifica.\n"
-        authoring.save_files(db.session, course, draft_files, None)
+        with service_context(world.app):  # saving asks the app for its fenced blocks
+            draft = authoring.edit_draft(db.session, course, None)
+            draft_files = authoring.draft_files(db.session, course, None)
+            draft_files["02-extra.md"] += b"\nUna modifica.\n"
+            authoring.save_files(db.session, course, draft_files, None)
     elif not wanted and draft is not None:
         db.session.delete(draft)
     db.session.commit()
