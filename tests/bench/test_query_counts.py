@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from bench import coursegen
 from bench.answers import correct_responses, form_fields
-from courses import authoring, packaging
+from courses import packaging
 from courses.models import CourseCompletion, CourseVersion, Enrolment, ModuleProgress
 from courses.signals import LearningChanges, learning_changed
 from lms import db, signals
@@ -49,7 +49,7 @@ def counting(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", seen)
 
 
-def publish_course(tmp_path: Path) -> CourseVersion:
+def course_folder(tmp_path: Path) -> dict[str, bytes]:
     """Four modules, quizzes on the first three (the fourth keeps the course open)."""
     folder = coursegen.write_course(
         tmp_path, random.Random(4), "conteggio-query", modules=4, audiences=["all"], quiz_every=1
@@ -57,8 +57,7 @@ def publish_course(tmp_path: Path) -> CourseVersion:
     (folder / "004-modulo-004.md").write_text(
         "---\ntitle: Senza quiz\nestimated_minutes: 10\n---\nTesto.\n", encoding="utf-8"
     )
-    files = packaging.read_folder(folder)
-    return authoring.import_files(db.session, files, user=None, publish=True).version
+    return packaging.read_folder(folder)
 
 
 def add_staff(version: CourseVersion, count: int, offset: int) -> None:
@@ -175,12 +174,11 @@ def statements_per_page(
 
 
 def test_statements_per_page_do_not_grow_with_staff(
-    app: Flask, make_user: Any, tmp_path: Path
+    app: Flask, make_user: Any, make_course: Any, tmp_path: Path
 ) -> None:
     with_commitments = app.extensions["lms"].plugin("commitments") is not None
     with app.app_context():
-        version = publish_course(tmp_path)
-        db.session.commit()
+        version = make_course(course_folder(tmp_path))
         version_id, slug = version.id, version.course.slug
         modules = [m.slug for m in version.modules]
         org_id = organisation_by_code(db.session, ORG).id

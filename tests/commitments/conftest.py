@@ -6,16 +6,16 @@ import pytest
 
 from courses.models import CourseVersion
 from lms import db
-from tests.commitments.helpers import publish
+from tests.commitments.helpers import one_module
 from tests.conftest import service_context
 
 
 @pytest.fixture
-def two_courses(app) -> tuple[CourseVersion, CourseVersion]:  # noqa: ANN001
+def two_courses(app, make_course) -> tuple[CourseVersion, CourseVersion]:  # noqa: ANN001
     """A network course and a Polizia Locale course, one module each, 36-month renewal."""
     with service_context(app):  # importing asks the app for its plugins' fenced blocks
-        network = publish("rete-prova", "Corso della Rete")
-        specific = publish("pl-prova", "Corso Polizia Locale")
+        network = make_course(**one_module("rete-prova", "Corso della Rete"))
+        specific = make_course(**one_module("pl-prova", "Corso Polizia Locale"))
         db.session.commit()
     return network, specific
 

@@ -11,7 +11,7 @@ from sqlalchemy import event, insert, select
 
 from commitments.manage import definitions
 from commitments.models import Commitment
-from courses import authoring, learning
+from courses import learning
 from courses.models import CourseCompletion, CourseVersion, EnrolmentSource
 from courses.signals import LearningChanges, learning_changed
 from lms import db, signals
@@ -19,17 +19,16 @@ from lms.accounts.models import User
 from lms.dates import add_months
 from lms.organisations.models import Audience, Membership
 from lms.organisations.services import organisation_by_code
-from tests.courses.helpers import course_files
 
 PL = "CDM-PL-NTDM"
 ASST = "ASST-NIGUARDA"
 UTC = dt.UTC
 
 
-def publish(slug: str, title: str, *, renewal: int | None = 36) -> CourseVersion:
+def one_module(slug: str, title: str, *, renewal: int | None = 36) -> dict[str, Any]:
+    """The course shape these tests publish with ``make_course``: one module, ``primo``."""
     extra = f"renewal_months: {renewal}\n" if renewal else ""
-    files = course_files(slug=slug, title=title, modules=("primo",), extra=extra)
-    return authoring.import_files(db.session, files, user=None, publish=True).version
+    return {"slug": slug, "title": title, "modules": ("primo",), "extra": extra}
 
 
 def audience_id(code: str) -> int:

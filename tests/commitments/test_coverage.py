@@ -150,11 +150,11 @@ def test_a_past_date_sees_the_past(ctx, make_user, two_courses):
     assert statuses["Dopo"] is Status.NOT_ENROLLED
 
 
-def test_n_of_a_set_and_commitment_renewal(ctx, make_user, two_courses):
-    from tests.commitments.helpers import publish
+def test_n_of_a_set_and_commitment_renewal(ctx, make_user, make_course, two_courses):
+    from tests.commitments.helpers import one_module
 
     network, specific = two_courses
-    extra = publish("approfondimento", "Approfondimento", renewal=None)
+    extra = make_course(**one_module("approfondimento", "Approfondimento", renewal=None))
     db.session.commit()
     make_commitment([network], optional=[specific, extra], choose=1, renewal_months=12)
     chose_extra = make_user(org=PL, name="Sceglie approfondimento")

@@ -17,7 +17,7 @@ from lms import clock, db
 from lms.accounts.services import create_user
 from lms.audit import AuditEntry
 from lms.organisations.services import add_member, organisation_by_code
-from tests.commitments.helpers import PL, complete, make_commitment, org_id, publish
+from tests.commitments.helpers import PL, complete, make_commitment, one_module, org_id
 from tests.conftest import login
 
 # A fixed instant at noon, far from midnight and daylight-saving changes: the export
@@ -191,9 +191,9 @@ def test_pdf_summary_is_one_page_with_counts_and_no_names(app, make_user, two_co
     assert any("NotoSans" in f for f in fonts)
 
 
-def test_pdf_stays_on_one_page_with_many_commitments(app, make_user):
+def test_pdf_stays_on_one_page_with_many_commitments(app, make_user, make_course):
     with app.app_context():
-        courses = [publish(f"corso-{i}", f"Corso numero {i}") for i in range(9)]
+        courses = [make_course(**one_module(f"corso-{i}", f"Corso numero {i}")) for i in range(9)]
         db.session.commit()
         for i, course in enumerate(courses):
             make_commitment([course], code=f"impegno-{i}", title=f"Impegno numero {i}")

@@ -23,20 +23,25 @@ from lms import db
 from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.migrate import upgrade
-from tests.commitments.helpers import make_commitment, publish
+from tests.commitments.helpers import make_commitment, one_module
 from tests.commitments.test_standing import stored_standings
 from tests.conftest import make_test_app, own_database, separate_database
 
 PEOPLE = 3
 
 
-def test_simultaneous_completions_leave_the_standing_a_rebuild_would_compute(tmp_path: Path):
+def test_simultaneous_completions_leave_the_standing_a_rebuild_would_compute(
+    tmp_path: Path, make_course
+):
     with separate_database(tmp_path) as url, own_database():
         app = make_test_app(tmp_path, url)
         try:
             with app.app_context():
                 upgrade(app)
-                versions = [publish("corso-a", "Corso A"), publish("corso-b", "Corso B")]
+                versions = [
+                    make_course(**one_module("corso-a", "Corso A")),
+                    make_course(**one_module("corso-b", "Corso B")),
+                ]
                 make_commitment(versions, target=80)
                 version_ids = [v.id for v in versions]
                 user_ids = []

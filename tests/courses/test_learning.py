@@ -12,13 +12,8 @@ from lms import db
 from lms.errors import Forbidden, ServiceError
 from lms.organisations.services import organisation_by_code
 from lms.signals import completion_recorded
-from tests.courses.helpers import course_files
 
 pytestmark = pytest.mark.usefixtures("in_app_context")
-
-
-def publish(files: dict[str, bytes]):
-    return authoring.import_files(db.session, files, user=None, publish=True).version
 
 
 @pytest.fixture
@@ -33,9 +28,9 @@ def events():
     completion_recorded.disconnect(receiver)
 
 
-def test_published_version_is_immutable_and_drafts_are_separate(make_user):
+def test_published_version_is_immutable_and_drafts_are_separate(make_user, make_course):
     trainer = make_user(roles=("trainer",))
-    v1 = publish(course_files())
+    v1 = make_course()
     draft = authoring.edit_draft(db.session, v1.course, trainer)
     assert draft.id != v1.id and draft.is_draft and draft.content_hash == v1.content_hash
     files = authoring.draft_files(db.session, v1.course, trainer)
@@ -49,9 +44,9 @@ def test_published_version_is_immutable_and_drafts_are_separate(make_user):
     assert changed and v2.number == 2 and "Nuovo testo" in v2.modules[0].body_md
 
 
-def test_completion_records_version_and_sends_event_once(make_user, events):
+def test_completion_records_version_and_sends_event_once(make_user, events, make_course):
     user = make_user()
-    version = publish(course_files(extra="renewal_months: 36\n"))
+    version = make_course(extra="renewal_months: 36\n")
     learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
     assert learning.complete_module(db.session, user, version, "primo") is None
     completion = learning.complete_module(db.session, user, version, "secondo")
@@ -65,14 +60,14 @@ def test_completion_records_version_and_sends_event_once(make_user, events):
     assert len(events) == 1
 
 
-def test_progress_carries_over_to_a_new_version_by_module_slug(make_user):
+def test_progress_carries_over_to_a_new_version_by_module_slug(make_user, make_course):
     user = make_user()
-    v1 = publish(course_files(modules=("alfa", "beta", "gamma")))
+    v1 = make_course(modules=("alfa", "beta", "gamma"))
     learning.enrol(db.session, user, v1, source=EnrolmentSource.SELF)
     learning.complete_module(db.session, user, v1, "alfa")
     learning.complete_module(db.session, user, v1, "beta")
     # v2 reorders, drops gamma, adds delta: alfa and beta stay complete.
-    v2 = publish(course_files(modules=("beta", "alfa", "delta")))
+    v2 = make_course(modules=("beta", "alfa", "delta"))
     progress = learning.progress_for(db.session, user.id, v2)
     assert progress.status_of("alfa") == progress.status_of("beta") == ProgressStatus.COMPLETED
     assert progress.status_of("delta") == "not_started" and progress.percent == 67
@@ -80,9 +75,9 @@ def test_progress_carries_over_to_a_new_version_by_module_slug(make_user):
     assert completion is not None and completion.version_id == v2.id
 
 
-def test_quiz_module_completes_only_through_the_quiz(make_user):
+def test_quiz_module_completes_only_through_the_quiz(make_user, make_course):
     user = make_user()
-    version = publish(course_files(quiz_modules=("secondo",)))
+    version = make_course(quiz_modules=("secondo",))
     learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
     with pytest.raises(ServiceError, match="superando il quiz"):
         learning.complete_module(db.session, user, version, "secondo")
@@ -90,10 +85,10 @@ def test_quiz_module_completes_only_through_the_quiz(make_user):
     assert learning.complete_module(db.session, user, version, "secondo", by_block=True) is not None
 
 
-def test_prerequisites_are_enforced_with_a_clear_message(make_user):
+def test_prerequisites_are_enforced_with_a_clear_message(make_user, make_course):
     user = make_user()
-    base = publish(course_files(slug="corso-base", title="Corso di base"))
-    advanced = publish(course_files(slug="corso-avanzato", prerequisites="[corso-base]"))
+    base = make_course(slug="corso-base", title="Corso di base")
+    advanced = make_course(slug="corso-avanzato", prerequisites="[corso-base]")
     learning.enrol(db.session, user, advanced, source=EnrolmentSource.SELF)
     with pytest.raises(Forbidden, match="Prima di questo corso devi completare: Corso di base"):
         learning.record_activity(db.session, user, advanced, "primo")
@@ -103,25 +98,25 @@ def test_prerequisites_are_enforced_with_a_clear_message(make_user):
     assert learning.record_activity(db.session, user, advanced, "primo").status == "in_progress"
 
 
-def test_unknown_prerequisite_is_an_import_error():
+def test_unknown_prerequisite_is_an_import_error(make_course):
     from lms.errors import FormatError
 
     with pytest.raises(FormatError, match="prerequisito sconosciuto: inesistente"):
-        publish(course_files(prerequisites="[inesistente]"))
+        make_course(prerequisites="[inesistente]")
 
 
-def test_self_enrolment_can_be_closed(make_user):
+def test_self_enrolment_can_be_closed(make_user, make_course):
     user = make_user()
-    version = publish(course_files(extra="self_enrolment: false\n"))
+    version = make_course(extra="self_enrolment: false\n")
     with pytest.raises(Forbidden):
         learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
 
 
-def test_referent_enrols_only_own_staff(make_user):
+def test_referent_enrols_only_own_staff(make_user, make_course):
     referent = make_user(org="CDM-PL-NTDM", referent=True)
     own = make_user(org="CDM-PL-NTDM")
     other = make_user(org="ASST-NIGUARDA")
-    version = publish(course_files())
+    version = make_course()
     org = organisation_by_code(db.session, "CDM-PL-NTDM")
     with pytest.raises(Forbidden):
         learning.enrol_members(db.session, org.id, version, [own.id, other.id], by=referent)
@@ -130,9 +125,9 @@ def test_referent_enrols_only_own_staff(make_user):
     assert learning.enrol_members(db.session, org.id, version, [own.id], by=referent) == 0
 
 
-def test_unenrolment_keeps_history_and_reenrolment_reuses_the_row(make_user):
+def test_unenrolment_keeps_history_and_reenrolment_reuses_the_row(make_user, make_course):
     user = make_user()
-    version = publish(course_files())
+    version = make_course()
     first = learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
     learning.complete_module(db.session, user, version, "primo")
     learning.unenrol(db.session, user.id, version.course_id)
@@ -142,9 +137,9 @@ def test_unenrolment_keeps_history_and_reenrolment_reuses_the_row(make_user):
     assert learning.progress_for(db.session, user.id, version).status_of("primo") == "completed"
 
 
-def test_time_spent_and_resume(make_user):
+def test_time_spent_and_resume(make_user, make_course):
     user = make_user()
-    version = publish(course_files(modules=("alfa", "beta", "gamma")))
+    version = make_course(modules=("alfa", "beta", "gamma"))
     learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
     start = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
     learning.record_activity(db.session, user, version, "beta", now=start)
@@ -157,9 +152,9 @@ def test_time_spent_and_resume(make_user):
     assert learning.resume_module(version, progress).slug == "beta"
 
 
-def test_renewal_opens_a_new_cycle_when_expiry_is_near(make_user, events):
+def test_renewal_opens_a_new_cycle_when_expiry_is_near(make_user, events, make_course):
     user = make_user()
-    version = publish(course_files(extra="renewal_months: 12\n"))
+    version = make_course(extra="renewal_months: 12\n")
     learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
     done_at = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
     learning.complete_module(db.session, user, version, "primo", now=done_at)

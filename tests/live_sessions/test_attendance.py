@@ -17,7 +17,7 @@ from certificates.verification import Outcome, check_pdf
 from commitments.manage import definitions
 from commitments.reporting.coverage import evaluate
 from commitments.rules.status import Moment, Status
-from courses import authoring, learning
+from courses import learning
 from courses.models import CourseCompletion, EnrolmentSource
 from live_sessions import attendance
 from live_sessions.attendance import Mark
@@ -29,7 +29,6 @@ from lms.errors import Forbidden, ServiceError
 from lms.organisations.models import Audience
 from lms.organisations.services import organisation_by_code
 from tests.conftest import login, post_form
-from tests.courses.helpers import course_files
 from tests.live_sessions.conftest import begin_now
 
 PL = "CDM-PL-NTDM"
@@ -166,20 +165,19 @@ def test_a_trainer_marks_only_own_sessions(
     assert administrator.get(roster).status_code == 200
 
 
-def _course_with_required_session(make_session, audience: str = "polizia_locale"):
-    files = course_files(
+def _course_with_required_session(make_course, make_session):
+    version = make_course(
         slug="accoglienza-in-aula", title="Accoglienza in aula", modules=("primo",)
     )
-    version = authoring.import_files(db.session, files, user=None, publish=True).version
     live = make_session(course_id=version.course_id, required=True, title="Esercitazione in aula")
     return version, live
 
 
 def test_attendance_completes_the_course_and_the_commitment(
-    in_app_context, make_user, make_session, register, trainer
+    in_app_context, make_user, make_course, make_session, register, trainer
 ):
     person = make_user(name="Agente in Aula", org=PL, audience="polizia_locale")
-    version, live = _course_with_required_session(make_session)
+    version, live = _course_with_required_session(make_course, make_session)
     pl = organisation_by_code(db.session, PL)
     audience_id = db.session.scalar(select(Audience.id).where(Audience.code == "polizia_locale"))
     definitions.save(
@@ -225,10 +223,10 @@ def test_attendance_completes_the_course_and_the_commitment(
 
 
 def test_attendance_first_then_modules_completes_too(
-    in_app_context, make_user, make_session, register, trainer
+    in_app_context, make_user, make_course, make_session, register, trainer
 ):
     person = make_user(org=PL)
-    version, live = _course_with_required_session(make_session)
+    version, live = _course_with_required_session(make_course, make_session)
     learning.enrol(db.session, person, version, source=EnrolmentSource.SELF)
     register(live, person)
     begin_now(live)
