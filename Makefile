@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export LMS_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-clock-ahead test-tools install translations lint bench clean
+.PHONY: run test test-fast test-clock-ahead test-tools install translations lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ run: install
 test: install test-tools
 	$(BIN)/ruff check .
 	tools/run-tests
+
+## The fast loop while developing: SQLite only, no browser journeys, no tests marked slow (< 3 min)
+test-fast: install
+	$(BIN)/ruff check .
+	LMS_TEST_DATABASE_URL= $(BIN)/python -m pytest -p no:cacheprovider -q -m "not slow" --ignore=tests/e2e
 
 ## The suite once more on SQLite with every clock two years ahead (libfaketime; CI runs it)
 test-clock-ahead: install test-tools

@@ -214,6 +214,13 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+def slow_except(keep: str, values: Any) -> list[Any]:
+    """Parameters for ``parametrize``: the fast loop runs ``keep`` only, the rest are
+    marked slow (one role walks the pages in ``make test-fast``, every role in ``make test``)."""
+    assert keep in values, f"{keep!r} is not among {values!r}"
+    return [v if v == keep else pytest.param(v, marks=pytest.mark.slow) for v in values]
+
+
 def csrf_token(client: FlaskClient, url: str) -> str:
     """Read the CSRF token from a real form, as a browser would."""
     page = client.get(url)

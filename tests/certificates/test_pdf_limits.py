@@ -145,6 +145,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow  # a subprocess on a PDF bomb
 def test_a_worker_verifying_the_bomb_stays_under_200_mb(tmp_path: Path):
     """The upload page in a process of its own (as a gunicorn worker): peak RSS."""
     bomb = tmp_path / "bomb.pdf"

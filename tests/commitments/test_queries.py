@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
 from sqlalchemy import insert
 
 from courses.models import Enrolment, ModuleProgress
@@ -82,6 +83,7 @@ def measure(app, client, org: int) -> tuple[dict[str, int], dict[str, float]]:
     return counts, timings
 
 
+@pytest.mark.slow  # a query-count bench at 1,000 staff
 def test_statement_count_does_not_grow_with_staff(app, make_user, two_courses, capsys):
     network, specific = two_courses
     with app.app_context():

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, func, select
 
 from lms import db
@@ -24,6 +25,7 @@ from tests.conftest import make_test_app, own_database, separate_database
 HOLD_SECONDS = 3.0  # longer than all the back-off sleeps together
 
 
+@pytest.mark.slow  # waits for a lock
 def test_a_writer_that_lost_the_race_waits_for_the_lock_and_commits(tmp_path: Path):
     with separate_database(tmp_path) as url, own_database():
         app = make_test_app(tmp_path, url)

@@ -112,6 +112,7 @@ OLD_HTML_SRC_RE = r"""<(?:img|a)\b[^>]*?\b(?:src|href)\s*=\s*["']([^"']+)["']"""
 OLD_LINK_RE = r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"
 
 
+@pytest.mark.slow  # a subprocess with a timeout
 def test_reference_patterns_are_linear_on_the_inputs_of_the_finding():
     """Before: 8.5 s + 87 s + 41 s. A subprocess with 20 s for all three fails on the old
     patterns and passes on the new ones in milliseconds; it is not a benchmark."""
@@ -366,6 +367,7 @@ def _abbreviation_visits(processor_class: type, paragraphs: int) -> int:
     return visits[0]
 
 
+@pytest.mark.slow  # large inputs
 def test_abbreviations_visit_each_element_a_bounded_number_of_times():
     assert _abbreviation_visits(_LinearAbbrTreeprocessor, 4_000) <= 4.2 * _abbreviation_visits(
         _LinearAbbrTreeprocessor, 1_000

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -63,6 +64,7 @@ def registrations(session_id: int) -> list[Registration]:
     )
 
 
+@pytest.mark.slow  # threads on a database of its own
 def test_concurrent_registrations_and_cancellations_never_overbook(tmp_path: Path):
     with separate_database(tmp_path) as url, own_database():
         app = make_test_app(tmp_path, url)

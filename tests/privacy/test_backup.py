@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, func, select
 
 from lms import db
@@ -16,6 +17,7 @@ from lms.organisations.services import seed_registry
 from tests.conftest import make_test_app, own_database, separate_database
 
 
+@pytest.mark.slow  # a whole backup and restore
 def test_backup_and_restore_round_trip(tmp_path: Path):
     with separate_database(tmp_path) as url, own_database():
         app = make_test_app(tmp_path, url)

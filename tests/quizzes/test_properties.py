@@ -9,6 +9,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -227,6 +228,7 @@ def valid_quiz(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow  # hypothesis, many examples
 @PROPERTY
 @given(valid_quiz(), st.data())
 def test_valid_quiz_parses_and_scores_any_allowed_answer(data: dict[str, Any], draw: st.DataObject):
@@ -246,6 +248,7 @@ def test_valid_quiz_parses_and_scores_any_allowed_answer(data: dict[str, Any], d
     assert result.points_available == sum(weights)
 
 
+@pytest.mark.slow  # hypothesis, many examples
 @PROPERTY
 @given(valid_quiz(), st.data())
 def test_valid_quiz_with_one_value_spoilt(data: dict[str, Any], draw: st.DataObject):

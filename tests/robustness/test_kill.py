@@ -24,6 +24,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
@@ -43,6 +44,9 @@ from lms.migrate import upgrade
 from lms.organisations.services import seed_registry
 from tests.conftest import make_test_app, own_database, separate_database
 from tests.robustness import killing
+
+# Each test kills worker processes midway many times: `make test` runs them, not test-fast.
+pytestmark = pytest.mark.slow
 
 MODULES = 200
 SLUG = "bench-corso-grande"

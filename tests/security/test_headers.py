@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tests.conftest import make_test_app
+from tests.conftest import make_test_app, slow_except
 from tests.security.access_matrix import ROLES
 from tests.security.conftest import World, methods
 
@@ -68,7 +68,7 @@ def _walk_get_pages(app: Flask, world: World, role: str, *, hsts: bool, **kw: An
     return failures
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", slow_except("admin", ROLES))
 def test_every_page_has_the_security_headers(app: Flask, world: World, role: str):
     failures = _walk_get_pages(app, world, role, hsts=False)
     assert not failures, f"as {role}:\n  " + "\n  ".join(failures)
@@ -101,7 +101,7 @@ def test_header_check_catches_weak_headers():
     assert len(problems) == 7, problems
 
 
-@pytest.mark.parametrize("role", ["anonymous", "admin"])
+@pytest.mark.parametrize("role", slow_except("anonymous", ["anonymous", "admin"]))
 def test_hsts_on_every_page_behind_https(app: Flask, world: World, tmp_path: Path, role: str):
     secure = make_test_app(tmp_path, app.config["LMS_DATABASE_URL"], LMS_SECURE_COOKIES=True)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -56,6 +57,7 @@ def test_is_local_is_strict():
     assert not any(is_local(p) for p in REDIRECT_PAYLOADS)
 
 
+@pytest.mark.slow  # every hostile next on every login path
 def test_next_never_redirects_off_site(app: Flask, world: World):
     off_site = []
     for payload in REDIRECT_PAYLOADS:

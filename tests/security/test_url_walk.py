@@ -17,6 +17,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from flask import Flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect, Rule
@@ -91,6 +92,7 @@ def reaches_a_view(app: Flask, url: str, method: str) -> bool:
     return True
 
 
+@pytest.mark.slow  # every route with every hostile value
 def test_no_url_value_makes_the_platform_fail(app: Flask, world: World):
     rules = platform_rules(app)
     failures, sent, combinations = [], 0, 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from flask import Flask
 
 from lms import db
@@ -74,6 +75,7 @@ def test_names_typed_by_a_referent_render_inertly_on_the_organisation_page(
     assert not problems, _report(problems)
 
 
+@pytest.mark.slow  # the whole corpus through every page
 def test_names_render_inertly_for_the_person_and_for_an_admin(app: Flask, world: World):
     """The person's own pages (set-password message, home, header) and the admin's
     message when adding an existing person to a second organisation.
