@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from quizzes.question_types import question_type
 from quizzes.records import QuizSpec
-from quizzes.types import question_type
 
 
 def correct_responses(spec: QuizSpec, presented: dict[str, Any]) -> dict[str, Any]:
