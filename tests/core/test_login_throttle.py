@@ -85,6 +85,7 @@ def test_failures_from_one_address_do_not_lock_every_account_there(app: Flask, m
     assert attempt(app.test_client(), colleague.email, address="192.0.2.50").status_code == 302
 
 
+@pytest.mark.slow  # many password checks
 def test_behind_a_trusted_proxy_each_client_is_counted_on_its_own(
     app: Flask, make_user, tmp_path: Path
 ):
@@ -189,6 +190,7 @@ def test_spraying_from_one_address_only_slows_that_address(app: Flask, make_user
 # --- The device cookie ---------------------------------------------------------------------
 
 
+@pytest.mark.slow  # many password checks
 def test_device_cookie_lets_the_right_person_in_from_a_shared_address(
     app: Flask, make_user, monkeypatch
 ):
@@ -239,6 +241,7 @@ def test_device_cookie_is_signed_and_bound_to_its_account(app: Flask, make_user)
 # --- The reset link always works -----------------------------------------------------------
 
 
+@pytest.mark.slow  # many password checks
 def test_reset_link_lets_a_delayed_person_in_and_clears_the_delays(
     app: Flask, make_user, outbox, monkeypatch
 ):

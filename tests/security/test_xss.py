@@ -44,6 +44,7 @@ def test_corpus_is_large_varied_and_fits_the_fields():
     assert not inert_problems(f"<p>{html.escape(PAYLOADS[0])}</p>")
 
 
+@pytest.mark.slow  # the whole corpus as names
 def test_names_typed_by_a_referent_render_inertly_on_the_organisation_page(
     app: Flask, world: World
 ):
