@@ -439,7 +439,7 @@ def prepare_starts(app: Any, report: Any, browsers: list[Browser], tokens: list[
     """One POST .../start per (learner, quiz module): learners interleaved."""
     from sqlalchemy import select
 
-    from courses.learning import latest_versions_query
+    from courses.catalogue import latest_versions_query
     from courses.models import Course, Module
     from lms import db
 
@@ -508,7 +508,7 @@ def run(report: Any, settings: Settings | None = None, label: str = "") -> dict[
     from sqlalchemy import select
 
     from bench.common import big_dashboard_path, make_app
-    from courses.learning import published_version
+    from courses.catalogue import published_version
     from lms import db
     from lms.accounts.models import User
 

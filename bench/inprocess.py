@@ -85,7 +85,7 @@ def run(report: Any, repeat: int = 30, *, heavy_pages: bool = True) -> dict[str,
     from sqlalchemy import select
 
     from bench.answers import correct_responses, form_fields
-    from courses.learning import published_version
+    from courses.catalogue import published_version
     from courses.models import Module
     from lms import db
     from quizzes.attempts import spec_of

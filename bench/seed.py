@@ -234,8 +234,8 @@ def import_courses(
 ) -> list[CourseInfo]:
     from sqlalchemy import select
 
+    from courses.catalogue import latest_versions_query
     from courses.cli import import_path
-    from courses.learning import latest_versions_query
     from courses.models import Course, CourseVersion
     from lms import db
 

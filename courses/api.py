@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 from courses.authoring import authored_courses, can_author, get_course
+from courses.catalogue import (
+    catalogue,
+    find_module,
+    latest_versions_query,
+    published_version,
+    user_audience_codes,
+)
+from courses.enrolment import active_enrolment, enrol_members
 from courses.extensions import (
     COMPLETION_REQUIREMENTS,
     FENCED_BLOCKS,
@@ -10,19 +18,6 @@ from courses.extensions import (
     FencedBlock,
 )
 from courses.format import split_block
-from courses.learning import (
-    active_enrolment,
-    catalogue,
-    check_completion,
-    complete_module,
-    enrol_members,
-    find_module,
-    latest_versions_query,
-    published_version,
-    require_access,
-    require_module_access,
-    user_audience_codes,
-)
 from courses.models import (
     Course,
     CourseCompletion,
@@ -32,17 +27,16 @@ from courses.models import (
     ModuleProgress,
     ProgressStatus,
 )
+from courses.progress import (
+    check_completion,
+    complete_module,
+    require_access,
+    require_module_access,
+)
 from courses.signals import LearningChanges, learning_changed, module_completed, version_published
 
 __all__ = [
-    "COMPLETION_REQUIREMENTS",
-    "FENCED_BLOCKS",
-    "CompletionRequirement",
-    "FencedBlock",
-    "LearningChanges",
-    "learning_changed",
-    "module_completed",
-    "split_block",
+    # models
     "Course",
     "CourseCompletion",
     "CourseVersion",
@@ -50,19 +44,33 @@ __all__ = [
     "Module",
     "ModuleProgress",
     "ProgressStatus",
-    "active_enrolment",
-    "authored_courses",
-    "can_author",
+    # extension points and fenced blocks
+    "COMPLETION_REQUIREMENTS",
+    "FENCED_BLOCKS",
+    "CompletionRequirement",
+    "FencedBlock",
+    "split_block",
+    # signals
+    "LearningChanges",
+    "learning_changed",
+    "module_completed",
+    "version_published",
+    # catalogue
     "catalogue",
-    "check_completion",
-    "complete_module",
-    "enrol_members",
     "find_module",
-    "get_course",
     "latest_versions_query",
     "published_version",
+    "user_audience_codes",
+    # enrolment
+    "active_enrolment",
+    "enrol_members",
+    # progress
+    "check_completion",
+    "complete_module",
     "require_access",
     "require_module_access",
-    "user_audience_codes",
-    "version_published",
+    # authoring
+    "authored_courses",
+    "can_author",
+    "get_course",
 ]

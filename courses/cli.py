@@ -135,7 +135,7 @@ def export_command(slug: str, path: Path, draft: bool) -> None:
 @courses_cli.command("list")
 @with_appcontext
 def list_command() -> None:
-    from courses.learning import catalogue
+    from courses.catalogue import catalogue
     from lms.text import visible
 
     for version in catalogue(db.session):

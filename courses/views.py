@@ -11,10 +11,21 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from courses import learning
+from courses import enrolment
 from courses.blueprint import bp
+from courses.catalogue import catalogue as published_courses  # the view below is catalogue
+from courses.catalogue import find_module, lesson_html, published_version, user_audience_codes
 from courses.forms import CatalogueFilterForm, EnrolStaffForm
 from courses.models import Asset, CourseVersion, EnrolmentSource
+from courses.progress import (
+    complete_module,
+    missing_prerequisites,
+    progress_for,
+    record_activity,
+    require_module_access,
+    resume_module,
+    start_renewal,
+)
 from lms import db
 from lms.authz import authenticated, current_person, organisation_manager
 from lms.downloads import attachment
@@ -35,7 +46,7 @@ def format_hours(value: Any) -> str:
 
 @bp.app_template_global("courses_my_courses")
 def my_courses_for_widget() -> list[Any]:
-    return learning.my_courses(db.session, current_user.id)
+    return enrolment.my_courses(db.session, current_user.id)
 
 
 @bp.route("/")
@@ -46,13 +57,13 @@ def catalogue() -> Any:
     form.audience.choices = [SelectChoice("", _("Tutti i profili"))] + [
         SelectChoice(a.code, a.name(locale)) for a in list_audiences(db.session)
     ]
-    mine = learning.user_audience_codes(db.session, current_user.id)
+    mine = user_audience_codes(db.session, current_user.id)
     if "audience" not in request.args and len(mine) == 1:
         form.audience.data = next(iter(mine))  # start from the learner's own profile
-    versions = learning.catalogue(
+    versions = published_courses(
         db.session, audience_code=form.audience.data or None, query=form.q.data
     )
-    enrolled = {v.course_id for v, _e in learning.my_courses(db.session, current_user.id)}
+    enrolled = {v.course_id for v, _e in enrolment.my_courses(db.session, current_user.id)}
     return render_template(
         "courses/catalogue.html", form=form, versions=versions, enrolled=enrolled, locale=locale
     )
@@ -61,14 +72,14 @@ def catalogue() -> Any:
 @bp.route("/<slug>/")
 @authenticated
 def course(slug: str) -> Any:
-    version = learning.published_version(db.session, slug)
-    progress = learning.progress_for(db.session, current_user.id, version)
+    version = published_version(db.session, slug)
+    progress = progress_for(db.session, current_user.id, version)
     return render_template(
         "courses/course.html",
         version=version,
         progress=progress,
-        missing=learning.missing_prerequisites(db.session, current_user.id, version),
-        resume=learning.resume_module(version, progress),
+        missing=missing_prerequisites(db.session, current_user.id, version),
+        resume=resume_module(version, progress),
         locale=str(get_locale()),
     )
 
@@ -76,7 +87,7 @@ def course(slug: str) -> Any:
 def _post_action(slug: str, action: Any, success: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
-    version = learning.published_version(db.session, slug)
+    version = published_version(db.session, slug)
     try:
         action(version)
     except ServiceError as error:
@@ -93,7 +104,7 @@ def _post_action(slug: str, action: Any, success: str) -> Any:
 def enrol(slug: str) -> Any:
     return _post_action(
         slug,
-        lambda v: learning.enrol(db.session, current_person(), v, source=EnrolmentSource.SELF),
+        lambda v: enrolment.enrol(db.session, current_person(), v, source=EnrolmentSource.SELF),
         _("Iscrizione effettuata."),
     )
 
@@ -103,7 +114,7 @@ def enrol(slug: str) -> Any:
 def unenrol(slug: str) -> Any:
     return _post_action(
         slug,
-        lambda v: learning.unenrol(db.session, current_user.id, v.course_id),
+        lambda v: enrolment.unenrol(db.session, current_user.id, v.course_id),
         _("Iscrizione annullata. I tuoi progressi restano registrati."),
     )
 
@@ -113,7 +124,7 @@ def unenrol(slug: str) -> Any:
 def renew(slug: str) -> Any:
     return _post_action(
         slug,
-        lambda v: learning.start_renewal(db.session, current_person(), v),
+        lambda v: start_renewal(db.session, current_person(), v),
         _("Rinnovo avviato: ripercorri i moduli per aggiornare l'attestato."),
     )
 
@@ -121,12 +132,12 @@ def renew(slug: str) -> Any:
 @bp.route("/<slug>/modules/<module_slug>")
 @authenticated
 def module(slug: str, module_slug: str) -> Any:
-    version = learning.published_version(db.session, slug)
+    version = published_version(db.session, slug)
     try:
-        _enrolment, status = learning.require_module_access(
+        _enrolment, status = require_module_access(
             db.session, current_person(), version, module_slug
         )
-        current = learning.find_module(version, module_slug)
+        current = find_module(version, module_slug)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
@@ -135,7 +146,7 @@ def module(slug: str, module_slug: str) -> Any:
         "courses/module.html",
         version=version,
         module=current,
-        lesson_html=learning.lesson_html(db.session, current),
+        lesson_html=lesson_html(db.session, current),
         # This module's status only: the page shows nothing of the rest of the course.
         status=status,
         position=index + 1,
@@ -148,12 +159,12 @@ def module(slug: str, module_slug: str) -> Any:
 @authenticated
 def module_seen(slug: str, module_slug: str) -> Any:
     """Heartbeat from the module page (JS): starts the module and counts time spent."""
-    version = learning.published_version(db.session, slug)
+    version = published_version(db.session, slug)
     try:
         # Retried on a lost write race (SQLite: "database is locked" when two workers
         # upgrade their read transactions at once), as other plugins' submits are.
         db.commit_with_retries(
-            lambda: learning.record_activity(db.session, current_person(), version, module_slug)
+            lambda: record_activity(db.session, current_person(), version, module_slug)
         )
     except ServiceError:
         db.session.rollback()
@@ -166,10 +177,10 @@ def module_seen(slug: str, module_slug: str) -> Any:
 def module_complete(slug: str, module_slug: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
-    version = learning.published_version(db.session, slug)
+    version = published_version(db.session, slug)
     try:
         completion = db.commit_with_retries(
-            lambda: learning.complete_module(db.session, current_person(), version, module_slug)
+            lambda: complete_module(db.session, current_person(), version, module_slug)
         )
     except ServiceError as error:
         db.session.rollback()
@@ -180,9 +191,7 @@ def module_complete(slug: str, module_slug: str) -> Any:
             _("Complimenti: hai completato il corso «%(title)s».", title=version.title), "success"
         )
         return redirect(url_for("courses.course", slug=slug))
-    following = learning.resume_module(
-        version, learning.progress_for(db.session, current_user.id, version)
-    )
+    following = resume_module(version, progress_for(db.session, current_user.id, version))
     flash(_("Modulo completato."), "success")
     if following is not None and following.slug != module_slug:
         return redirect(url_for("courses.module", slug=slug, module_slug=following.slug))
@@ -221,7 +230,7 @@ def send_asset(version_id: int, path: str) -> Any:
 def enrol_staff(org_id: int) -> Any:
     """A referent (or admin) enrols staff of the organisation, one by one or all at once."""
     organisation = get_organisation(db.session, org_id)
-    versions = learning.catalogue(db.session)
+    versions = published_courses(db.session)
     form = EnrolStaffForm()
     form.course.choices = [SelectChoice(v.course.slug, v.title) for v in versions]
     members = current_members(db.session, org_id)
@@ -230,9 +239,9 @@ def enrol_staff(org_id: int) -> Any:
         if not chosen:
             flash(_("Seleziona almeno una persona."), "error")
         else:
-            version = learning.published_version(db.session, form.course.data)
+            version = published_version(db.session, form.course.data)
             try:
-                count = learning.enrol_members(
+                count = enrolment.enrol_members(
                     db.session, org_id, version, chosen, by=current_person()
                 )
             except ServiceError as error:

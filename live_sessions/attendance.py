@@ -5,7 +5,7 @@ Full attendance ("present") of a session
   ``session`` completion carrying the session's hours and credits;
 * counts toward the session's course: a course with required sessions is
   complete only once the person attended one of them
-  (:func:`attendance_requirement`, registered in ``courses.learning``), and
+  (:func:`attendance_requirement`, one of courses' completion requirements), and
   marking someone present re-checks the course's completion if they are enrolled.
 
 Partial attendance is recorded with its minutes (and proportional hours in

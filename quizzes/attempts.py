@@ -76,7 +76,7 @@ def build_quizzes(session: Session, version: CourseVersion) -> list[Quiz]:
     return created
 
 
-# Asked on every quiz page and start: built once (see courses.learning._PUBLISHED_VERSION).
+# Asked on every quiz page and start: built once, like courses' published_version statement.
 _QUIZ_OF_MODULE = select(Quiz).where(Quiz.module_id == bindparam("module_id"))
 _CYCLE_ATTEMPTS = (
     select(Attempt)

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from courses import authoring, learning
+from courses import authoring
 from courses.api import (
     COMPLETION_REQUIREMENTS,
     FENCED_BLOCKS,
@@ -25,8 +25,11 @@ from courses.api import (
     learning_changed,
     module_completed,
 )
+from courses.catalogue import published_version
+from courses.enrolment import enrol
 from courses.format import parse_bundle
 from courses.models import CourseCompletion, EnrolmentSource
+from courses.progress import complete_module
 from lms import audit, clock, db, signals
 from lms.errors import FormatError, ServiceError
 from lms.plugins import registry
@@ -120,7 +123,7 @@ def test_a_plugin_adds_a_fenced_block_and_a_question_type(
         assert exercise.completed_by_block and quiz_module.completed_by_block
         assert "Scrivi tre parole" not in exercise.body_html  # the block is not the lesson
         assert "Prima dell" in exercise.body_html and "Dopo l" in exercise.body_html
-        learning.enrol(db.session, learner, version, source=EnrolmentSource.SELF)
+        enrol(db.session, learner, version, source=EnrolmentSource.SELF)
         db.session.commit()
         slug, learner_email = version.course.slug, learner.email
 
@@ -133,11 +136,11 @@ def test_a_plugin_adds_a_fenced_block_and_a_question_type(
     assert "Scrivi tre parole" not in module_page and "Segna come completato" not in module_page
 
     with extended.app_context():
-        version = learning.published_version(db.session, slug)
+        version = published_version(db.session, slug)
         user = db.session.merge(learner)
         with pytest.raises(ServiceError, match="lo segna come svolto la formatrice"):
-            learning.complete_module(db.session, user, version, "esercizio")
-        learning.complete_module(db.session, user, version, "esercizio", by_block=True)
+            complete_module(db.session, user, version, "esercizio")
+        complete_module(db.session, user, version, "esercizio", by_block=True)
         attempt = attempts.start_attempt(db.session, user, version, version.modules[1])
         assert attempt.presented["questions"][0]["type"] == "si_no"  # the plugin's type, presented
         scored = attempts.submit_attempt(db.session, user, attempt.id, {"pronto": "true"})

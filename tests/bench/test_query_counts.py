@@ -191,13 +191,14 @@ def test_statements_per_page_do_not_grow_with_staff(
 
     learner = make_user(org=ORG)
     with app.app_context():
-        from courses import learning
+        from courses.catalogue import published_version
+        from courses.enrolment import enrol
         from courses.models import EnrolmentSource
 
-        learning.enrol(
+        enrol(
             db.session,
             db.session.get(User, learner.id),
-            learning.published_version(db.session, slug),
+            published_version(db.session, slug),
             source=EnrolmentSource.SELF,
         )
         db.session.commit()

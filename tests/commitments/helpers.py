@@ -11,8 +11,9 @@ from sqlalchemy import event, insert, select
 
 from commitments.manage import definitions
 from commitments.models import Commitment
-from courses import learning
+from courses.enrolment import enrol
 from courses.models import CourseCompletion, CourseVersion, EnrolmentSource
+from courses.progress import complete_module
 from courses.signals import LearningChanges, learning_changed
 from lms import db, signals
 from lms.accounts.models import User
@@ -72,8 +73,8 @@ def make_commitment(
 
 
 def complete(user: User, version: CourseVersion, when: dt.datetime) -> CourseCompletion:
-    learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
-    completion = learning.complete_module(db.session, user, version, "primo", now=when)
+    enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    completion = complete_module(db.session, user, version, "primo", now=when)
     assert completion is not None
     return completion
 

@@ -8,8 +8,9 @@ from fractions import Fraction
 from commitments.reporting.coverage import evaluate
 from commitments.reporting.trend import coverage_trend
 from commitments.rules.status import Moment, Status
-from courses import learning
+from courses.enrolment import active_enrolment, enrol
 from courses.models import EnrolmentSource
+from courses.progress import complete_module
 from lms import db
 from lms.dates import add_months
 from lms.organisations.services import end_membership
@@ -34,7 +35,7 @@ def staff_of_every_kind(make_user, network, specific):
     complete(people["complete"], network, NOW - MONTH)
     complete(people["complete"], specific, NOW - MONTH)
     complete(people["half"], network, NOW - 2 * MONTH)
-    learning.enrol(db.session, people["enrolled"], specific, source=EnrolmentSource.REFERENT)
+    enrol(db.session, people["enrolled"], specific, source=EnrolmentSource.REFERENT)
     for course in (network, specific):
         complete(people["expiring"], course, NOW - 35 * MONTH)
         complete(people["expired"], course, NOW - 38 * MONTH)
@@ -177,12 +178,12 @@ def test_renewal_in_progress_shows_expired_until_completed_again(ctx, make_user,
     make_commitment([network])
     user = make_user(org=PL)
     complete(user, network, NOW - 37 * MONTH)
-    enrolment = learning.active_enrolment(db.session, user.id, network.course_id)
+    enrolment = active_enrolment(db.session, user.id, network.course_id)
     enrolment.cycle += 1  # a renewal opened (as start_renewal does)
     db.session.commit()
     (report,) = evaluate(db.session, [org_id(PL)], Moment.now()).for_organisation(org_id(PL))
     assert report.rows[0].status is Status.EXPIRED
-    learning.complete_module(db.session, user, network, "primo", now=NOW - dt.timedelta(days=1))
+    complete_module(db.session, user, network, "primo", now=NOW - dt.timedelta(days=1))
     db.session.commit()
     (report,) = evaluate(db.session, [org_id(PL)], Moment.now()).for_organisation(org_id(PL))
     assert report.rows[0].status is Status.COMPLETE

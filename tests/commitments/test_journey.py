@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from courses import learning
+from courses.catalogue import published_version
+from courses.progress import complete_module
 from lms import db
 from lms.accounts.models import User
 from lms.cli import DEMO_PASSWORD
@@ -81,9 +82,9 @@ def test_polizia_locale_referent_journey(app, outbox):
             select(User).where(User.email == "agente.07@polizialocale.test")
         )
         for slug in ("rete-antiviolenza-milano", "polizia-locale-denuncia"):
-            version = learning.published_version(db.session, slug)
+            version = published_version(db.session, slug)
             for module in version.modules:
-                learning.complete_module(
+                complete_module(
                     db.session, officer, version, module.slug, by_block=module.completed_by_block
                 )
         db.session.commit()

@@ -22,8 +22,9 @@ from commitments.rules.status import (
     status_at,
     validity_periods,
 )
-from courses import learning
+from courses.enrolment import enrol
 from courses.models import EnrolmentSource
+from courses.progress import complete_module
 from lms import db
 from lms.settings import Setting
 from tests.commitments.helpers import (
@@ -154,13 +155,13 @@ def test_standings_follow_each_change_in_its_own_transaction(ctx, make_user, two
         return _people(pl, commitment.id, "people")[person.id][0].value
 
     assert status() == "not_enrolled"
-    learning.enrol(db.session, person, network, source=EnrolmentSource.REFERENT)
+    enrol(db.session, person, network, source=EnrolmentSource.REFERENT)
     assert status() == "not_started"  # read in the same transaction, before any commit
     db.session.commit()
-    learning.complete_module(db.session, person, network, "primo", now=NOW - 2 * MONTH)
+    complete_module(db.session, person, network, "primo", now=NOW - 2 * MONTH)
     assert status() == "in_progress"
-    learning.enrol(db.session, person, specific, source=EnrolmentSource.SELF)
-    learning.complete_module(db.session, person, specific, "primo", now=NOW - 2 * MONTH)
+    enrol(db.session, person, specific, source=EnrolmentSource.SELF)
+    complete_module(db.session, person, specific, "primo", now=NOW - 2 * MONTH)
     db.session.commit()
     assert status() == "complete"
     commitment.renewal_months = 1  # a stricter rule: rebuilt for every person

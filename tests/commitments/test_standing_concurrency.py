@@ -17,8 +17,9 @@ from contextlib import suppress
 from pathlib import Path
 
 from commitments import standing
-from courses import learning
+from courses.enrolment import enrol
 from courses.models import CourseVersion, EnrolmentSource
+from courses.progress import complete_module
 from lms import db
 from lms.accounts.models import User
 from lms.accounts.services import create_user
@@ -48,7 +49,7 @@ def test_simultaneous_completions_leave_the_standing_a_rebuild_would_compute(
                 for n in range(PEOPLE):
                     user = create_user(db.session, f"gara{n}@rete-milano.test", f"Gara {n}")
                     for version in versions:
-                        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+                        enrol(db.session, user, version, source=EnrolmentSource.SELF)
                     user_ids.append(user.id)
                 db.session.commit()
 
@@ -67,9 +68,7 @@ def test_simultaneous_completions_leave_the_standing_a_rebuild_would_compute(
                                 user = db.session.get(User, user_id)
                                 version = db.session.get(CourseVersion, version_id)
                                 now = dt.datetime.now(dt.UTC)
-                                learning.complete_module(
-                                    db.session, user, version, "primo", now=now
-                                )
+                                complete_module(db.session, user, version, "primo", now=now)
                                 # SQLite: the other worker waits for our write lock instead
                                 with suppress(threading.BrokenBarrierError):
                                     barrier.wait(timeout=wait)

@@ -6,8 +6,16 @@ import datetime as dt
 
 import pytest
 
-from courses import authoring, learning
+from courses import authoring
+from courses.enrolment import active_enrolment, enrol, enrol_members, unenrol
 from courses.models import EnrolmentSource, ProgressStatus
+from courses.progress import (
+    complete_module,
+    progress_for,
+    record_activity,
+    resume_module,
+    start_renewal,
+)
 from lms import db
 from lms.errors import Forbidden, ServiceError
 from lms.organisations.services import organisation_by_code
@@ -47,55 +55,55 @@ def test_published_version_is_immutable_and_drafts_are_separate(make_user, make_
 def test_completion_records_version_and_sends_event_once(make_user, events, make_course):
     user = make_user()
     version = make_course(extra="renewal_months: 36\n")
-    learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
-    assert learning.complete_module(db.session, user, version, "primo") is None
-    completion = learning.complete_module(db.session, user, version, "secondo")
+    enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    assert complete_module(db.session, user, version, "primo") is None
+    completion = complete_module(db.session, user, version, "secondo")
     assert completion is not None and completion.version_id == version.id
     assert completion.expires_at.year == completion.completed_at.year + 3
     assert len(events) == 1 and events[0].kind == "course"
     assert events[0].completion_ref == f"course-completion:{completion.id}"
     assert events[0].hours == 2.0 and events[0].renewal_months == 36
     # Completing again (double submit) records nothing new.
-    assert learning.complete_module(db.session, user, version, "secondo") is None
+    assert complete_module(db.session, user, version, "secondo") is None
     assert len(events) == 1
 
 
 def test_progress_carries_over_to_a_new_version_by_module_slug(make_user, make_course):
     user = make_user()
     v1 = make_course(modules=("alfa", "beta", "gamma"))
-    learning.enrol(db.session, user, v1, source=EnrolmentSource.SELF)
-    learning.complete_module(db.session, user, v1, "alfa")
-    learning.complete_module(db.session, user, v1, "beta")
+    enrol(db.session, user, v1, source=EnrolmentSource.SELF)
+    complete_module(db.session, user, v1, "alfa")
+    complete_module(db.session, user, v1, "beta")
     # v2 reorders, drops gamma, adds delta: alfa and beta stay complete.
     v2 = make_course(modules=("beta", "alfa", "delta"))
-    progress = learning.progress_for(db.session, user.id, v2)
+    progress = progress_for(db.session, user.id, v2)
     assert progress.status_of("alfa") == progress.status_of("beta") == ProgressStatus.COMPLETED
     assert progress.status_of("delta") == "not_started" and progress.percent == 67
-    completion = learning.complete_module(db.session, user, v2, "delta")
+    completion = complete_module(db.session, user, v2, "delta")
     assert completion is not None and completion.version_id == v2.id
 
 
 def test_quiz_module_completes_only_through_the_quiz(make_user, make_course):
     user = make_user()
     version = make_course(quiz_modules=("secondo",))
-    learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    enrol(db.session, user, version, source=EnrolmentSource.SELF)
     with pytest.raises(ServiceError, match="superando il quiz"):
-        learning.complete_module(db.session, user, version, "secondo")
-    learning.complete_module(db.session, user, version, "primo")
-    assert learning.complete_module(db.session, user, version, "secondo", by_block=True) is not None
+        complete_module(db.session, user, version, "secondo")
+    complete_module(db.session, user, version, "primo")
+    assert complete_module(db.session, user, version, "secondo", by_block=True) is not None
 
 
 def test_prerequisites_are_enforced_with_a_clear_message(make_user, make_course):
     user = make_user()
     base = make_course(slug="corso-base", title="Corso di base")
     advanced = make_course(slug="corso-avanzato", prerequisites="[corso-base]")
-    learning.enrol(db.session, user, advanced, source=EnrolmentSource.SELF)
+    enrol(db.session, user, advanced, source=EnrolmentSource.SELF)
     with pytest.raises(Forbidden, match="Prima di questo corso devi completare: Corso di base"):
-        learning.record_activity(db.session, user, advanced, "primo")
-    learning.enrol(db.session, user, base, source=EnrolmentSource.SELF)
-    learning.complete_module(db.session, user, base, "primo")
-    learning.complete_module(db.session, user, base, "secondo")
-    assert learning.record_activity(db.session, user, advanced, "primo").status == "in_progress"
+        record_activity(db.session, user, advanced, "primo")
+    enrol(db.session, user, base, source=EnrolmentSource.SELF)
+    complete_module(db.session, user, base, "primo")
+    complete_module(db.session, user, base, "secondo")
+    assert record_activity(db.session, user, advanced, "primo").status == "in_progress"
 
 
 def test_unknown_prerequisite_is_an_import_error(make_course):
@@ -109,7 +117,7 @@ def test_self_enrolment_can_be_closed(make_user, make_course):
     user = make_user()
     version = make_course(extra="self_enrolment: false\n")
     with pytest.raises(Forbidden):
-        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        enrol(db.session, user, version, source=EnrolmentSource.SELF)
 
 
 def test_referent_enrols_only_own_staff(make_user, make_course):
@@ -119,54 +127,52 @@ def test_referent_enrols_only_own_staff(make_user, make_course):
     version = make_course()
     org = organisation_by_code(db.session, "CDM-PL-NTDM")
     with pytest.raises(Forbidden):
-        learning.enrol_members(db.session, org.id, version, [own.id, other.id], by=referent)
-    assert learning.active_enrolment(db.session, own.id, version.course_id) is None
-    assert learning.enrol_members(db.session, org.id, version, [own.id], by=referent) == 1
-    assert learning.enrol_members(db.session, org.id, version, [own.id], by=referent) == 0
+        enrol_members(db.session, org.id, version, [own.id, other.id], by=referent)
+    assert active_enrolment(db.session, own.id, version.course_id) is None
+    assert enrol_members(db.session, org.id, version, [own.id], by=referent) == 1
+    assert enrol_members(db.session, org.id, version, [own.id], by=referent) == 0
 
 
 def test_unenrolment_keeps_history_and_reenrolment_reuses_the_row(make_user, make_course):
     user = make_user()
     version = make_course()
-    first = learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
-    learning.complete_module(db.session, user, version, "primo")
-    learning.unenrol(db.session, user.id, version.course_id)
-    assert learning.active_enrolment(db.session, user.id, version.course_id) is None
-    again = learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    first = enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    complete_module(db.session, user, version, "primo")
+    unenrol(db.session, user.id, version.course_id)
+    assert active_enrolment(db.session, user.id, version.course_id) is None
+    again = enrol(db.session, user, version, source=EnrolmentSource.SELF)
     assert again.id == first.id
-    assert learning.progress_for(db.session, user.id, version).status_of("primo") == "completed"
+    assert progress_for(db.session, user.id, version).status_of("primo") == "completed"
 
 
 def test_time_spent_and_resume(make_user, make_course):
     user = make_user()
     version = make_course(modules=("alfa", "beta", "gamma"))
-    learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    enrol(db.session, user, version, source=EnrolmentSource.SELF)
     start = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
-    learning.record_activity(db.session, user, version, "beta", now=start)
-    learning.record_activity(db.session, user, version, "beta", now=start + dt.timedelta(minutes=1))
-    row = learning.record_activity(
+    record_activity(db.session, user, version, "beta", now=start)
+    record_activity(db.session, user, version, "beta", now=start + dt.timedelta(minutes=1))
+    row = record_activity(
         db.session, user, version, "beta", now=start + dt.timedelta(hours=3)
     )  # a pause: not counted
     assert row.time_spent_seconds == 60
-    progress = learning.progress_for(db.session, user.id, version)
-    assert learning.resume_module(version, progress).slug == "beta"
+    progress = progress_for(db.session, user.id, version)
+    assert resume_module(version, progress).slug == "beta"
 
 
 def test_renewal_opens_a_new_cycle_when_expiry_is_near(make_user, events, make_course):
     user = make_user()
     version = make_course(extra="renewal_months: 12\n")
-    learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    enrol(db.session, user, version, source=EnrolmentSource.SELF)
     done_at = dt.datetime(2025, 1, 10, tzinfo=dt.UTC)
-    learning.complete_module(db.session, user, version, "primo", now=done_at)
-    learning.complete_module(db.session, user, version, "secondo", now=done_at)
+    complete_module(db.session, user, version, "primo", now=done_at)
+    complete_module(db.session, user, version, "secondo", now=done_at)
     with pytest.raises(ServiceError, match="90 giorni"):
-        learning.start_renewal(db.session, user, version, now=done_at + dt.timedelta(days=30))
-    enrolment = learning.start_renewal(
-        db.session, user, version, now=done_at + dt.timedelta(days=300)
-    )
+        start_renewal(db.session, user, version, now=done_at + dt.timedelta(days=30))
+    enrolment = start_renewal(db.session, user, version, now=done_at + dt.timedelta(days=300))
     assert enrolment.cycle == 2
-    assert learning.progress_for(db.session, user.id, version).percent == 0
-    learning.complete_module(db.session, user, version, "primo")
-    learning.complete_module(db.session, user, version, "secondo")
+    assert progress_for(db.session, user.id, version).percent == 0
+    complete_module(db.session, user, version, "primo")
+    complete_module(db.session, user, version, "secondo")
     assert [e.key for e in events] == ["course:corso-prova", "course:corso-prova"]
     assert events[0].completion_ref != events[1].completion_ref

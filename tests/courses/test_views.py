@@ -221,7 +221,7 @@ def test_referent_enrols_own_staff_page(app: Flask, make_user, make_course):
     assert client.get(f"/courses/organisations/{other.id}/enrol").status_code == 403
     response = post_form(client, page, {"course": "corso-prova", "member": str(staff.id)})
     assert response.status_code == 302
-    from courses import learning
+    from courses.enrolment import active_enrolment
 
     course = authoring.get_course(db.session, "corso-prova")
-    assert learning.active_enrolment(db.session, staff.id, course.id) is not None
+    assert active_enrolment(db.session, staff.id, course.id) is not None

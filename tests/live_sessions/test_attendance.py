@@ -17,8 +17,9 @@ from certificates.verification import Outcome, check_pdf
 from commitments.manage import definitions
 from commitments.reporting.coverage import evaluate
 from commitments.rules.status import Moment, Status
-from courses import learning
+from courses.enrolment import active_enrolment, enrol
 from courses.models import CourseCompletion, EnrolmentSource
+from courses.progress import check_completion, complete_module
 from live_sessions import attendance
 from live_sessions.attendance import Mark
 from live_sessions.models import AttendanceChange, AttendanceStatus
@@ -192,8 +193,8 @@ def test_attendance_completes_the_course_and_the_commitment(
             organisation_id=pl.id,
         ),
     )
-    learning.enrol(db.session, person, version, source=EnrolmentSource.SELF)
-    assert learning.complete_module(db.session, person, version, "primo") is None  # not yet
+    enrol(db.session, person, version, source=EnrolmentSource.SELF)
+    assert complete_module(db.session, person, version, "primo") is None  # not yet
     register(live, person)
     begin_now(live)
 
@@ -227,19 +228,19 @@ def test_attendance_first_then_modules_completes_too(
 ):
     person = make_user(org=PL)
     version, live = _course_with_required_session(make_course, make_session)
-    learning.enrol(db.session, person, version, source=EnrolmentSource.SELF)
+    enrol(db.session, person, version, source=EnrolmentSource.SELF)
     register(live, person)
     begin_now(live)
     partial = [Mark(person.id, PARTIAL, 60)]
     attendance.record_marks(db.session, live.id, partial, actor=trainer)
     # Partial attendance does not close the session item.
-    assert learning.complete_module(db.session, person, version, "primo") is None
+    assert complete_module(db.session, person, version, "primo") is None
     attendance.record_marks(db.session, live.id, [Mark(person.id, PRESENT)], actor=trainer)
-    completion = learning.check_completion(
+    completion = check_completion(
         db.session,
         person,
         version,
-        learning.active_enrolment(db.session, person.id, version.course_id),
+        active_enrolment(db.session, person.id, version.course_id),
     )
     assert completion is None  # already recorded when the presence was marked
     assert (

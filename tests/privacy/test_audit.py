@@ -206,11 +206,11 @@ def test_quiz_attempt_reset_is_audited(app: Flask, make_user, make_course):
 
     user = make_user()
     with app.app_context():
-        from courses import learning
+        from courses.enrolment import enrol
         from courses.models import EnrolmentSource
 
         version = make_course(quiz_course_files())
-        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        enrol(db.session, user, version, source=EnrolmentSource.SELF)
         attempt = service.start_attempt(db.session, user, version, version.modules[0])
         service.submit_attempt(db.session, user, attempt.id, {})
         db.session.commit()

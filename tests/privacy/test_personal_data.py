@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from courses import learning
+from courses.enrolment import enrol
 from courses.models import CourseCompletion, EnrolmentSource
 from lms import db, privacy
 from lms.accounts.models import Role, User
@@ -42,7 +42,7 @@ def learner_with_history(app: Flask, make_user, make_course):
     with app.app_context():
         user = make_user(org="CDM-PL-NTDM", name="Giulia Riservata")
         version = make_course(quiz_course_files())
-        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        enrol(db.session, user, version, source=EnrolmentSource.SELF)
         from quizzes import attempts as service
 
         module = version.modules[0]

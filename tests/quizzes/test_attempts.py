@@ -9,8 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from courses import authoring, learning
+from courses import authoring
+from courses.enrolment import enrol
 from courses.models import EnrolmentSource
+from courses.progress import progress_for
 from lms import db
 from lms.signals import completion_recorded
 from quizzes import attempts as service
@@ -24,7 +26,7 @@ def learner(app: Flask, make_user, make_course):
     def setup(**quiz):
         user = make_user()
         version = make_course(quiz_course_files(**quiz))
-        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        enrol(db.session, user, version, source=EnrolmentSource.SELF)
         db.session.commit()
         client = app.test_client()
         login(client, user.email)
@@ -104,7 +106,7 @@ def test_fail_then_pass_completes_module_and_course(learner, app):
         passed = submit(client, attempt_id, answers(html, right=True))
         result = client.get(passed.headers["Location"]).get_data(as_text=True)
         assert "Quiz superato" in result and "RISPOSTA-SEGRETA-DA5" in result
-        progress = learning.progress_for(db.session, user.id, version)
+        progress = progress_for(db.session, user.id, version)
         assert progress.status_of("triage") == "completed" and progress.completion is not None
         assert len(events) == 1 and events[0].title == "Corso con quiz"
     finally:
@@ -218,7 +220,7 @@ def test_expired_attempt_cannot_be_submitted(learner):
     assert "tempo a disposizione è scaduto" in page
     db.session.expire_all()
     assert db.session.get(Attempt, attempt_id).status == AttemptStatus.EXPIRED
-    progress = learning.progress_for(db.session, user.id, version)
+    progress = progress_for(db.session, user.id, version)
     assert progress.status_of("triage") == "not_started"
 
 

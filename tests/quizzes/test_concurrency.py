@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from courses import learning
+from courses.enrolment import enrol
 from courses.models import CourseCompletion, EnrolmentSource
 from lms import db
 from lms.accounts.services import create_user
@@ -32,7 +32,7 @@ def test_concurrent_double_submit_is_scored_once(tmp_path: Path, make_course):
                     db.session, "doppio@rete-milano.test", "Doppio Invio", password=PASSWORD
                 )
                 version = make_course(quiz_course_files())
-                learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+                enrol(db.session, user, version, source=EnrolmentSource.SELF)
                 db.session.commit()
             clients = [app.test_client(), app.test_client()]
             for client in clients:

@@ -7,7 +7,8 @@ import statistics as pystats
 import pytest
 from flask import Flask
 
-from courses import authoring, learning
+from courses import authoring
+from courses.enrolment import enrol
 from courses.models import EnrolmentSource
 from lms import db
 from lms.accounts.models import Role
@@ -85,7 +86,7 @@ def _grade(make_user, make_course):
     for name, (choices, expected) in ANSWERS.items():
         org = "CDM-PL-NTDM" if name in "AB" else "ASST-NIGUARDA"
         user = make_user(org=org, audience="polizia_locale" if name in "AB" else "triage_asst")
-        learning.enrol(db.session, user, version, source=EnrolmentSource.SELF)
+        enrol(db.session, user, version, source=EnrolmentSource.SELF)
         attempt = service.start_attempt(db.session, user, version, module)
         done = service.submit_attempt(
             db.session, user, attempt.id, _answer(attempt, {k: v for k, v in choices.items() if v})

@@ -186,7 +186,8 @@ MATRIX = merged()
 def _course(world: World) -> dict[str, Any]:
     """The trainer's published course with a quiz and an image, made once per world."""
     if "course" not in world.extra:
-        from courses import authoring, learning
+        from courses import authoring
+        from courses.enrolment import enrol
         from courses.models import EnrolmentSource
         from lms import db
         from lms.accounts.models import User
@@ -208,7 +209,7 @@ def _course(world: World) -> dict[str, Any]:
         with service_context(world.app):  # importing asks the app for its fenced blocks
             version = authoring.import_files(db.session, files, user=trainer, publish=True).version
             operator = db.session.get(User, world.user_id("operator"))
-            learning.enrol(db.session, operator, version, source=EnrolmentSource.SELF)
+            enrol(db.session, operator, version, source=EnrolmentSource.SELF)
             attempt = attempts.start_attempt(db.session, operator, version, version.modules[0])
         world.extra["course"] = {
             "slug": "corso-matrice",

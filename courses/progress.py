@@ -1,4 +1,4 @@
-"""Taking courses: catalogue, enrolment, progress, completion, renewal."""
+"""Progress through a course: access, activity, module and course completion, renewal."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload, selectinload
+from sqlalchemy.orm import Session
 
+from courses.catalogue import find_module, latest_versions_query
+from courses.enrolment import active_enrolment, announce_change
 from courses.extensions import COMPLETION_REQUIREMENTS
 from courses.format import fenced_blocks, split_blocks
 from courses.models import (
@@ -18,19 +20,15 @@ from courses.models import (
     CourseCompletion,
     CourseVersion,
     Enrolment,
-    EnrolmentSource,
     Module,
     ModuleProgress,
     ProgressStatus,
-    VersionStatus,
-    version_audience,
 )
-from courses.signals import LearningChanges, learning_changed, module_completed
-from lms import audit, clock, signals
+from courses.signals import module_completed
+from lms import clock, signals
 from lms.accounts.models import User
 from lms.dates import add_months
-from lms.errors import Forbidden, NotFound, ServiceError
-from lms.organisations.models import Audience, Membership
+from lms.errors import Forbidden, ServiceError
 from lms.plugins import registry
 from lms.signals import CompletionEvent, completion_recorded
 
@@ -38,121 +36,7 @@ from lms.signals import CompletionEvent, completion_recorded
 MAX_ACTIVITY_GAP = dt.timedelta(minutes=10)
 
 
-def latest_versions_query():  # noqa: ANN201 - a Select
-    """Latest published version of every (non archived) course."""
-    latest = (
-        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .where(CourseVersion.status == VersionStatus.PUBLISHED)
-        .group_by(CourseVersion.course_id)
-        .subquery()
-    )
-    return (
-        select(CourseVersion)
-        .join(
-            latest,
-            and_(
-                latest.c.course_id == CourseVersion.course_id,
-                latest.c.number == CourseVersion.number,
-            ),
-        )
-        .join(Course, Course.id == CourseVersion.course_id)
-        .where(Course.archived.is_(False))
-    )
-
-
-# Built once: a statement built per call costs more to construct and to key for
-# SQLAlchemy's compiled cache than it costs to run.
-_other_version = aliased(CourseVersion)
-_PUBLISHED_VERSION = (
-    select(CourseVersion)
-    .join(Course, Course.id == CourseVersion.course_id)
-    .where(
-        Course.slug == bindparam("slug"),
-        Course.archived.is_(False),
-        CourseVersion.status == VersionStatus.PUBLISHED,
-        # The highest published number, rather than ORDER BY ... LIMIT 1: with the
-        # modules joined, a LIMIT makes SQLAlchemy wrap the version in a subquery that
-        # SQLite materialises and sorts whole.
-        CourseVersion.number
-        == select(func.max(_other_version.number))
-        .where(
-            _other_version.course_id == CourseVersion.course_id,
-            _other_version.status == VersionStatus.PUBLISHED,
-        )
-        .scalar_subquery(),
-    )
-    .options(
-        contains_eager(CourseVersion.course),
-        joinedload(CourseVersion.modules).defer(Module.body_md).defer(Module.body_html),
-        # Repeated on every module's row and read by no learner page (loaded if asked).
-        defer(CourseVersion.intro_md),
-        defer(CourseVersion.content_hash),
-        defer(CourseVersion.created_at),
-        defer(CourseVersion.published_at),
-        defer(CourseVersion.created_by_id),
-    )
-)
-
-
-def published_version(session: Session, slug: str) -> CourseVersion:
-    """The latest published version of one course, with its course and modules.
-
-    One course's versions only (not the catalogue-wide ``latest_versions_query``),
-    the course and the modules joined in (one statement), the modules without their
-    bodies: a page reads at most one module's lesson (loaded when accessed), so the
-    cost of a page does not grow with the size of the course. Audiences load when a
-    page asks.
-    """
-    version = session.execute(_PUBLISHED_VERSION, {"slug": slug}).unique().scalar_one_or_none()
-    if version is None:
-        raise NotFound(_("Corso non trovato."))
-    return version
-
-
-def catalogue(
-    session: Session, *, audience_code: str | None = None, query: str | None = None
-) -> list[CourseVersion]:
-    stmt = latest_versions_query().options(selectinload(CourseVersion.audiences))
-    if audience_code:
-        in_audience = exists().where(
-            version_audience.c.version_id == CourseVersion.id,
-            version_audience.c.audience_id == Audience.id,
-            Audience.code == audience_code,
-        )
-        stmt = stmt.where(or_(CourseVersion.all_audiences.is_(True), in_audience))
-    if query and query.strip():
-        pattern = f"%{query.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(CourseVersion.title).like(pattern),
-                func.lower(CourseVersion.summary).like(pattern),
-                func.lower(cast(CourseVersion.objectives, String)).like(pattern),
-            )
-        )
-    return list(session.scalars(stmt.order_by(CourseVersion.title)))
-
-
-def user_audience_codes(session: Session, user_id: int) -> set[str]:
-    return set(
-        session.scalars(
-            select(Audience.code)
-            .join(Membership, Membership.audience_id == Audience.id)
-            .where(Membership.user_id == user_id, Membership.ended_at.is_(None))
-        )
-    )
-
-
-# --- Enrolment ----------------------------------------------------------------------
-
-
-# The learner's pages ask these on every request: built once, as _PUBLISHED_VERSION.
-_ACTIVE_ENROLMENT = select(Enrolment).where(
-    Enrolment.user_id == bindparam("user_id"),
-    Enrolment.course_id == bindparam("course_id"),
-    Enrolment.ended_at.is_(None),
-)
-
-
+# The learner's pages ask this on every request: built once (as catalogue._PUBLISHED_VERSION).
 _ENROLMENT_AND_MODULE_STATUS = (
     select(Enrolment, ModuleProgress.status)
     .outerjoin(
@@ -172,117 +56,7 @@ _ENROLMENT_AND_MODULE_STATUS = (
 )
 
 
-def active_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
-    return session.scalar(_ACTIVE_ENROLMENT, {"user_id": user_id, "course_id": course_id})
-
-
-def enrol(
-    session: Session,
-    user: User,
-    version: CourseVersion,
-    *,
-    source: EnrolmentSource,
-    by: User | None = None,
-) -> Enrolment:
-    """Enrol (or re-enrol) a person; history rows are reused, never duplicated."""
-    if source is EnrolmentSource.SELF and not version.self_enrolment:
-        raise Forbidden(
-            _("Per questo corso l'iscrizione è fatta dalla/dal referente della tua organizzazione.")
-        )
-    enrolment = session.scalar(
-        select(Enrolment).where(
-            Enrolment.user_id == user.id, Enrolment.course_id == version.course_id
-        )
-    )
-    if enrolment is None:
-        enrolment = Enrolment(
-            user_id=user.id,
-            course_id=version.course_id,
-            source=source,
-            enrolled_by_id=by.id if by else None,
-        )
-        session.add(enrolment)
-    elif enrolment.ended_at is not None:
-        enrolment.ended_at = None
-        enrolment.source = source
-        enrolment.enrolled_by_id = by.id if by else None
-        enrolment.enrolled_at = clock.now()
-    else:
-        return enrolment
-    session.flush()
-    _changed(session, user.id, version.course_id)
-    return enrolment
-
-
-def unenrol(session: Session, user_id: int, course_id: int) -> None:
-    enrolment = active_enrolment(session, user_id, course_id)
-    if enrolment is None:
-        raise NotFound(_("Non risulti iscritta/o a questo corso."))
-    enrolment.ended_at = clock.now()
-    session.flush()
-    _changed(session, user_id, course_id)
-
-
-def _changed(
-    session: Session, user_id: int, course_id: int, *, activity_only: bool = False
-) -> None:
-    """Tell the app's receivers (e.g. commitments' standings) whose learning rows changed."""
-    signals.send(
-        learning_changed,
-        session=session,
-        changes=LearningChanges.of(user_id, course_id, activity_only=activity_only),
-    )
-
-
-def enrol_members(
-    session: Session,
-    organisation_id: int,
-    version: CourseVersion,
-    user_ids: list[int],
-    *,
-    by: User,
-) -> int:
-    """A referent enrols staff of their own organisation; anyone else is refused whole."""
-    members = set(
-        session.scalars(
-            select(Membership.user_id).where(
-                Membership.organisation_id == organisation_id,
-                Membership.ended_at.is_(None),
-                Membership.user_id.in_(user_ids),
-            )
-        )
-    )
-    strangers = set(user_ids) - members
-    if strangers:
-        raise Forbidden(_("Puoi iscrivere solo il personale della tua organizzazione."))
-    users = session.scalars(select(User).where(User.id.in_(members))).all()
-    before = {
-        e.user_id
-        for e in session.scalars(
-            select(Enrolment).where(
-                Enrolment.course_id == version.course_id,
-                Enrolment.ended_at.is_(None),
-                Enrolment.user_id.in_(members),
-            )
-        )
-    }
-    for user in users:
-        if user.id not in before:
-            enrolment = enrol(session, user, version, source=EnrolmentSource.REFERENT, by=by)
-            audit.record(
-                session,
-                "enrolment.by_referent",
-                actor=by,
-                organisation_id=organisation_id,
-                object_type="course",
-                object_id=version.course.slug,
-                subject_id=user.id,
-                details={"enrolment_id": enrolment.id},
-            )
-    return len(members - before)
-
-
-# --- Prerequisites and progress -------------------------------------------------------
+# --- Access: an active enrolment and the prerequisites -----------------------------------
 
 
 def missing_prerequisites(session: Session, user_id: int, version: CourseVersion) -> list[str]:
@@ -338,20 +112,7 @@ def _require_prerequisites(session: Session, user: User, version: CourseVersion)
         )
 
 
-def find_module(version: CourseVersion, module_slug: str) -> Module:
-    for module in version.modules:
-        if module.slug == module_slug:
-            return module
-    raise NotFound(_("Modulo non trovato."))
-
-
-_LESSON_HTML = select(Module.body_html).where(Module.id == bindparam("module_id"))
-
-
-def lesson_html(session: Session, module: Module) -> str:
-    """The module's lesson, which ``published_version`` leaves deferred: one built
-    statement (cheaper than the ORM's deferred-column load)."""
-    return session.scalar(_LESSON_HTML, {"module_id": module.id}) or ""
+# --- Activity and completion --------------------------------------------------------
 
 
 _CYCLE_PROGRESS = select(ModuleProgress).where(
@@ -404,7 +165,7 @@ def _progress_row(
             row = session.scalar(_MODULE_PROGRESS, keys)
             assert row is not None
         else:
-            _changed(session, user_id, enrolment.course_id, activity_only=True)
+            announce_change(session, user_id, enrolment.course_id, activity_only=True)
     return row
 
 
@@ -533,7 +294,7 @@ def check_completion(
             )
     except IntegrityError:  # completed concurrently by another request: recorded once
         return None
-    _changed(session, user.id, version.course_id)
+    announce_change(session, user.id, version.course_id)
     return completion
 
 
@@ -647,20 +408,3 @@ def start_renewal(
     enrolment.last_module_slug = None
     session.flush()
     return enrolment
-
-
-def my_courses(session: Session, user_id: int) -> list[tuple[CourseVersion, Enrolment]]:
-    enrolments = {
-        e.course_id: e
-        for e in session.scalars(
-            select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.ended_at.is_(None))
-        )
-    }
-    if not enrolments:
-        return []
-    versions = session.scalars(
-        latest_versions_query()
-        .where(CourseVersion.course_id.in_(enrolments))
-        .order_by(CourseVersion.title)
-    )
-    return [(v, enrolments[v.course_id]) for v in versions]

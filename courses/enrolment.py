@@ -1,0 +1,150 @@
+"""Enrolment: joining and leaving a course, by oneself or by a referent; one's courses."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from courses.catalogue import latest_versions_query
+from courses.models import CourseVersion, Enrolment, EnrolmentSource
+from courses.signals import LearningChanges, learning_changed
+from lms import audit, clock, signals
+from lms.accounts.models import User
+from lms.errors import Forbidden, NotFound
+from lms.organisations.models import Membership
+
+# The learner's pages ask this on every request: built once (as catalogue._PUBLISHED_VERSION).
+_ACTIVE_ENROLMENT = select(Enrolment).where(
+    Enrolment.user_id == bindparam("user_id"),
+    Enrolment.course_id == bindparam("course_id"),
+    Enrolment.ended_at.is_(None),
+)
+
+
+def active_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
+    return session.scalar(_ACTIVE_ENROLMENT, {"user_id": user_id, "course_id": course_id})
+
+
+def enrol(
+    session: Session,
+    user: User,
+    version: CourseVersion,
+    *,
+    source: EnrolmentSource,
+    by: User | None = None,
+) -> Enrolment:
+    """Enrol (or re-enrol) a person; history rows are reused, never duplicated."""
+    if source is EnrolmentSource.SELF and not version.self_enrolment:
+        raise Forbidden(
+            _("Per questo corso l'iscrizione è fatta dalla/dal referente della tua organizzazione.")
+        )
+    enrolment = session.scalar(
+        select(Enrolment).where(
+            Enrolment.user_id == user.id, Enrolment.course_id == version.course_id
+        )
+    )
+    if enrolment is None:
+        enrolment = Enrolment(
+            user_id=user.id,
+            course_id=version.course_id,
+            source=source,
+            enrolled_by_id=by.id if by else None,
+        )
+        session.add(enrolment)
+    elif enrolment.ended_at is not None:
+        enrolment.ended_at = None
+        enrolment.source = source
+        enrolment.enrolled_by_id = by.id if by else None
+        enrolment.enrolled_at = clock.now()
+    else:
+        return enrolment
+    session.flush()
+    announce_change(session, user.id, version.course_id)
+    return enrolment
+
+
+def unenrol(session: Session, user_id: int, course_id: int) -> None:
+    enrolment = active_enrolment(session, user_id, course_id)
+    if enrolment is None:
+        raise NotFound(_("Non risulti iscritta/o a questo corso."))
+    enrolment.ended_at = clock.now()
+    session.flush()
+    announce_change(session, user_id, course_id)
+
+
+def announce_change(
+    session: Session, user_id: int, course_id: int, *, activity_only: bool = False
+) -> None:
+    """Tell the app's receivers (e.g. commitments' standings) whose learning rows changed:
+    enrolment, progress and completion writers call it after writing."""
+    signals.send(
+        learning_changed,
+        session=session,
+        changes=LearningChanges.of(user_id, course_id, activity_only=activity_only),
+    )
+
+
+def enrol_members(
+    session: Session,
+    organisation_id: int,
+    version: CourseVersion,
+    user_ids: list[int],
+    *,
+    by: User,
+) -> int:
+    """A referent enrols staff of their own organisation; anyone else is refused whole."""
+    members = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.organisation_id == organisation_id,
+                Membership.ended_at.is_(None),
+                Membership.user_id.in_(user_ids),
+            )
+        )
+    )
+    strangers = set(user_ids) - members
+    if strangers:
+        raise Forbidden(_("Puoi iscrivere solo il personale della tua organizzazione."))
+    users = session.scalars(select(User).where(User.id.in_(members))).all()
+    before = {
+        e.user_id
+        for e in session.scalars(
+            select(Enrolment).where(
+                Enrolment.course_id == version.course_id,
+                Enrolment.ended_at.is_(None),
+                Enrolment.user_id.in_(members),
+            )
+        )
+    }
+    for user in users:
+        if user.id not in before:
+            enrolment = enrol(session, user, version, source=EnrolmentSource.REFERENT, by=by)
+            audit.record(
+                session,
+                "enrolment.by_referent",
+                actor=by,
+                organisation_id=organisation_id,
+                object_type="course",
+                object_id=version.course.slug,
+                subject_id=user.id,
+                details={"enrolment_id": enrolment.id},
+            )
+    return len(members - before)
+
+
+def my_courses(session: Session, user_id: int) -> list[tuple[CourseVersion, Enrolment]]:
+    enrolments = {
+        e.course_id: e
+        for e in session.scalars(
+            select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.ended_at.is_(None))
+        )
+    }
+    if not enrolments:
+        return []
+    versions = session.scalars(
+        latest_versions_query()
+        .where(CourseVersion.course_id.in_(enrolments))
+        .order_by(CourseVersion.title)
+    )
+    return [(v, enrolments[v.course_id]) for v in versions]
