@@ -85,7 +85,10 @@ class _PerAppSessionmaker(sessionmaker):  # type: ignore[type-arg]
         state = current_app.extensions.get("lms") if has_app_context() else None
         cls = state.session_class if state is not None else self.class_
         for key, value in self.kw.items():
-            local_kw.setdefault(key, value)
+            if key == "info" and "info" in local_kw:
+                local_kw["info"] = {**value, **local_kw["info"]}
+            else:
+                local_kw.setdefault(key, value)
         return cls(**local_kw)
 
 
