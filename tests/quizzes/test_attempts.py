@@ -253,6 +253,7 @@ def test_module_with_quiz_cannot_be_marked_complete_by_hand(learner):
     assert "si completa superando il quiz" in response.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("in_app_context")
 def test_broken_quiz_block_fails_import_with_line():
     from lms.errors import FormatError
 
