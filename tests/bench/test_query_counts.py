@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, insert, select
@@ -173,6 +174,7 @@ def statements_per_page(
     return counts
 
 
+@pytest.mark.slow  # a query-count bench at 1,000 staff
 def test_statements_per_page_do_not_grow_with_staff(
     app: Flask, make_user: Any, make_course: Any, tmp_path: Path
 ) -> None:
