@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from courses.extensions import FENCED_BLOCKS, FencedBlock
@@ -172,8 +173,14 @@ def _body_line(line: int, cuts: list[Cut]) -> int:
 
 
 def lesson_of(body: str) -> str:
-    """What gets rendered of a module: the body without the plugins' blocks."""
-    return split_blocks(body, fenced_blocks().keys())[0]
+    """What gets rendered of a module: the body without the plugins' blocks.
+
+    Blocks declared by an installed plugin that this app does not load are cut too: the
+    block is not the lesson, and its content may be secret (a quiz's answers).
+    """
+    registered = fenced_blocks().keys()
+    hidden = sorted(current_app.extensions["lms"].hidden_blocks - set(registered))
+    return split_blocks(body, [*registered, *hidden])[0]
 
 
 def _decode(data: bytes, file: str, issues: list[FormatIssue]) -> str | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from lms import config as lms_config
 from lms import db
 from lms.db import new_session_class
-from lms.plugins import Plugin, Registries, discover, load_models
+from lms.plugins import Plugin, Registries, discover, installed_fenced_blocks, load_models
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -35,6 +35,8 @@ class LMSState:
     registries: Registries = field(default_factory=Registries)
     #: the class of this app's sessions, on which its session hooks are installed
     session_class: type[Session] = field(default_factory=new_session_class)
+    #: fenced blocks cut out of lessons: those of every installed plugin, loaded or not
+    hidden_blocks: frozenset[str] = field(default_factory=frozenset)
 
     def plugin(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)
@@ -80,7 +82,12 @@ class LMS:
             load_models(plugin)
 
         state = LMSState(
-            engine=db.init_app(app), url_prefix=prefix, plugins=plugins, standalone=standalone
+            engine=db.init_app(app),
+            url_prefix=prefix,
+            plugins=plugins,
+            standalone=standalone,
+            hidden_blocks=installed_fenced_blocks()
+            | {name for plugin in plugins for name in plugin.fenced_blocks},
         )
         app.extensions["lms"] = state
         from lms import audit

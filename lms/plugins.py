@@ -178,6 +178,10 @@ class Plugin:
     requires: tuple[str, ...] = ()
     models: str | None = None  # dotted module path holding the plugin's models
     url_prefix: str | None = None  # default: "/<name>"
+    #: fenced blocks the plugin handles in lessons (``quiz``): every app hides them from the
+    #: lesson text, even one that does not load the plugin, so that a block's content (a
+    #: quiz's right answers) never shows as text where its handler is missing
+    fenced_blocks: tuple[str, ...] = ()
 
     def blueprint(self) -> Blueprint | None:
         return None
@@ -219,6 +223,11 @@ class Plugin:
 
 class PluginError(RuntimeError):
     pass
+
+
+def installed_fenced_blocks() -> frozenset[str]:
+    """The fenced-block names declared by every installed plugin, loaded or not."""
+    return frozenset(name for plugin in discover() for name in plugin.fenced_blocks)
 
 
 def discover(allowed: Iterable[str] | None = None) -> list[Plugin]:

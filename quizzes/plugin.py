@@ -23,6 +23,7 @@ class QuizzesPlugin(Plugin):
     name = "quizzes"
     requires = ("courses",)
     models = "quizzes.models"
+    fenced_blocks = ("quiz",)
 
     def blueprint(self) -> Blueprint:
         from quizzes import views  # noqa: F401  (its routes join the blueprint)

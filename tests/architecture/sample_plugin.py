@@ -37,6 +37,7 @@ def _on_module_completed(app: Flask, **event: Any) -> None:
 class SampleBlocksPlugin(Plugin):
     name = "sample_blocks"
     requires = ("courses", "quizzes")
+    fenced_blocks = ("esercizio",)
 
     def blueprint(self) -> Blueprint:
         return Blueprint(self.name, __name__, template_folder="templates")

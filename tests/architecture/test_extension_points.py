@@ -30,6 +30,7 @@ from courses.enrolment import enrol
 from courses.format import parse_bundle
 from courses.models import CourseCompletion, EnrolmentSource
 from courses.progress import complete_module
+from courses.rendering import render_lesson
 from lms import audit, clock, db, signals
 from lms.errors import FormatError, ServiceError
 from lms.plugins import registry
@@ -190,6 +191,12 @@ def test_two_apps_with_different_plugins_do_not_see_each_others_hooks(
         plain = parse_bundle(files, set()).modules
     assert gated == [True, True]
     assert [m.completed_by_block for m in plain] == [False, False]
+    # ... but its content is never lesson text, even where quizzes is not loaded: an
+    # installed plugin's block (a quiz's answers) stays hidden.
+    with bare.app_context():
+        lesson = render_lesson(QUIZ_MODULE.split("---\n", 2)[2])
+    assert "Lezione della verifica" in lesson
+    assert "Hai letto la lezione" not in lesson and "answer" not in lesson
 
     # Signals: each app's receivers run for that app only.
     full_receivers = {id(r) for r in completion_recorded.receivers_for(full)}
