@@ -44,6 +44,9 @@ def make_test_app(tmp_dir: Path, url: str, **overrides: Any) -> Flask:
         "LMS_MAIL_FILE_DIR": str(tmp_dir / "mail"),
         "LMS_LOG_JSON": False,
         "LMS_BASE_URL": "http://lms.test",
+        # The satisfaction questionnaire gates completion by default (production and
+        # demo); the suite completes courses without it, tests/surveys turn it on.
+        "LMS_SURVEY_REQUIRED": False,
     }
     config.update(overrides)
     return create_app(config)

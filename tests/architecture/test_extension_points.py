@@ -265,7 +265,7 @@ def test_a_certificate_is_issued_only_by_the_app_with_the_plugin(
 
 # --- (c) no module-global registries -------------------------------------------------------
 
-PACKAGES = ("lms", "courses", "quizzes", "certificates", "commitments", "live_sessions")
+PACKAGES = ("lms", "courses", "quizzes", "certificates", "commitments", "live_sessions", "surveys")
 MUTATORS = {
     "append",
     "add",

@@ -11,7 +11,7 @@ import pytest
 from lms import audit, clock, db
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ("lms", "courses", "quizzes", "certificates", "commitments", "live_sessions")
+SOURCES = ("lms", "courses", "quizzes", "certificates", "commitments", "live_sessions", "surveys")
 # Calls that read the wall clock, by the attribute chain they end with.
 WALL_CLOCK_READS = {
     ("datetime", "now"),

@@ -8,7 +8,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("lms", "courses", "quizzes", "certificates", "commitments", "live_sessions")
+PACKAGES = ("lms", "courses", "quizzes", "certificates", "commitments", "live_sessions", "surveys")
 METHODS = [
     ("**.py", "python"),
     ("**/templates/**.html", "jinja2"),

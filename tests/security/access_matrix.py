@@ -199,7 +199,7 @@ def _course(world: World) -> dict[str, Any]:
         files["01-triage.md"] = files["01-triage.md"].replace(
             b"Lezione sul triage.", b"Lezione sul triage. ![Schema](images/schema.png)"
         )
-        files["02-extra.md"] = b"---\ntitle: Extra\nestimated_minutes: 5\n---\nTesto.\n"
+        files["02-extra.md"] = b"---\ntitle: Extra\nestimated_minutes: 1\n---\nTesto.\n"
         files["03-verifica.md"] = files["01-triage.md"].replace(
             b"title: Triage", b"title: Verifica"
         )
@@ -346,7 +346,6 @@ slug: nuovo-corso-csrf
 title: Corso nuovo
 summary: Prova.
 audiences: [all]
-estimated_hours: 1
 ---
 Intro.
 """
@@ -397,7 +396,7 @@ FORMS: dict[str, Form] = {
         "trainer", lambda w: {"source": _NEW_COURSE.replace("nuovo-corso-csrf", "corso-matrice")}
     ),
     "courses.author_module": Form(
-        "trainer", lambda w: {"title": "Nuovo titolo", "estimated_minutes": "5", "body": "x"}
+        "trainer", lambda w: {"title": "Nuovo titolo", "estimated_minutes": "1", "body": "x"}
     ),
     "courses.author_module_new": Form("trainer", lambda w: {"slug": "nuovo", "title": "Nuovo"}),
     "courses.author_module_move": Form("trainer", lambda w: {}),
@@ -437,7 +436,9 @@ from tests.live_sessions.access_matrix import (  # noqa: E402
     LIVE_SESSIONS_FORMS,
     LIVE_SESSIONS_PARAMS,
 )
+from tests.surveys.access_matrix import SURVEYS, SURVEYS_FORMS, SURVEYS_PARAMS  # noqa: E402
 
 _join(LIVE_SESSIONS, LIVE_SESSIONS_PARAMS, LIVE_SESSIONS_FORMS)
+_join(SURVEYS, SURVEYS_PARAMS, SURVEYS_FORMS)
 PARAMS.update(COMMITMENTS_PARAMS)
 _join(COMMITMENTS, {}, COMMITMENTS_FORMS)

@@ -1,0 +1,1 @@
+"""Satisfaction questionnaire at the end of a course, answered anonymously."""
