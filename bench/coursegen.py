@@ -141,7 +141,6 @@ def write_course(
         f"title: {_q(_sentence(rng, 4, 8)[:-1])}\n"
         f"summary: {_q(_paragraph(rng, 2))}\n"
         f"audiences: [{', '.join(audiences)}]\n"
-        f"estimated_hours: {max(1, modules // 2)}\n"
         f"objectives:\n{objectives}\n"
         "prerequisites: []\n"
         "language: it\n"
@@ -157,10 +156,7 @@ def write_course(
         if m % quiz_every == 0 or m == modules:
             body += "\n" + quiz_block(rng, f"m{m}")
         (folder / f"{m:03d}-{module_slug}.md").write_text(
-            "---\n"
-            f"title: {_q(_sentence(rng, 3, 7)[:-1])}\n"
-            f"estimated_minutes: {rng.randint(15, 45)}\n"
-            "---\n" + body,
+            f"---\ntitle: {_q(_sentence(rng, 3, 7)[:-1])}\n---\n" + body,
             encoding="utf-8",
         )
     return folder

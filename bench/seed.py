@@ -236,6 +236,7 @@ def import_courses(
 
     from courses.catalogue import latest_versions_query
     from courses.cli import import_path
+    from courses.durations import course_hours
     from courses.models import Course, CourseVersion
     from lms import db
 
@@ -261,7 +262,7 @@ def import_courses(
                     version_number=int(version.number or 1),
                     title=version.title,
                     label=version.label or str(version.number),
-                    hours=float(version.estimated_hours),
+                    hours=float(course_hours(version)),
                     renewal_months=version.renewal_months,
                     modules=[(m.slug, quizzes.get(m.id)) for m in version.modules],
                 )

@@ -10,6 +10,7 @@ from courses.catalogue import (
     published_version,
     user_audience_codes,
 )
+from courses.durations import course_hours, course_minutes, module_minutes
 from courses.enrolment import active_enrolment, enrol_members
 from courses.extensions import (
     COMPLETION_REQUIREMENTS,
@@ -50,6 +51,10 @@ __all__ = [
     "CompletionRequirement",
     "FencedBlock",
     "split_block",
+    # durations (declared when present, else computed from the content)
+    "course_hours",
+    "course_minutes",
+    "module_minutes",
     # signals
     "LearningChanges",
     "learning_changed",

@@ -32,7 +32,6 @@ slug: nuovo-corso
 title: Titolo del corso
 summary: Una frase che descrive il corso nel catalogo.
 audiences: [all]
-estimated_hours: 1
 objectives:
   - Primo obiettivo di apprendimento
 language: it
@@ -40,7 +39,7 @@ version: "0.1"
 ---
 Introduzione del corso.
 """
-FIRST_MODULE = b"---\ntitle: Introduzione\nestimated_minutes: 15\n---\nTesto del primo modulo.\n"
+FIRST_MODULE = b"---\ntitle: Introduzione\n---\nTesto del primo modulo.\n"
 
 
 def _authored(slug: str) -> Course:
@@ -229,10 +228,9 @@ def author_module(slug: str, module_slug: str) -> Any:
     if form.validate_on_submit():
         files = authoring.draft_files(db.session, course, current_person())
         name = _module_file(files, module_slug)
-        header = (
-            f"---\ntitle: {_yaml_text(form.title.data)}\n"
-            f"estimated_minutes: {form.estimated_minutes.data}\n---\n"
-        )
+        minutes = form.estimated_minutes.data
+        declared = f"estimated_minutes: {minutes}\n" if minutes is not None else ""
+        header = f"---\ntitle: {_yaml_text(form.title.data)}\n{declared}---\n"
         files[name] = (header + form.body.data.replace("\r\n", "\n")).encode()
         if _save(course, files, _("Modulo salvato nella bozza.")):
             return redirect(url_for("courses.author_module", slug=slug, module_slug=module_slug))
@@ -263,9 +261,7 @@ def author_module_new(slug: str) -> Any:
     files = authoring.draft_files(db.session, course, current_person())
     positions = [int(m.group(1)) for n in files if (m := MODULE_FILE_RE.match(n))]
     name = f"{max(positions, default=0) + 1:02d}-{form.slug.data.strip()}.md"
-    files[name] = (
-        f"---\ntitle: {_yaml_text(form.title.data)}\nestimated_minutes: 15\n---\n".encode()
-    )
+    files[name] = f"---\ntitle: {_yaml_text(form.title.data)}\n---\n".encode()
     if _save(course, files, _("Modulo aggiunto.")):
         return redirect(
             url_for("courses.author_module", slug=slug, module_slug=form.slug.data.strip())

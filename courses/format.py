@@ -9,15 +9,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from fractions import Fraction
 
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from courses.durations import Duration, max_minutes, measure_html
 from courses.extensions import FENCED_BLOCKS, FencedBlock
 from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
 from lms.plugins import Registry, registry
+from lms.rendering import render_markdown
 from lms.text import TextError, single_line
 from lms.yamlsafe import LocatedYaml, load_located
 
@@ -67,12 +71,14 @@ class ModuleSource:
     slug: str
     position: int
     title: str
-    estimated_minutes: int
+    estimated_minutes: int | None  # declared; at most the computed duration + 50 %
     required: bool
     body: str  # Markdown as written, plugins' fenced blocks included
     filename: str
     body_first_line: int
     completed_by_block: bool = False  # holds a block that decides its completion
+    estimated_minutes_line: int | None = None
+    duration: Duration = Duration(0, 0, 0)  # computed from the lesson (courses.durations)
 
 
 @dataclass
@@ -82,7 +88,7 @@ class CourseBundle:
     summary: str
     audiences: list[str]
     all_audiences: bool
-    estimated_hours: Decimal
+    estimated_hours: Decimal | None  # declared; at most the modules' computed total + 50 %
     objectives: list[str]
     prerequisites: list[str]
     language: str
@@ -91,6 +97,7 @@ class CourseBundle:
     self_enrolment: bool
     intro: str
     intro_first_line: int = 1
+    estimated_hours_line: int | None = None
     modules: list[ModuleSource] = field(default_factory=list)
     assets: dict[str, bytes] = field(default_factory=dict)
 
@@ -181,6 +188,11 @@ def lesson_of(body: str) -> str:
     registered = fenced_blocks().keys()
     hidden = sorted(current_app.extensions["lms"].hidden_blocks - set(registered))
     return split_blocks(body, [*registered, *hidden])[0]
+
+
+def lesson_duration(body: str) -> Duration:
+    """The ECM duration of a module's body, measured on the lesson as rendered."""
+    return measure_html(render_markdown(lesson_of(body)))
 
 
 def _decode(data: bytes, file: str, issues: list[FormatIssue]) -> str | None:
@@ -355,6 +367,8 @@ def parse_bundle(files: dict[str, bytes], known_audiences: Iterable[str]) -> Cou
         bundle.modules.sort(key=lambda m: m.position)
         bundle.assets = assets
         _check_references(bundle, files, issues)
+        if not issues:  # rendering only what passed every bound (lms.markdown_limits)
+            _measure(bundle, issues)
     if issues or bundle is None:
         raise FormatError(sorted(issues, key=lambda i: (i.file, i.line or 0)))
     return bundle
@@ -410,14 +424,16 @@ def _parse_course_file(
                         _("pubblico sconosciuto: %(code)s", code=code),
                     )
                 )
-    hours = Decimal(0)
+    hours: Decimal | None = None
     raw_hours = doc.data.get("estimated_hours")
     try:
-        hours = Decimal(str(raw_hours))
-        if not hours.is_finite() or hours <= 0 or hours > 1000:
-            raise InvalidOperation
-        hours = hours.quantize(Decimal("0.01"))
+        if raw_hours is not None:
+            hours = Decimal(str(raw_hours))
+            if isinstance(raw_hours, bool) or not hours.is_finite() or not 0 < hours <= 1000:
+                raise InvalidOperation
+            hours = hours.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
+        hours = None
         issues.append(
             FormatIssue(
                 file,
@@ -475,6 +491,7 @@ def _parse_course_file(
         self_enrolment=self_enrolment,
         intro=body.strip("\n"),
         intro_first_line=body_line + len(body) - len(body.lstrip("\n")),
+        estimated_hours_line=doc.line("estimated_hours"),
     )
 
 
@@ -522,7 +539,9 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
     _check_keys(doc, MODULE_KEYS, path, issues)
     title = _required_text(doc, "title", path, issues, 200, one_line=True)
     minutes = doc.data.get("estimated_minutes")
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 6000:
+    if minutes is not None and (
+        isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 6000
+    ):
         issues.append(
             FormatIssue(
                 path,
@@ -530,7 +549,7 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
                 _("'estimated_minutes' deve essere un numero intero maggiore di 0"),
             )
         )
-        minutes = 1
+        minutes = None
     required = doc.data.get("required", True)
     if not isinstance(required, bool):
         issues.append(
@@ -555,6 +574,7 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
         body=body,
         filename=path,
         body_first_line=body_line,
+        estimated_minutes_line=doc.line("estimated_minutes"),
     )
     blocks = fenced_blocks()
     lesson, cuts = split_blocks(body, blocks.keys())
@@ -571,6 +591,62 @@ def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSo
         if handler.validate is not None:
             issues += handler.validate(cut.source, path, body_line + cut.line - 1)
     return module
+
+
+def _measure(bundle: CourseBundle, issues: list[FormatIssue]) -> None:
+    """Compute each module's duration; declared durations may exceed it by 50 % at most."""
+    for module in bundle.modules:
+        module.duration = lesson_duration(module.body)
+        _check_module_minutes(module, issues)
+    _check_course_hours(bundle, issues)
+
+
+def _check_module_minutes(module: ModuleSource, issues: list[FormatIssue]) -> None:
+    """Declared minutes may add further study to the computed duration, up to +50 %."""
+    computed = module.duration.minutes
+    if module.estimated_minutes is None or module.estimated_minutes <= max_minutes(computed):
+        return
+    issues.append(
+        FormatIssue(
+            module.filename,
+            module.estimated_minutes_line,
+            _(
+                "estimated_minutes: %(declared)d supera la durata calcolata dal contenuto "
+                "(%(computed)d min, al massimo %(max)d min con l'approfondimento): togli la "
+                "chiave o indica al massimo %(max)d",
+                declared=module.estimated_minutes,
+                computed=computed,
+                max=int(max_minutes(computed)),
+            ),
+        )
+    )
+
+
+def _check_course_hours(bundle: CourseBundle, issues: list[FormatIssue]) -> None:
+    """Declared hours may add further study to the modules' computed total, up to +50 %."""
+    if bundle.estimated_hours is None or not bundle.modules:
+        return
+    computed = sum(m.duration.minutes for m in bundle.modules)
+    limit = max_minutes(computed)
+    if Fraction(bundle.estimated_hours) * 60 <= limit:
+        return
+    max_hours = (Decimal(limit.numerator) / limit.denominator / 60).quantize(
+        Decimal("0.01"), rounding=ROUND_FLOOR
+    )
+    issues.append(
+        FormatIssue(
+            "course.md",
+            bundle.estimated_hours_line,
+            _(
+                "estimated_hours: %(declared)s supera la durata calcolata dai moduli "
+                "(%(computed)d min, al massimo %(max)s h con l'approfondimento): togli la "
+                "chiave o indica al massimo %(max)s",
+                declared=format_decimal(bundle.estimated_hours.normalize()),
+                computed=computed,
+                max=format_decimal(max_hours.normalize()),
+            ),
+        )
+    )
 
 
 def lesson_limits(body: str) -> list[markdown_limits.Excess]:

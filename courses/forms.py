@@ -32,7 +32,12 @@ class ModuleForm(FlaskForm):
         _l("Titolo"), validators=[DataRequired(), Length(max=200), SingleLine(_l("Il titolo"))]
     )
     estimated_minutes = IntegerField(
-        _l("Durata stimata (minuti)"), validators=[DataRequired(), NumberRange(min=1, max=6000)]
+        _l("Durata dichiarata (minuti, facoltativa)"),
+        validators=[Optional(), NumberRange(min=1, max=6000)],
+        description=_l(
+            "Vuota: vale la durata calcolata dal testo. Al massimo la durata calcolata più il "
+            "50 % per l'approfondimento."
+        ),
     )
     body = TextAreaField(_l("Testo del modulo (Markdown)"), validators=[Length(max=2_000_000)])
 

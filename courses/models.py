@@ -117,7 +117,10 @@ class CourseVersion(Base):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
     all_audiences: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    estimated_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    # Declared hours (optional, at most the computed duration + 50 %: courses.durations).
+    estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    # Sum of the modules' computed minutes (courses.durations), stored at import.
+    computed_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     objectives: Mapped[list[str]] = mapped_column(JSON, default=list)
     prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(5), default="it")
@@ -159,7 +162,10 @@ class Module(Base):
     slug: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
-    estimated_minutes: Mapped[int] = mapped_column(Integer)
+    # Declared minutes (optional, at most the computed duration + 50 %: courses.durations).
+    estimated_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Minutes the ECM rule gives the lesson (courses.durations), computed at import.
+    computed_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The module's Markdown as written, plugins' blocks included (export gives it back as is).
     body_md: Mapped[str] = mapped_column(Text)

@@ -187,23 +187,22 @@ def version_files(version: CourseVersion) -> dict[str, bytes]:
         "audiences": ["all"]
         if version.all_audiences
         else sorted(a.code for a in version.audiences),
-        "estimated_hours": float(version.estimated_hours)
-        if version.estimated_hours % 1
-        else int(version.estimated_hours),
         "objectives": list(version.objectives),
         "prerequisites": list(version.prerequisites),
         "language": version.language,
         "version": version.label,
         "self_enrolment": version.self_enrolment,
     }
+    if version.estimated_hours is not None:
+        hours = version.estimated_hours
+        meta["estimated_hours"] = float(hours) if hours % 1 else int(hours)
     if version.renewal_months:
         meta["renewal_months"] = version.renewal_months
     files = {"course.md": (_front_matter(meta) + version.intro_md + "\n").encode()}
     for module in version.modules:
-        header: dict[str, object] = {
-            "title": module.title,
-            "estimated_minutes": module.estimated_minutes,
-        }
+        header: dict[str, object] = {"title": module.title}
+        if module.estimated_minutes is not None:
+            header["estimated_minutes"] = module.estimated_minutes
         if not module.required:
             header["required"] = False
         files[module.filename] = (_front_matter(header) + module.body_md).encode()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courses.catalogue import find_module, latest_versions_query
+from courses.durations import course_hours
 from courses.enrolment import active_enrolment, announce_change
 from courses.extensions import COMPLETION_REQUIREMENTS
 from courses.format import fenced_blocks, split_blocks
@@ -287,7 +288,7 @@ def check_completion(
                     completion_ref=f"course-completion:{completion.id}",
                     title=version.title,
                     version_label=version.label or str(version.number),
-                    hours=float(version.estimated_hours),
+                    hours=float(course_hours(version)),
                     completed_at=now,
                     renewal_months=version.renewal_months,
                 ),

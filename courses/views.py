@@ -15,6 +15,7 @@ from courses import enrolment
 from courses.blueprint import bp
 from courses.catalogue import catalogue as published_courses  # the view below is catalogue
 from courses.catalogue import find_module, lesson_html, published_version, user_audience_codes
+from courses.durations import course_hours, module_minutes
 from courses.forms import CatalogueFilterForm, EnrolStaffForm
 from courses.models import Asset, CourseVersion, EnrolmentSource
 from courses.progress import (
@@ -32,6 +33,9 @@ from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.forms import ActionForm
 from lms.organisations.services import current_members, get_organisation, list_audiences
+
+bp.add_app_template_global(course_hours, "course_hours")
+bp.add_app_template_global(module_minutes, "module_minutes")
 
 
 @bp.app_template_filter("hours")

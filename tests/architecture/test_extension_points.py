@@ -45,13 +45,12 @@ slug: corso-estensioni
 title: Corso con estensioni
 summary: Prova.
 audiences: [all]
-estimated_hours: 1
 ---
 Introduzione.
 """
 EXERCISE_MODULE = """---
 title: Esercizio
-estimated_minutes: 10
+estimated_minutes: 1
 ---
 Prima dell'esercizio.
 
@@ -63,7 +62,7 @@ Dopo l'esercizio.
 """
 QUIZ_MODULE = """---
 title: Verifica
-estimated_minutes: 5
+estimated_minutes: 1
 ---
 Lezione della verifica.
 

@@ -56,7 +56,7 @@ def course_folder(tmp_path: Path) -> dict[str, bytes]:
         tmp_path, random.Random(4), "conteggio-query", modules=4, audiences=["all"], quiz_every=1
     )
     (folder / "004-modulo-004.md").write_text(
-        "---\ntitle: Senza quiz\nestimated_minutes: 10\n---\nTesto.\n", encoding="utf-8"
+        "---\ntitle: Senza quiz\nestimated_minutes: 1\n---\nTesto.\n", encoding="utf-8"
     )
     return packaging.read_folder(folder)
 

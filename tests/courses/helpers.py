@@ -1,4 +1,10 @@
-"""Building course folders in tests."""
+"""Building course folders in tests.
+
+Declared durations stay within the cap (courses.durations): a module's lesson of about 30
+characters computes to 1 minute (rounded up), so it may declare at most 1 minute (1.5
+rounded down). The course declares no hours (its modules vary): it lasts the sum of its
+modules' computed minutes. The comment keeps the lines of the file where they were.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ slug: {slug}
 title: "{title}"
 summary: Un corso di prova.
 audiences: {audiences}
-estimated_hours: 2
+# estimated_hours: facoltativa
 objectives:
   - Primo obiettivo
 prerequisites: {prerequisites}
@@ -21,7 +27,7 @@ Introduzione del corso.
 
 MODULE_MD = """---
 title: {title}
-estimated_minutes: 10
+estimated_minutes: 1
 ---
 ## {title}
 
@@ -30,7 +36,7 @@ Testo della lezione {slug}.
 
 QUIZ_MODULE_MD = """---
 title: {title}
-estimated_minutes: 10
+estimated_minutes: 1
 ---
 Lezione con quiz.
 

@@ -23,7 +23,7 @@ def test_valid_course_parses_with_ordered_modules():
     assert bundle.slug == "corso-prova" and bundle.title == "Corso di prova"
     assert [m.slug for m in bundle.modules] == ["alfa", "beta", "gamma"]
     assert bundle.audiences == ["polizia_locale", "scuola"] and not bundle.all_audiences
-    assert bundle.renewal_months == 36 and str(bundle.estimated_hours) == "2.00"
+    assert bundle.renewal_months == 36 and bundle.estimated_hours is None
     assert bundle.intro == "Introduzione del corso."
 
 
@@ -161,7 +161,7 @@ BROKEN = {
     "negative hours": (
         {
             "course.md": course_files()["course.md"].replace(
-                b"estimated_hours: 2", b"estimated_hours: -1"
+                b"# estimated_hours: facoltativa", b"estimated_hours: -1"
             )
         },
         "course.md",

@@ -143,14 +143,14 @@ def test_trainer_edits_module_with_preview_and_publishes(app: Flask, make_user, 
         json={"markdown": "**nuovo** <script>alert(1)</script>"},
     )
     assert preview.json["html"] == "<p><strong>nuovo</strong> </p>"
+    edit = {"title": "Primo rivisto", "estimated_minutes": "12", "body": "Testo **rivisto**."}
+    # "Testo rivisto." is 14 characters: 1 minute computed, at most 1 declared (1.5).
+    refused = post_form(client, "/courses/author/corso-prova/modules/primo", edit)
+    assert "estimated_minutes: 12 supera la durata calcolata dal contenuto (1 min" in (
+        refused.get_data(as_text=True)
+    )
     saved = post_form(
-        client,
-        "/courses/author/corso-prova/modules/primo",
-        {
-            "title": "Primo rivisto",
-            "estimated_minutes": "12",
-            "body": "Testo **rivisto**.",
-        },
+        client, "/courses/author/corso-prova/modules/primo", {**edit, "estimated_minutes": ""}
     )
     assert saved.status_code == 302
     diff = client.get("/courses/author/corso-prova/diff").get_data(as_text=True)

@@ -30,7 +30,7 @@ slug: {slug}
 title: "{title}"
 summary: "Un corso minimo per le prove nel browser."
 audiences: {audiences}
-estimated_hours: 0.5
+# estimated_hours: facoltativa (vale la durata calcolata)
 language: it
 version: "1.0"
 renewal_months: 12
@@ -42,7 +42,7 @@ Un corso di prova con un solo modulo.
 
 MODULE_MD = """---
 title: "Il modulo unico"
-estimated_minutes: 5
+estimated_minutes: 1
 ---
 ## Che cosa si impara
 

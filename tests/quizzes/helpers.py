@@ -52,7 +52,7 @@ def doc_example() -> str:
 
 QUIZ_MODULE = """---
 title: Triage
-estimated_minutes: 10
+estimated_minutes: 1
 ---
 Lezione sul triage.
 
@@ -100,7 +100,6 @@ slug: corso-quiz
 title: Corso con quiz
 summary: Prova.
 audiences: [all]
-estimated_hours: 1
 ---
 Intro.
 """
