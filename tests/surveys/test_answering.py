@@ -59,6 +59,9 @@ def test_the_answers_complete_the_course_and_issue_its_certificate(
     assert "Compila il questionario di gradimento" in home
     assert f"/surveys/{version.course_id}/" in home
     url = f"/surveys/{version.course_id}/"
+    course_page = client.get(f"/courses/{version.course.slug}/").get_data(as_text=True)
+    assert "manca il questionario di gradimento" in course_page
+    assert f'href="{url}"' in course_page
     page = client.get(url)
     assert page.status_code == 200
     assert "rispetto alle tue necessità di aggiornamento" in page.get_data(as_text=True)
@@ -71,6 +74,8 @@ def test_the_answers_complete_the_course_and_issue_its_certificate(
     [certificate] = course_certificates(person.id)
     assert certificate.title == version.title
     assert "Compila il questionario" not in client.get("/").get_data(as_text=True)
+    course_page = client.get(f"/courses/{version.course.slug}/").get_data(as_text=True)
+    assert "Compila il questionario" not in course_page and "Completato il" in course_page
 
 
 def test_without_the_requirement_the_course_completes_and_the_survey_stays_open(
