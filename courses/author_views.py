@@ -237,7 +237,8 @@ def author_module(slug: str, module_slug: str) -> Any:
         shown = authoring.get_draft(db.session, course.id) or shown
     elif request.method == "GET":
         module = next(m for m in shown.modules if m.slug == module_slug)
-        form.title.data, form.estimated_minutes.data = module.title, module.estimated_minutes
+        form.title.data = module.title
+        form.estimated_minutes.data = module.estimated_minutes or None  # 0: none declared
         form.body.data = module.body_md
     return render_template(
         "courses/author/module.html", course=course, draft=shown, module_slug=module_slug, form=form

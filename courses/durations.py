@@ -102,7 +102,7 @@ def max_minutes(computed: int) -> Fraction:
 
 def module_minutes(module: Module) -> int:
     """The minutes shown for a module: the declared value when present, else computed."""
-    if module.estimated_minutes is not None:
+    if module.estimated_minutes:  # 0: none declared
         return module.estimated_minutes
     return module.computed_minutes
 
@@ -110,7 +110,7 @@ def module_minutes(module: Module) -> int:
 def course_minutes(version: CourseVersion) -> Decimal:
     """A course's minutes: the declared hours when present, else the sum of its modules'
     computed minutes (stored on the version at import)."""
-    if version.estimated_hours is not None:
+    if version.estimated_hours:  # 0: none declared
         return Decimal(version.estimated_hours) * 60
     return Decimal(version.computed_minutes)
 

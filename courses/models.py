@@ -117,8 +117,10 @@ class CourseVersion(Base):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text)
     all_audiences: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Declared hours (optional, at most the computed duration + 50 %: courses.durations).
-    estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    # Declared hours, at most the computed duration + 50 % (courses.durations); 0 = none
+    # declared. Not NULL: on SQLite, making the column nullable means rebuilding the
+    # table, whose drop cascades to every row that references it.
+    estimated_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=0)
     # Sum of the modules' computed minutes (courses.durations), stored at import.
     computed_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     objectives: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -162,8 +164,9 @@ class Module(Base):
     slug: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
-    # Declared minutes (optional, at most the computed duration + 50 %: courses.durations).
-    estimated_minutes: Mapped[int | None] = mapped_column(Integer)
+    # Declared minutes, at most the computed duration + 50 % (courses.durations); 0 = none
+    # declared (not NULL for the same reason as CourseVersion.estimated_hours).
+    estimated_minutes: Mapped[int] = mapped_column(Integer, default=0)
     # Minutes the ECM rule gives the lesson (courses.durations), computed at import.
     computed_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -193,7 +193,7 @@ def version_files(version: CourseVersion) -> dict[str, bytes]:
         "version": version.label,
         "self_enrolment": version.self_enrolment,
     }
-    if version.estimated_hours is not None:
+    if version.estimated_hours:  # 0: none declared
         hours = version.estimated_hours
         meta["estimated_hours"] = float(hours) if hours % 1 else int(hours)
     if version.renewal_months:
@@ -201,7 +201,7 @@ def version_files(version: CourseVersion) -> dict[str, bytes]:
     files = {"course.md": (_front_matter(meta) + version.intro_md + "\n").encode()}
     for module in version.modules:
         header: dict[str, object] = {"title": module.title}
-        if module.estimated_minutes is not None:
+        if module.estimated_minutes:
             header["estimated_minutes"] = module.estimated_minutes
         if not module.required:
             header["required"] = False

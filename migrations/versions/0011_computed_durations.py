@@ -7,8 +7,12 @@ Create Date: 2026-12-05
 A module's duration is computed from its lesson by the ECM rule for e-learning
 (courses/durations.py): 10 minutes per 6,000 characters, 2 minutes per table or image.
 Declared minutes and hours become optional (the importer caps them at the computed
-duration + 50 %). Existing modules are measured here from their stored lesson HTML, with
-a frozen copy of the rule so that this revision never changes with the code.
+duration + 50 %); 0 stands for "none declared", so the columns stay NOT NULL: on SQLite,
+changing that would rebuild the tables, and dropping the old courses_version or
+courses_module cascades to the rows that reference them (progress, quizzes). Existing
+modules are measured here from their stored lesson HTML, with a frozen copy of the rule
+so that this revision never changes with the code. Only columns are added or dropped
+(ALTER TABLE on both databases; SQLite 3.35 or later for the downgrade).
 """
 
 from __future__ import annotations
@@ -64,17 +68,9 @@ def _minutes(html: str) -> int:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("courses_module", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("computed_minutes", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.alter_column("estimated_minutes", existing_type=sa.Integer(), nullable=True)
-    with op.batch_alter_table("courses_version", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("computed_minutes", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.alter_column(
-            "estimated_hours", existing_type=sa.Numeric(precision=6, scale=2), nullable=True
+    for table in ("courses_module", "courses_version"):
+        op.add_column(
+            table, sa.Column("computed_minutes", sa.Integer(), server_default="0", nullable=False)
         )
     module = sa.table(
         "courses_module",
@@ -87,8 +83,7 @@ def upgrade() -> None:
         "courses_version", sa.column("id", sa.Integer), sa.column("computed_minutes", sa.Integer)
     )
     bind = op.get_bind()
-    rows = bind.execute(sa.select(module.c.id, module.c.body_html)).all()
-    for module_id, html in rows:
+    for module_id, html in bind.execute(sa.select(module.c.id, module.c.body_html)).all():
         bind.execute(
             module.update().where(module.c.id == module_id).values(computed_minutes=_minutes(html))
         )
@@ -111,23 +106,17 @@ def downgrade() -> None:
         sa.column("estimated_hours", sa.Numeric(6, 2)),
         sa.column("computed_minutes", sa.Integer),
     )
-    # The older schema requires a declaration: the computed value (at least 1 minute).
+    # The older code requires a declaration: the computed value (at least 1 minute).
     at_least_one = sa.case((module.c.computed_minutes < 1, 1), else_=module.c.computed_minutes)
     op.execute(
         module.update()
-        .where(module.c.estimated_minutes.is_(None))
+        .where(module.c.estimated_minutes == 0)
         .values(estimated_minutes=at_least_one)
     )
     op.execute(
         version.update()
-        .where(version.c.estimated_hours.is_(None))
+        .where(version.c.estimated_hours == 0)
         .values(estimated_hours=sa.cast(version.c.computed_minutes, sa.Numeric(6, 2)) / 60)
     )
-    with op.batch_alter_table("courses_version", schema=None) as batch_op:
-        batch_op.alter_column(
-            "estimated_hours", existing_type=sa.Numeric(precision=6, scale=2), nullable=False
-        )
-        batch_op.drop_column("computed_minutes")
-    with op.batch_alter_table("courses_module", schema=None) as batch_op:
-        batch_op.alter_column("estimated_minutes", existing_type=sa.Integer(), nullable=False)
-        batch_op.drop_column("computed_minutes")
+    op.drop_column("courses_version", "computed_minutes")
+    op.drop_column("courses_module", "computed_minutes")

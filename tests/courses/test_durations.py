@@ -129,7 +129,7 @@ def test_durations_are_optional_and_stored_at_import(make_course):
     files = course_files()
     files["01-primo.md"] = _module("", "f" * 1800 + "\n\n" + TABLE)  # 3 + 2 = 5 minutes
     version = make_course(files)
-    assert version.estimated_hours is None and version.modules[0].estimated_minutes is None
+    assert version.estimated_hours == 0 and version.modules[0].estimated_minutes == 0  # none
     assert [m.computed_minutes for m in version.modules] == [5, 1]
     assert version.computed_minutes == 6 and course_minutes(version) == 6
     assert course_hours(version) == Decimal("0.10")  # 6 / 60
@@ -138,9 +138,69 @@ def test_durations_are_optional_and_stored_at_import(make_course):
 def test_shown_duration_is_the_declared_one_when_present():
     version = CourseVersion(estimated_hours=Decimal("0.25"), computed_minutes=11)
     assert course_minutes(version) == 15 and course_hours(version) == Decimal("0.25")
-    version.estimated_hours = None
+    version.estimated_hours = Decimal(0)  # none declared
     assert course_hours(version) == Decimal("0.18")  # 11 / 60 = 0.1833
-    module = Module(estimated_minutes=None, computed_minutes=7)
+    module = Module(estimated_minutes=0, computed_minutes=7)
     assert module_minutes(module) == 7
     module.estimated_minutes = 9
     assert module_minutes(module) == 9
+
+
+def test_migration_measures_existing_modules_from_their_stored_html(tmp_path):
+    """Revision 0011 on a database with a course: 1,200 characters and a table (2 + 2
+    minutes) and an image alone (2 minutes) give 4 + 2 = 6 for the version; going back
+    to 0010 fills the then-required declarations from the computed minutes. Modules
+    survive (a rebuilt courses_version would have cascaded them away on SQLite)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from lms.migrate import alembic_config
+    from tests.conftest import make_test_app
+
+    app = make_test_app(tmp_path, f"sqlite:///{tmp_path / 'migrated.db'}")
+    config = alembic_config(app)
+    engine = app.extensions["lms"].engine
+    command.upgrade(config, "0010")
+    now = "2026-01-01 00:00:00.000000"
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO courses_course (id, slug, created_at) VALUES (1, 'vecchio', :now)"),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO courses_version (id, course_id, status, number, label, title, "
+                "summary, estimated_hours, objectives, prerequisites, language, intro_md, "
+                "intro_html, content_hash, created_at) VALUES (1, 1, 'published', 1, '', 'V', "
+                "'S', 2.5, '[]', '[]', 'it', '', '', '', :now)"
+            ),
+            {"now": now},
+        )
+        for number, html in (
+            (1, "<p>" + "g" * 1200 + "</p><table><tr><td>cella</td></tr></table>"),
+            (2, '<p><img alt="" src="a.png"></p>'),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO courses_module (id, version_id, slug, position, title, "
+                    "estimated_minutes, body_md, body_html) "
+                    "VALUES (:n, 1, :slug, :n, 'M', 30, '', :html)"
+                ),
+                {"n": number, "slug": f"m{number}", "html": html},
+            )
+    command.upgrade(config, "0011")
+    with engine.connect() as connection:
+        minutes = connection.execute(
+            text("SELECT computed_minutes FROM courses_module ORDER BY id")
+        ).scalars()
+        assert list(minutes) == [4, 2]
+        assert connection.scalar(text("SELECT computed_minutes FROM courses_version")) == 6
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE courses_module SET estimated_minutes = 0"))
+    command.downgrade(config, "0010")
+    with engine.connect() as connection:
+        minutes = connection.execute(
+            text("SELECT estimated_minutes FROM courses_module ORDER BY id")
+        ).scalars()
+        assert list(minutes) == [4, 2]
+    engine.dispose()
