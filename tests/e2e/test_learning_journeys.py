@@ -169,6 +169,15 @@ def test_operator_fails_and_passes_quizzes_and_verifies_the_certificate(
     follow(page, page.get_by_role("link", name="Torna al corso"))
     expect(page.locator("main")).to_contain_text("completato")
 
+    # The anonymous satisfaction questionnaire concludes the course (LMS_SURVEY_REQUIRED).
+    expect(page.locator("main")).to_contain_text("manca il questionario di gradimento")
+    follow(page, page.get_by_role("link", name="Compila il questionario di gradimento"))
+    for group in page.locator("main form").get_by_role("group").all():
+        group.get_by_label("4 — molto").check()
+    page.get_by_label("Commenti e suggerimenti (facoltativo)").fill("Chiaro e utile.")
+    follow(page, page.get_by_role("button", name="Invia le risposte"))
+    expect(page.locator("main")).to_contain_text("Completato il")
+
     # The certificate: listed, downloaded, verified by its code and by its file.
     go(page, "/certificates/")
     expect(page.get_by_role("heading", level=1)).to_have_text("I miei attestati")
