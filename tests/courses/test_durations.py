@@ -204,3 +204,21 @@ def test_migration_measures_existing_modules_from_their_stored_html(tmp_path):
         ).scalars()
         assert list(minutes) == [4, 2]
     engine.dispose()
+
+
+def test_pages_print_the_computed_or_declared_duration(app, make_user, make_course):
+    """No declared hours: 5 + 1 = 6 computed minutes = 0,1 ore on the course and in the
+    catalogue; the first module shows its computed 5 min, the second its declared 1."""
+    from tests.conftest import login, post_form
+
+    files = course_files()
+    files["01-primo.md"] = _module("", "f" * 1800 + "\n\n" + TABLE)  # 3 + 2 minutes
+    make_course(files)
+    client = app.test_client()
+    login(client, make_user().email)
+    course = client.get("/courses/corso-prova/").get_data(as_text=True)
+    assert "0,1 ore" in course and "· 5 min" in course and "· 1 min" in course
+    assert "0,1 ore" in client.get("/courses/").get_data(as_text=True)
+    post_form(client, "/courses/corso-prova/enrol", {}, form_url="/courses/corso-prova/")
+    module = client.get("/courses/corso-prova/modules/primo").get_data(as_text=True)
+    assert "· 5 min" in module
