@@ -70,6 +70,18 @@ def version_numbers(session: Session, course_id: int) -> list[int]:
     ]
 
 
+def course_title(session: Session, course_id: int) -> str:
+    """The title of the course's latest published version, archived or not (results
+    stay readable after a course is archived)."""
+    title = session.scalar(
+        select(CourseVersion.title)
+        .where(CourseVersion.course_id == course_id, CourseVersion.number.is_not(None))
+        .order_by(CourseVersion.number.desc())
+        .limit(1)
+    )
+    return title or ""
+
+
 @dataclass(frozen=True)
 class Filters:
     version_number: int | None = None

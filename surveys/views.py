@@ -100,7 +100,7 @@ def course_results(course_id: int) -> Any:
     return render_template(
         "surveys/results.html",
         course=course,
-        version=answering.current_version(db.session, course_id),
+        title=results.course_title(db.session, course_id),
         form=form,
         results=found,
         questions=questions(),

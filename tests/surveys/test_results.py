@@ -111,3 +111,17 @@ def test_who_sees_the_results(app, make_user, course, answered):
     client = app.test_client()
     login(client, coordinator.email)
     assert client.get("/surveys/999999/results").status_code == 404
+
+
+def test_results_stay_readable_after_the_course_is_archived(app, client, trainer, course, answered):
+    from courses import authoring
+    from lms import db
+    from tests.conftest import service_context
+
+    answered(5)
+    with service_context(app):
+        authoring.set_archived(db.session, course.course, True, actor=trainer)
+        db.session.commit()
+    login(client, trainer.email)
+    html = page(client, course)
+    assert course.title in html and "Risposte: 5" in html
