@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import ScriptInfo, with_appcontext
+from flask.cli import with_appcontext
 
 from lms import db
 from lms.accounts.models import Role
@@ -317,12 +317,3 @@ def restore_command(path: Path, yes: bool) -> None:
         message = f"Ripristino non riuscito, nulla è stato modificato: {error}"
         raise click.ClickException(message) from error
     click.echo(f"Ripristinata la copia del {manifest['created_at']}.")
-
-
-def main() -> None:
-    """Console script ``lms``: the app's ``lms`` group, app built from the environment."""
-    from lms import create_app
-
-    app = create_app()
-    group = app.cli.commands["lms"]
-    group.main(obj=ScriptInfo(create_app=lambda: app), prog_name="lms")

@@ -11,7 +11,6 @@ import hashlib
 from dataclasses import dataclass
 from enum import Enum
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -20,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import audit, clock, throttle
 from lms.accounts import throttling
+from lms.accounts.emails import normalise_email
 from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
 from lms.errors import ServiceError
 from lms.text import single_line
@@ -28,16 +28,6 @@ MIN_PASSWORD_LENGTH = 10
 # A fixed hash to check against when the account does not exist, so that the
 # response time does not tell which e-mail addresses are registered.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
-
-
-def normalise_email(raw: str) -> str:
-    """Validate syntax (no DNS look-up) and lower-case the whole address."""
-    try:
-        # ".test" addresses are allowed (RFC 2606) for demo accounts and tests.
-        info = validate_email(raw.strip(), check_deliverability=False, test_environment=True)
-    except EmailNotValidError as exc:
-        raise ServiceError(_("Indirizzo e-mail non valido: %(email)s", email=raw)) from exc
-    return info.normalized.lower()
 
 
 def hash_password(password: str) -> str:

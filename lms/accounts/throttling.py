@@ -31,6 +31,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from lms import throttle
+from lms.accounts.emails import normalise_email
 from lms.errors import ServiceError
 
 PAIR, ACCOUNT, ADDRESS, DEVICE = "login-pair", "login-account", "login-address", "login-device"
@@ -70,8 +71,6 @@ class LoginPolicy:
 def account_key(email: str) -> str:
     """The account as counted: the normalised address, so that spellings of one
     address share a counter; what is not an address counts as typed (lower-cased)."""
-    from lms.accounts.services import normalise_email
-
     try:
         return normalise_email(email)
     except ServiceError:
