@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from courses.accreditation import Accreditation, accreditation_of
 from courses.authoring import authored_courses, can_author, get_course
 from courses.catalogue import (
     catalogue,
@@ -12,6 +13,7 @@ from courses.catalogue import (
 )
 from courses.durations import course_hours, course_minutes, module_minutes
 from courses.enrolment import active_enrolment, enrol_members
+from courses.evidence import LEGACY, EvidenceProfile, evidence_of, minimum_study_seconds
 from courses.extensions import (
     COMPLETION_REQUIREMENTS,
     FENCED_BLOCKS,
@@ -33,6 +35,8 @@ from courses.progress import (
     complete_module,
     require_access,
     require_module_access,
+    study_seconds,
+    tracked_seconds,
 )
 from courses.signals import LearningChanges, learning_changed, module_completed, version_published
 
@@ -55,6 +59,15 @@ __all__ = [
     "course_hours",
     "course_minutes",
     "module_minutes",
+    # evidence profiles and accreditation
+    "LEGACY",
+    "Accreditation",
+    "EvidenceProfile",
+    "accreditation_of",
+    "evidence_of",
+    "minimum_study_seconds",
+    "study_seconds",
+    "tracked_seconds",
     # signals
     "LearningChanges",
     "learning_changed",

@@ -155,6 +155,8 @@ def replace_draft(
         prerequisites=bundle.prerequisites,
         language=bundle.language,
         renewal_months=bundle.renewal_months,
+        evidence=bundle.evidence,
+        accreditation=bundle.accreditation.to_dict() if bundle.accreditation else None,
         self_enrolment=bundle.self_enrolment,
         intro_md=bundle.intro,
         created_by_id=user.id if user else None,

@@ -16,7 +16,9 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from courses.accreditation import Accreditation, parse_accreditation
 from courses.durations import Duration, max_minutes, measure_html
+from courses.evidence import ProfileError, resolve
 from courses.extensions import FENCED_BLOCKS, FencedBlock
 from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
@@ -62,6 +64,8 @@ COURSE_KEYS = {
     "version",
     "renewal_months",
     "self_enrolment",
+    "evidence",
+    "accreditation",
 }
 MODULE_KEYS = {"title", "estimated_minutes", "required", "slug"}
 
@@ -98,6 +102,10 @@ class CourseBundle:
     intro: str
     intro_first_line: int = 1
     estimated_hours_line: int | None = None
+    # As declared (a profile's name or adjusted rules); None: the installation's profile.
+    evidence: object = None
+    evidence_line: int | None = None
+    accreditation: Accreditation | None = None
     modules: list[ModuleSource] = field(default_factory=list)
     assets: dict[str, bytes] = field(default_factory=dict)
 
@@ -476,6 +484,8 @@ def _parse_course_file(
                     _("un corso non può essere prerequisito di sé stesso"),
                 )
             )
+    evidence = _evidence(doc, file, issues)
+    accreditation = parse_accreditation(doc, file, issues)
     return CourseBundle(
         slug=slug,
         title=title,
@@ -492,7 +502,24 @@ def _parse_course_file(
         intro=body.strip("\n"),
         intro_first_line=body_line + len(body) - len(body.lstrip("\n")),
         estimated_hours_line=doc.line("estimated_hours"),
+        evidence=evidence,
+        evidence_line=doc.line("evidence") if "evidence" in doc.data else None,
+        accreditation=accreditation,
     )
+
+
+def _evidence(doc: LocatedYaml, file: str, issues: list[FormatIssue]) -> object:
+    """The declared evidence profile, checked (courses.evidence); None if not declared."""
+    declared = doc.data.get("evidence")
+    if declared is None:
+        return None
+    try:
+        resolve(declared)
+    except ProfileError as error:
+        line = doc.line("evidence", error.key) if error.key else doc.line("evidence")
+        issues.append(FormatIssue(file, line, error.message))
+        return None
+    return declared
 
 
 def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSource | None:

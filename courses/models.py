@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -127,6 +128,11 @@ class CourseVersion(Base):
     prerequisites: Mapped[list[str]] = mapped_column(JSON, default=list)
     language: Mapped[str] = mapped_column(String(5), default="it")
     renewal_months: Mapped[int | None] = mapped_column(Integer)
+    # The evidence profile as declared in course.md (courses.evidence): a built-in's
+    # name or adjusted rules; None: the installation's LMS_EVIDENCE_PROFILE.
+    evidence: Mapped[Any] = mapped_column(JSON, nullable=True)
+    # The accreditation as declared (courses.accreditation), None if not accredited.
+    accreditation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     self_enrolment: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     intro_md: Mapped[str] = mapped_column(Text, default="")
     intro_html: Mapped[str] = mapped_column(Text, default="")
@@ -281,6 +287,10 @@ class CourseCompletion(Base):
     cycle: Mapped[int] = mapped_column(Integer)
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The evidence profile the completion satisfied ("legacy": made before profiles).
+    evidence: Mapped[str] = mapped_column(String(40), default="", server_default="legacy")
+    # Time tracked on the cycle's modules when it completed.
+    tracked_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     version: Mapped[CourseVersion] = relationship()
     course: Mapped[Course] = relationship()

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 from flask_babel import gettext as _
 
+from courses.accreditation import accreditation_of
 from courses.format import MAX_FILES, MAX_TOTAL_BYTES, CourseBundle
 from courses.models import CourseVersion
 from lms.errors import FormatError, FormatIssue
@@ -198,6 +199,20 @@ def version_files(version: CourseVersion) -> dict[str, bytes]:
         meta["estimated_hours"] = float(hours) if hours % 1 else int(hours)
     if version.renewal_months:
         meta["renewal_months"] = version.renewal_months
+    if version.evidence is not None:
+        meta["evidence"] = version.evidence
+    accreditation = accreditation_of(version)
+    if accreditation is not None:
+        declared: dict[str, object] = {
+            "body": accreditation.body,
+            "provider": accreditation.provider,
+            "event": accreditation.event,
+            "credits": float(accreditation.credits),
+        }
+        for key in ("valid_from", "valid_until"):
+            if getattr(accreditation, key):
+                declared[key] = getattr(accreditation, key)
+        meta["accreditation"] = declared
     files = {"course.md": (_front_matter(meta) + version.intro_md + "\n").encode()}
     for module in version.modules:
         header: dict[str, object] = {"title": module.title}

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import click
-from flask import Blueprint
+from flask import Blueprint, Flask
 from sqlalchemy.orm import Session
 
 from lms.accounts.models import Role, User
@@ -25,6 +25,11 @@ class CoursesPlugin(Plugin):
         from courses.blueprint import bp
 
         return bp
+
+    def init_app(self, app: Flask) -> None:
+        from courses.config import init_config
+
+        init_config(app)
 
     def cli(self) -> click.Group:
         from courses.cli import courses_cli

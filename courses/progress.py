@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from courses.catalogue import find_module, latest_versions_query
 from courses.durations import course_hours
 from courses.enrolment import active_enrolment, announce_change
+from courses.evidence import evidence_of
 from courses.extensions import COMPLETION_REQUIREMENTS
 from courses.format import fenced_blocks, split_blocks
 from courses.models import (
@@ -273,6 +274,8 @@ def check_completion(
         cycle=enrolment.cycle,
         completed_at=now,
         expires_at=expires,
+        evidence=evidence_of(version).name,
+        tracked_seconds=tracked_seconds(session, user.id, version.course_id, enrolment.cycle),
     )
     try:
         with session.begin_nested():
@@ -297,6 +300,27 @@ def check_completion(
         return None
     announce_change(session, user.id, version.course_id)
     return completion
+
+
+def study_seconds(
+    session: Session, user_id: int, course_id: int, cycle: int, module_slug: str
+) -> int:
+    """Time tracked on one module in a cycle (0 before the module is opened)."""
+    keys = {"user_id": user_id, "course_id": course_id, "cycle": cycle}
+    row = session.scalar(_MODULE_PROGRESS, {**keys, "module_slug": module_slug})
+    return row.time_spent_seconds if row is not None else 0
+
+
+def tracked_seconds(session: Session, user_id: int, course_id: int, cycle: int) -> int:
+    """Time tracked on all of a cycle's modules."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(ModuleProgress.time_spent_seconds), 0)).where(
+            ModuleProgress.user_id == user_id,
+            ModuleProgress.course_id == course_id,
+            ModuleProgress.cycle == cycle,
+        )
+    )
+    return int(total or 0)
 
 
 def completion_for_cycle(

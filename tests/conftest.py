@@ -47,6 +47,15 @@ def make_test_app(tmp_dir: Path, url: str, **overrides: Any) -> Flask:
         # The satisfaction questionnaire gates completion by default (production and
         # demo); the suite completes courses without it, tests/surveys turn it on.
         "LMS_SURVEY_REQUIRED": False,
+        # Courses that declare no evidence profile follow the installation's (professional
+        # by default: tracked time, limited attempts). The suite's courses complete in
+        # seconds, so its installation asks no study time and allows any attempts; the
+        # evidence tests declare real profiles in their course.md.
+        "LMS_EVIDENCE_PROFILE": {
+            "base": "awareness",
+            "min_time_share": 0,
+            "certificate_hours": True,
+        },
     }
     config.update(overrides)
     return create_app(config)
