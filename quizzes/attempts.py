@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
@@ -26,18 +27,28 @@ from courses.api import (
     Module,
     ProgressStatus,
     complete_module,
+    evidence_of,
     find_module,
     published_version,
     require_access,
     require_module_access,
     split_block,
+    study_seconds,
 )
 from lms import audit, clock
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError
 from quizzes.models import Attempt, AttemptAnswer, AttemptChoice, AttemptStatus, Quiz
 from quizzes.records import QuizSpec
-from quizzes.scoring import score_attempt
+from quizzes.rules import (
+    AttemptRules,
+    can_draw_fresh,
+    fresh_draw,
+    may_go_beyond,
+    minutes_left,
+    rules_for,
+)
+from quizzes.scoring import present_attempt, score_attempt
 from quizzes.spec import parse_quiz_block
 from quizzes.types import InvalidResponse
 
@@ -50,6 +61,7 @@ SUBMITTED_COLUMNS = (
     "points_available",
     "passed",
     "result",
+    "studied_seconds",
 )
 QUIZ_BLOCK = "quiz"  # the fence name: ```quiz
 CHOICE_TYPES = {"single", "multiple", "true_false"}
@@ -120,6 +132,13 @@ class QuizState:
     next_start_at: dt.datetime | None
     blocked_reason: str | None
     enrolment: Enrolment | None = None
+    rules: AttemptRules | None = None
+    attempts_total: int | None = None  # None = unlimited
+    #: The next attempt is beyond the limit: drawn with new questions against these.
+    fresh_from: frozenset[str] | None = None
+    #: The reason is missing study time: the page links back to the module.
+    needs_study: bool = False
+    studied_seconds: int = 0
 
     @property
     def can_start(self) -> bool:
@@ -150,11 +169,16 @@ def quiz_state(
     *,
     now: dt.datetime | None = None,
 ) -> QuizState:
+    """The quiz page's facts and whether a new attempt may start (and why not).
+
+    The course's evidence profile adds its rules to the quiz's own (``quizzes.rules``).
+    """
     now = now or clock.now()
     # This module's status only (not the whole course's progress), with the enrolment.
     enrolment, status = require_module_access(session, user, version, module.slug)
     quiz = quiz_of(session, module)
     spec = spec_of(quiz)
+    rules = rules_for(evidence_of(version), spec, module.computed_minutes)
     attempts = _cycle_attempts(session, user.id, version.course_id, module.slug, enrolment.cycle)
     open_attempt = next((a for a in attempts if a.status == AttemptStatus.OPEN), None)
     if open_attempt is not None and _expired(open_attempt, now):
@@ -163,24 +187,103 @@ def quiz_state(
         open_attempt = None
     completed = status == ProgressStatus.COMPLETED
     counted = [a for a in attempts if a.status != AttemptStatus.VOIDED]
-    left = None if spec.attempts == 0 else max(spec.attempts - len(counted), 0)
-    finished = [a.submitted_at or a.started_at for a in counted if a.status != AttemptStatus.OPEN]
+    beyond = may_go_beyond(rules, spec)
+    total = rules.quiz_attempts if beyond else rules.same_questions
+    left = None if total == 0 else max(total - len(counted), 0)
+    finished = [a for a in counted if a.status != AttemptStatus.OPEN]
+    last = max(finished, key=lambda a: a.number) if finished else None
+    fresh_from = None
+    if beyond and len(counted) >= rules.same_questions:
+        previous = max(counted, key=lambda a: a.number)
+        fresh_from = frozenset(q["id"] for q in previous.presented["questions"])
+    finished_at = [a.submitted_at or a.started_at for a in finished]
     next_start = (
-        max(finished) + dt.timedelta(minutes=spec.cooldown_minutes)
-        if finished and spec.cooldown_minutes
+        max(finished_at) + dt.timedelta(minutes=spec.cooldown_minutes)
+        if finished_at and spec.cooldown_minutes
         else None
     )
+    studied = study_seconds(session, user.id, version.course_id, enrolment.cycle, module.slug)
     reason = None
+    needs_study = False
     if completed:
         reason = _("Hai già superato questo quiz.")
-    elif open_attempt is None and left == 0:
-        reason = _("Hai esaurito i tentativi disponibili. Contatta la/il referente per riaprirli.")
-    elif open_attempt is None and next_start is not None and next_start > now:
-        minutes = max(1, int((next_start - now).total_seconds() + 59) // 60)
-        reason = _("Puoi riprovare tra %(n)d minuti.", n=minutes)
+    elif open_attempt is None:
+        reason, needs_study = _refusal(rules, spec, left, beyond, last, studied, fresh_from)
+        if reason is None and next_start is not None and next_start > now:
+            minutes = max(1, int((next_start - now).total_seconds() + 59) // 60)
+            reason = _("Puoi riprovare tra %(n)d minuti.", n=minutes)
     return QuizState(
-        quiz, spec, attempts, open_attempt, completed, left, next_start, reason, enrolment
+        quiz,
+        spec,
+        attempts,
+        open_attempt,
+        completed,
+        left,
+        next_start,
+        reason,
+        enrolment,
+        rules=rules,
+        attempts_total=total or None,
+        fresh_from=fresh_from,
+        needs_study=needs_study,
+        studied_seconds=studied,
     )
+
+
+def _refusal(
+    rules: AttemptRules,
+    spec: QuizSpec,
+    left: int | None,
+    beyond: bool,
+    last: Attempt | None,
+    studied: int,
+    fresh_from: frozenset[str] | None,
+) -> tuple[str | None, bool]:
+    """Why a new attempt may not start (the limit, then study time), and whether the
+    reason is study time; ``(None, False)`` if it may."""
+    no_fresh_draw = fresh_from is not None and not can_draw_fresh(
+        spec, fresh_from, rules.fresh_share
+    )
+    if left == 0 or no_fresh_draw:
+        # The profile's limit stopped a quiz that asks for more: say why.
+        profile_limit = not beyond and rules.same_questions != spec.attempts
+        if no_fresh_draw or (profile_limit and rules.fresh_share):
+            message = _(
+                "Hai esaurito i %(n)d tentativi con le stesse domande e il quiz non ha "
+                "abbastanza domande per un tentativo con domande nuove. Contatta la/il "
+                "referente per riaprirli.",
+                n=rules.same_questions,
+            )
+        else:
+            message = _(
+                "Hai esaurito i tentativi disponibili. Contatta la/il referente per riaprirli."
+            )
+        return message, False
+    if studied < rules.minimum_seconds:
+        return (
+            ngettext(
+                "Prima del quiz serve ancora %(num)d minuto di studio del modulo.",
+                "Prima del quiz servono ancora %(num)d minuti di studio del modulo.",
+                minutes_left(rules.minimum_seconds - studied),
+            ),
+            True,
+        )
+    failed = last is not None and not last.passed
+    if failed and rules.reread_seconds:
+        assert last is not None
+        missing = last.studied_seconds + rules.reread_seconds - studied
+        if missing > 0:
+            return (
+                ngettext(
+                    "Prima di un nuovo tentativo ripassa il contenuto del modulo: serve "
+                    "ancora %(num)d minuto di studio.",
+                    "Prima di un nuovo tentativo ripassa il contenuto del modulo: servono "
+                    "ancora %(num)d minuti di studio.",
+                    minutes_left(missing),
+                ),
+                True,
+            )
+    return None, False
 
 
 def _expired(attempt: Attempt, now: dt.datetime) -> bool:
@@ -195,24 +298,32 @@ def start_attempt(
     *,
     now: dt.datetime | None = None,
 ) -> Attempt:
-    """Start (or resume) an attempt, freezing the questions drawn and their order."""
+    """Start (or resume) an attempt, freezing the questions drawn and their order.
+
+    Beyond the evidence profile's limit, the questions are a fresh draw against the
+    previous attempt's; under a profile that asks it, questions and options are shuffled.
+    """
     now = now or clock.now()
     state = quiz_state(session, user, version, module, now=now)
     if state.open_attempt is not None:
         return state.open_attempt
     if state.blocked_reason:
         raise ServiceError(state.blocked_reason)
-    enrolment = state.enrolment
-    assert enrolment is not None  # quiz_state checked access
+    enrolment, rules = state.enrolment, state.rules
+    assert enrolment is not None and rules is not None  # quiz_state checked access
     seed = secrets.randbits(31)
+    rng = random.Random(seed)
+    questions = (
+        fresh_draw(state.spec, state.fresh_from, rules.fresh_share, rng)
+        if state.fresh_from is not None
+        else None
+    )
     number = max((a.number for a in state.attempts), default=0) + 1
     deadline = (
         now + dt.timedelta(minutes=state.spec.time_limit_minutes)
         if state.spec.time_limit_minutes
         else None
     )
-    from quizzes.scoring import present_attempt
-
     attempt = Attempt(
         quiz_id=state.quiz.id,
         user_id=user.id,
@@ -222,9 +333,10 @@ def start_attempt(
         number=number,
         status=AttemptStatus.OPEN,
         seed=seed,
-        presented=present_attempt(state.spec, random.Random(seed)),
+        presented=present_attempt(state.spec, rng, questions=questions, shuffle=rules.shuffle),
         started_at=now,
         deadline_at=deadline,
+        studied_seconds=state.studied_seconds,
     )
     try:
         with session.begin_nested():
@@ -308,6 +420,9 @@ def submit_attempt(
             points_available=Decimal(float(score.points_available)).quantize(Decimal("0.001")),
             passed=score.passed,
             result=score.to_dict(),
+            studied_seconds=study_seconds(
+                session, user.id, attempt.course_id, attempt.cycle, attempt.module_slug
+            ),
         )
         .execution_options(synchronize_session=False)
     )
@@ -401,12 +516,3 @@ def void_attempts(
             details={"course_id": course_id, "attempts": count},
         )
     return count
-
-
-def visible_feedback(spec: QuizSpec, attempt: Attempt, passed_ever: bool) -> tuple[bool, bool]:
-    """Whether this result page may show feedback and the correct answers."""
-
-    def allowed(rule: str) -> bool:
-        return rule == "after_each_attempt" or (rule == "after_passing" and passed_ever)
-
-    return allowed(spec.show_feedback), allowed(spec.show_answers)

@@ -103,6 +103,10 @@ class Attempt(Base):
     points_available: Mapped[Decimal | None] = mapped_column(Numeric(9, 3))
     passed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Time tracked on the module (courses' study time in the cycle) when the attempt was
+    # submitted, or started until then: a new attempt after a failure needs the profile's
+    # re-reading time on top of it. 0 for attempts made before the rule (migration 0021).
+    studied_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     quiz: Mapped[Quiz] = relationship()
     answers: Mapped[list[AttemptAnswer]] = relationship(

@@ -8,7 +8,7 @@ values, so nothing the browser sends can widen what was asked or reveal what is 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -66,15 +66,26 @@ def draw_questions(spec: QuizSpec, rng: random.Random) -> list[QuestionSpec]:
     return [q for q in eligible if q.id in chosen]
 
 
-def present_attempt(spec: QuizSpec, rng: random.Random) -> dict[str, Any]:
+def present_attempt(
+    spec: QuizSpec,
+    rng: random.Random,
+    *,
+    questions: Sequence[QuestionSpec] | None = None,
+    shuffle: bool = False,
+) -> dict[str, Any]:
     """What an attempt shows, to be stored server-side when the attempt starts.
 
     ``rng`` is seeded by the caller; the result is JSON-compatible and holds no answer.
+    ``questions``: the attempt's questions when the caller drew them (a fresh draw),
+    else :func:`draw_questions`. ``shuffle`` (an evidence profile's rule) puts questions
+    and options in random order whatever the quiz says.
     """
+    drawn = list(questions) if questions is not None else draw_questions(spec, rng)
+    if shuffle:
+        rng.shuffle(drawn)
     return {
         "questions": [
-            question_type(q).present(q, rng, shuffle=spec.shuffle_options)
-            for q in draw_questions(spec, rng)
+            question_type(q).present(q, rng, shuffle=shuffle or spec.shuffle_options) for q in drawn
         ]
     }
 

@@ -35,6 +35,7 @@ from lms.organisations.services import list_audiences, list_organisations
 from lms.rendering import render_markdown
 from lms.urls import parse_id
 from quizzes import attempts as service
+from quizzes import results
 from quizzes import stats as statistics
 from quizzes.blueprint import bp
 from quizzes.forms import StatsFilterForm
@@ -164,8 +165,13 @@ def result(attempt_id: int) -> Any:
     state = service.quiz_state(
         db.session, current_person(), version, find_module(version, module.slug)
     )
-    passed_ever = any(a.passed for a in state.attempts)
-    show_feedback, show_answers = service.visible_feedback(spec, current, passed_ever)
+    assert state.rules is not None
+    visible = results.visible_feedback(
+        spec,
+        state.rules,
+        passed_ever=any(a.passed for a in state.attempts),
+        course_completed=results.course_completed(db.session, current),
+    )
     rows = []
     scores = {q["question_id"]: q for q in current.result["per_question"]}
     for shown in current.presented["questions"]:
@@ -177,7 +183,7 @@ def result(attempt_id: int) -> Any:
                 "score": scores[question.id],
                 "chosen": _chosen_texts(question, scores[question.id]["response"]),
                 "correct": question_type(question).correct_answer(question)
-                if show_answers
+                if visible.answers
                 else None,
             }
         )
@@ -188,8 +194,7 @@ def result(attempt_id: int) -> Any:
         module=module,
         version=version,
         rows=rows,
-        show_feedback=show_feedback,
-        show_answers=show_answers,
+        visible=visible,
         state=state,
     )
 

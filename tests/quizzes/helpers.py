@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from textwrap import dedent
@@ -10,6 +11,7 @@ import pytest
 
 from lms.errors import FormatError, FormatIssue
 from quizzes.spec import QuizSpec, parse_quiz_block
+from tests.conftest import csrf_token, post_form
 
 FILE = "03-procedure-condivise.md"
 FIRST = 20  # line of the module file where the block's YAML starts
@@ -54,7 +56,7 @@ QUIZ_MODULE = """---
 title: Triage
 estimated_minutes: 1
 ---
-Lezione sul triage.
+{lesson}
 
 ```quiz
 pass_mark: 75
@@ -92,20 +94,120 @@ questions:
 """
 
 
-def quiz_course_files(attempts: int = 0, cooldown: int = 0, extra: str = "") -> dict[str, bytes]:
-    """The course ``corso-quiz``: one module, ``triage``, whose quiz has one question of
-    each type and secrets (feedback, answers) that the pages must not show early."""
-    course = """---
+COURSE_MD = """---
 slug: corso-quiz
 title: Corso con quiz
 summary: Prova.
 audiences: [all]
----
+{extra}---
 Intro.
 """
+
+
+def quiz_course_files(
+    attempts: int = 0,
+    cooldown: int = 0,
+    extra: str = "",
+    *,
+    course_extra: str = "",
+    lesson: str = "Lezione sul triage.",
+) -> dict[str, bytes]:
+    """The course ``corso-quiz``: one module, ``triage``, whose quiz has one question of
+    each type and secrets (feedback, answers) that the pages must not show early.
+
+    ``extra``: more lines of the quiz block; ``course_extra``: more header lines of
+    ``course.md`` (``"evidence: professional\n"``); ``lesson``: the module's text, whose
+    length sets its computed duration (600 characters a minute, rounded up).
+    """
     return {
-        "course.md": course.encode(),
+        "course.md": COURSE_MD.format(extra=course_extra).encode(),
         "01-triage.md": QUIZ_MODULE.format(
-            attempts=attempts, cooldown=cooldown, extra=extra
+            attempts=attempts, cooldown=cooldown, extra=extra, lesson=lesson
         ).encode(),
     }
+
+
+BANK_MODULE = """---
+title: Triage
+estimated_minutes: 1
+---
+Lezione sul triage.
+
+```quiz
+pass_mark: 75
+attempts: {attempts}
+{extra}
+questions:
+{questions}
+```
+"""
+
+BANK_QUESTION = """  - id: b{n}
+    type: single
+    text: Domanda {n}?
+    options:
+      - {{text: Giusta {n}, correct: true}}
+      - {{text: Sbagliata {n}a}}
+      - {{text: Sbagliata {n}b}}
+      - {{text: Sbagliata {n}c}}
+"""
+
+
+def bank_course_files(
+    size: int,
+    *,
+    draw: int | None = None,
+    attempts: int = 0,
+    course_extra: str = "",
+    extra: str = "",
+) -> dict[str, bytes]:
+    """``corso-quiz`` with a bank of ``size`` single-choice questions of 4 options
+    (ids ``b1``..., as the ECM rules shape them), ``draw`` of them per attempt."""
+    lines = extra + (f"\ndraw: {draw}" if draw is not None else "")
+    questions = "".join(BANK_QUESTION.format(n=n) for n in range(1, size + 1))
+    return {
+        "course.md": COURSE_MD.format(extra=course_extra).encode(),
+        "01-triage.md": BANK_MODULE.format(
+            attempts=attempts, extra=lines, questions=questions
+        ).encode(),
+    }
+
+
+# --- Through the web, as a learner's browser ------------------------------------------
+
+
+def start(client) -> tuple[int, str]:
+    quiz_page = "/quizzes/corso-quiz/triage/"
+    response = post_form(client, quiz_page + "start", {}, form_url=quiz_page)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return attempt_id, client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
+
+
+def answers(html: str, *, right: bool) -> dict[str, object]:
+    """Fill the form as a learner would, reading option tokens from the page."""
+
+    def token(question: str, label: str) -> str:
+        match = re.search(
+            rf'name="q::{question}" id="[^"]+" value="([^"]+)"> <label[^>]*>{re.escape(label)}<',
+            html,
+        )
+        assert match, (question, label)
+        return match.group(1)
+
+    if right:
+        return {
+            "q::codice": token("codice", "Codice giallo"),
+            "q::garanzie": [
+                token("garanzie", "Stanza dedicata"),
+                token("garanzie", "Figli con la madre"),
+            ],
+            "q::obi": "true",
+            "q::strumento": "risposta segreta da5",
+        }
+    return {"q::codice": token("codice", "Codice bianco"), "q::obi": "false"}
+
+
+def submit(client, attempt_id: int, data: dict[str, object]):
+    page = f"/quizzes/attempts/{attempt_id}"
+    return client.post(page, data={"csrf_token": csrf_token(client, "/"), **data})

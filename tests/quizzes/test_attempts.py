@@ -18,7 +18,7 @@ from lms.signals import completion_recorded
 from quizzes import attempts as service
 from quizzes.models import Attempt, AttemptAnswer, AttemptStatus
 from tests.conftest import csrf_token, login, post_form
-from tests.quizzes.helpers import quiz_course_files
+from tests.quizzes.helpers import answers, quiz_course_files, start, submit
 
 
 @pytest.fixture
@@ -33,43 +33,6 @@ def learner(app: Flask, make_user, make_course):
         return user, version, client
 
     return setup
-
-
-def start(client) -> tuple[int, str]:
-    quiz_page = "/quizzes/corso-quiz/triage/"
-    response = post_form(client, quiz_page + "start", {}, form_url=quiz_page)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    return attempt_id, client.get(f"/quizzes/attempts/{attempt_id}").get_data(as_text=True)
-
-
-def answers(html: str, *, right: bool) -> dict[str, object]:
-    """Fill the form as a learner would, reading option tokens from the page."""
-
-    def token(question: str, label: str) -> str:
-        match = re.search(
-            rf'name="q::{question}" id="[^"]+" value="([^"]+)"> <label[^>]*>{re.escape(label)}<',
-            html,
-        )
-        assert match, (question, label)
-        return match.group(1)
-
-    if right:
-        return {
-            "q::codice": token("codice", "Codice giallo"),
-            "q::garanzie": [
-                token("garanzie", "Stanza dedicata"),
-                token("garanzie", "Figli con la madre"),
-            ],
-            "q::obi": "true",
-            "q::strumento": "risposta segreta da5",
-        }
-    return {"q::codice": token("codice", "Codice bianco"), "q::obi": "false"}
-
-
-def submit(client, attempt_id: int, data: dict[str, object]):
-    page = f"/quizzes/attempts/{attempt_id}"
-    return client.post(page, data={"csrf_token": csrf_token(client, "/"), **data})
 
 
 def test_attempt_page_never_contains_the_answers(learner):
