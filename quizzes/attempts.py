@@ -16,7 +16,6 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
@@ -40,14 +39,7 @@ from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError
 from quizzes.models import Attempt, AttemptAnswer, AttemptChoice, AttemptStatus, Quiz
 from quizzes.records import QuizSpec
-from quizzes.rules import (
-    AttemptRules,
-    can_draw_fresh,
-    fresh_draw,
-    may_go_beyond,
-    minutes_left,
-    rules_for,
-)
+from quizzes.rules import AttemptRules, fresh_draw, may_go_beyond, refusal, rules_for
 from quizzes.scoring import present_attempt, score_attempt
 from quizzes.spec import parse_quiz_block
 from quizzes.types import InvalidResponse
@@ -208,7 +200,8 @@ def quiz_state(
     if completed:
         reason = _("Hai già superato questo quiz.")
     elif open_attempt is None:
-        reason, needs_study = _refusal(rules, spec, left, beyond, last, studied, fresh_from)
+        failed_at = last.studied_seconds if last is not None and not last.passed else None
+        reason, needs_study = refusal(rules, spec, left, beyond, failed_at, studied, fresh_from)
         if reason is None and next_start is not None and next_start > now:
             minutes = max(1, int((next_start - now).total_seconds() + 59) // 60)
             reason = _("Puoi riprovare tra %(n)d minuti.", n=minutes)
@@ -228,62 +221,6 @@ def quiz_state(
         needs_study=needs_study,
         studied_seconds=studied,
     )
-
-
-def _refusal(
-    rules: AttemptRules,
-    spec: QuizSpec,
-    left: int | None,
-    beyond: bool,
-    last: Attempt | None,
-    studied: int,
-    fresh_from: frozenset[str] | None,
-) -> tuple[str | None, bool]:
-    """Why a new attempt may not start (the limit, then study time), and whether the
-    reason is study time; ``(None, False)`` if it may."""
-    no_fresh_draw = fresh_from is not None and not can_draw_fresh(
-        spec, fresh_from, rules.fresh_share
-    )
-    if left == 0 or no_fresh_draw:
-        # The profile's limit stopped a quiz that asks for more: say why.
-        profile_limit = not beyond and rules.same_questions != spec.attempts
-        if no_fresh_draw or (profile_limit and rules.fresh_share):
-            message = _(
-                "Hai esaurito i %(n)d tentativi con le stesse domande e il quiz non ha "
-                "abbastanza domande per un tentativo con domande nuove. Contatta la/il "
-                "referente per riaprirli.",
-                n=rules.same_questions,
-            )
-        else:
-            message = _(
-                "Hai esaurito i tentativi disponibili. Contatta la/il referente per riaprirli."
-            )
-        return message, False
-    if studied < rules.minimum_seconds:
-        return (
-            ngettext(
-                "Prima del quiz serve ancora %(num)d minuto di studio del modulo.",
-                "Prima del quiz servono ancora %(num)d minuti di studio del modulo.",
-                minutes_left(rules.minimum_seconds - studied),
-            ),
-            True,
-        )
-    failed = last is not None and not last.passed
-    if failed and rules.reread_seconds:
-        assert last is not None
-        missing = last.studied_seconds + rules.reread_seconds - studied
-        if missing > 0:
-            return (
-                ngettext(
-                    "Prima di un nuovo tentativo ripassa il contenuto del modulo: serve "
-                    "ancora %(num)d minuto di studio.",
-                    "Prima di un nuovo tentativo ripassa il contenuto del modulo: servono "
-                    "ancora %(num)d minuti di studio.",
-                    minutes_left(missing),
-                ),
-                True,
-            )
-    return None, False
 
 
 def _expired(attempt: Attempt, now: dt.datetime) -> bool:

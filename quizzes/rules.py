@@ -1,9 +1,9 @@
 """What a course's evidence profile asks of quiz attempts, combined with the quiz's own settings.
 
 Pure functions on plain values: ``quizzes.attempts`` reads the attempts and the tracked
-time, these decide. The profile can only make a quiz stricter (fewer attempts with the
-same questions, random order, answers shown later); a quiz that asks for fewer attempts
-or shows less keeps its own settings.
+time, these decide (and say why not, in Italian). The profile can only make a quiz
+stricter (fewer attempts with the same questions, random order, answers shown later); a
+quiz that asks for fewer attempts or shows less keeps its own settings.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import random
 from collections.abc import Collection
 from dataclasses import dataclass
 from fractions import Fraction
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from courses.api import EvidenceProfile
 from quizzes.records import QuestionSpec, QuizSpec
@@ -113,6 +116,66 @@ def fresh_draw(
     others = [q for q in eligible if q.id not in chosen]
     chosen.update(q.id for q in rng.sample(others, drawn_count(spec) - needed))
     return [q for q in eligible if q.id in chosen]
+
+
+def refusal(
+    rules: AttemptRules,
+    spec: QuizSpec,
+    left: int | None,
+    beyond: bool,
+    failed_at: int | None,
+    studied: int,
+    fresh_from: frozenset[str] | None,
+) -> tuple[str | None, bool]:
+    """Why a new attempt may not start (the limit, then study time), and whether the
+    reason is study time; ``(None, False)`` if it may.
+
+    ``left``: attempts left (None: unlimited); ``beyond``: :func:`may_go_beyond`;
+    ``failed_at``: the tracked time recorded with the last attempt if it failed;
+    ``studied``: the tracked time now; ``fresh_from``: the previous attempt's questions
+    when the next one must be a fresh draw.
+    """
+    no_fresh_draw = fresh_from is not None and not can_draw_fresh(
+        spec, fresh_from, rules.fresh_share
+    )
+    if left == 0 or no_fresh_draw:
+        # The profile's limit stopped a quiz that asks for more: say why.
+        profile_limit = not beyond and rules.same_questions != spec.attempts
+        if no_fresh_draw or (profile_limit and rules.fresh_share):
+            message = _(
+                "Hai esaurito i %(n)d tentativi con le stesse domande e il quiz non ha "
+                "abbastanza domande per un tentativo con domande nuove. Contatta la/il "
+                "referente per riaprirli.",
+                n=rules.same_questions,
+            )
+        else:
+            message = _(
+                "Hai esaurito i tentativi disponibili. Contatta la/il referente per riaprirli."
+            )
+        return message, False
+    if studied < rules.minimum_seconds:
+        return (
+            ngettext(
+                "Prima del quiz serve ancora %(num)d minuto di studio del modulo.",
+                "Prima del quiz servono ancora %(num)d minuti di studio del modulo.",
+                minutes_left(rules.minimum_seconds - studied),
+            ),
+            True,
+        )
+    if failed_at is not None and rules.reread_seconds:
+        missing = failed_at + rules.reread_seconds - studied
+        if missing > 0:
+            return (
+                ngettext(
+                    "Prima di un nuovo tentativo ripassa il contenuto del modulo: serve "
+                    "ancora %(num)d minuto di studio.",
+                    "Prima di un nuovo tentativo ripassa il contenuto del modulo: servono "
+                    "ancora %(num)d minuti di studio.",
+                    minutes_left(missing),
+                ),
+                True,
+            )
+    return None, False
 
 
 def minutes_left(seconds: int) -> int:
