@@ -38,6 +38,8 @@ MODULE_PAGE = "/courses/corso-quiz/modules/triage"
 NO_TIME = "  min_time_share: 0\n  survey_required: false\n"
 PROFESSIONAL_NO_TIME = "evidence:\n  base: professional\n" + NO_TIME
 ECM_NO_TIME = "evidence:\n  base: ecm_fad\n" + NO_TIME
+# As ecm_fad asks, the module's whole minimum again after a failure.
+FULL_REREAD = "evidence:\n  base: professional\n  reread_share: 1\n"
 # About 900 characters: 2 minutes computed (600 a minute, rounded up).
 LONG_LESSON = "Il triage in pronto soccorso assegna un codice di priorità. " * 15
 
@@ -98,7 +100,7 @@ def text(html: str) -> str:
 
 def test_a_script_cannot_start_the_quiz_before_the_modules_minimum_time(learner):
     user, version, client = learner(
-        quiz_course_files(course_extra="evidence: professional\n", lesson=LONG_LESSON)
+        quiz_course_files(5, course_extra="evidence: professional\n", lesson=LONG_LESSON)
     )
     assert version.modules[0].computed_minutes == 2  # professional: all of it, 120 s
     response = try_start(client)
@@ -124,7 +126,7 @@ def test_a_script_cannot_start_the_quiz_before_the_modules_minimum_time(learner)
 
 def test_a_new_attempt_after_a_failure_needs_the_module_read_again(learner):
     user, version, client = learner(
-        quiz_course_files(course_extra="evidence: professional\n", lesson=LONG_LESSON)
+        quiz_course_files(5, course_extra="evidence: professional\n", lesson=LONG_LESSON)
     )
     study(user, version, 150)  # 120 s needed, 30 more spent
     attempt_id, html = start(client)
@@ -153,7 +155,7 @@ def test_a_new_attempt_after_a_failure_needs_the_module_read_again(learner):
 
 def test_re_reading_counts_from_the_time_recorded_at_submission(learner):
     user, version, client = learner(
-        quiz_course_files(course_extra="evidence: ecm_fad\n", lesson=LONG_LESSON)
+        quiz_course_files(5, course_extra=FULL_REREAD, lesson=LONG_LESSON)
     )
     study(user, version, 120)
     attempt_id, _html = start(client)
@@ -161,7 +163,7 @@ def test_re_reading_counts_from_the_time_recorded_at_submission(learner):
     submit(client, attempt_id, {})
     assert db.session.get(Attempt, attempt_id).studied_seconds == 300
     page = text(try_start(client).get_data(as_text=True))
-    assert "servono ancora 2 minuti di studio." in page  # ecm_fad: the whole minimum again
+    assert "servono ancora 2 minuti di studio." in page  # the whole minimum again
     study(user, version, 420)
     start(client)
     assert attempt_count() == 2
@@ -224,7 +226,7 @@ def test_the_quizs_own_stricter_limit_holds(learner):
 def test_voided_attempts_stop_counting_under_the_profile(learner):
     from quizzes import attempts as service
 
-    user, version, client = learner(bank_course_files(4, course_extra=ECM_NO_TIME))
+    user, version, client = learner(bank_course_files(4, attempts=5, course_extra=ECM_NO_TIME))
     for _ in range(5):
         fail(client)
     assert "Hai esaurito" in try_start(client).get_data(as_text=True)
@@ -326,7 +328,9 @@ def test_the_profile_shuffles_questions_and_options_whatever_the_quiz_says():
 
 
 def test_an_attempt_under_the_profile_freezes_the_shuffled_order(learner):
-    files = bank_course_files(6, course_extra=PROFESSIONAL_NO_TIME, extra="shuffle_options: false")
+    files = bank_course_files(
+        6, attempts=5, course_extra=PROFESSIONAL_NO_TIME, extra="shuffle_options: false"
+    )
     _user, version, client = learner(files)
     attempt_id, html = start(client)
     attempt = db.session.get(Attempt, attempt_id)
@@ -348,7 +352,7 @@ def verdicts(html: str) -> list[str]:
 
 
 def test_results_reveal_nothing_of_the_right_answers_before_the_course_is_complete(learner):
-    files = quiz_course_files(course_extra=PROFESSIONAL_NO_TIME)
+    files = quiz_course_files(5, course_extra=PROFESSIONAL_NO_TIME)
     files["02-dopo.md"] = b"---\ntitle: Dopo\nestimated_minutes: 1\n---\nUltimo modulo.\n"
     user, version, client = learner(files)
     failed_id, html = start(client)
