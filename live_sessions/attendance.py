@@ -55,8 +55,21 @@ class Mark:
 
 
 def marking_open(live: LiveSession, now: dt.datetime) -> bool:
-    """Attendance is recorded from the day of the session (in its time zone) onwards."""
-    return local(now, live.time_zone).date() >= local(live.starts_at, live.time_zone).date()
+    """Attendance is recorded from the session's start onwards: before it nobody attended."""
+    return now >= live.starts_at
+
+
+def not_started_message(live: LiveSession) -> str:
+    return _(
+        "Le presenze si registrano dall'inizio dell'incontro (%(start)s), non prima.",
+        start=local(live.starts_at, live.time_zone).strftime("%d/%m/%Y %H:%M"),
+    )
+
+
+def require_marking_open(live: LiveSession, now: dt.datetime) -> None:
+    """Refuse every way of marking (list, roster, sheet) before the session starts."""
+    if not marking_open(live, now):
+        raise ServiceError(not_started_message(live))
 
 
 def hours_attended(live: LiveSession, attendance: Attendance | None) -> Decimal:
@@ -111,8 +124,7 @@ def record_marks(
         raise Forbidden(_("Puoi registrare le presenze solo degli incontri che conduci."))
     if live.status != SessionStatus.SCHEDULED:
         raise ServiceError(_("L'incontro è stato annullato."))
-    if not marking_open(live, now):
-        raise ServiceError(_("Le presenze si registrano dal giorno dell'incontro."))
+    require_marking_open(live, now)
     registered = confirmed_user_ids(session, live.id)
     problems = []
     for mark in marks:

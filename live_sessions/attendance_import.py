@@ -16,9 +16,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from live_sessions.attendance import Mark, check_mark, confirmed_user_ids, record_marks
+from live_sessions.attendance import (
+    Mark,
+    check_mark,
+    confirmed_user_ids,
+    record_marks,
+    require_marking_open,
+)
 from live_sessions.models import AttendanceStatus, LiveSession
 from live_sessions.policy import can_manage_session
+from lms import clock
 from lms.accounts.models import User
 from lms.errors import Forbidden, FormatError, FormatIssue, NotFound
 
@@ -161,6 +168,8 @@ def import_sheet(
         raise NotFound(_("Incontro non trovato."))
     if not can_manage_session(actor, live):
         raise Forbidden(_("Puoi registrare le presenze solo degli incontri che conduci."))
+    now = now or clock.now()
+    require_marking_open(live, now)  # before reading the sheet: no row can count yet
     marks = parse_sheet(session, live, data, name)
     changed = record_marks(session, session_id, marks, actor=actor, source="import", now=now)
     return len(marks), changed

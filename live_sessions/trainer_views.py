@@ -226,6 +226,7 @@ def roster(session_id: int) -> Any:
         entries=list(zip(confirmed, form.rows, strict=True)),
         waiting=[row for row in rows if row.waiting],
         marking_open=attendance.marking_open(live, clock.now()),
+        not_started=attendance.not_started_message(live),
         history=attendance.history(db.session, live.id),
         action_form=ActionForm(),
         hours_attended=attendance.hours_attended,

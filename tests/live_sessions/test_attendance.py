@@ -118,7 +118,7 @@ def test_marks_are_checked_all_or_nothing(
     person, stranger = make_user(org=PL), make_user(org=PL)
     live = make_session(duration_minutes=120)
     register(live, person)
-    with pytest.raises(ServiceError, match="giorno dell'incontro"):
+    with pytest.raises(ServiceError, match="dall'inizio dell'incontro"):
         attendance.record_marks(db.session, live.id, [Mark(person.id, PRESENT)], actor=trainer)
     begin_now(live)
     bad = [
