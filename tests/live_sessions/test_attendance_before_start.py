@@ -57,9 +57,7 @@ def test_one_mark_is_refused_until_the_start(in_app_context, afternoon, trainer)
     assert changed == 1 and count() == 1
 
 
-def test_a_sheet_is_refused_before_the_start_whatever_it_holds(
-    in_app_context, afternoon, trainer
-):
+def test_a_sheet_is_refused_before_the_start_whatever_it_holds(in_app_context, afternoon, trainer):
     live, _person = afternoon
     good = b"email,presenza\nanna@rete-milano.test,presente\n"
     bad = b"nome,firma\nAnna,x\n"  # would be a FormatError once the session started
@@ -71,9 +69,7 @@ def test_a_sheet_is_refused_before_the_start_whatever_it_holds(
     assert import_sheet(db.session, live.id, good, "firme.csv", actor=trainer) == (1, 1)
 
 
-def test_the_roster_says_when_marking_opens_and_refuses_the_form(
-    app, client, afternoon, trainer
-):
+def test_the_roster_says_when_marking_opens_and_refuses_the_form(app, client, afternoon, trainer):
     live, person = afternoon
     login(client, trainer.email)
     roster = f"/live_sessions/{live.id}/roster"
