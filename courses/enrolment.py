@@ -1,4 +1,13 @@
-"""Enrolment: joining and leaving a course, by oneself or by a referent; one's courses."""
+"""Enrolment: joining and leaving a course, by oneself or by a referent; one's courses.
+
+Prerequisites are checked here as well as when a module opens. As Moodle's
+self-enrolment with course completion conditions: a person enrols themself only once
+every prerequisite course is complete, and is told which ones are missing. A referent
+or an admin may enrol staff ahead of time (a training plan for the year): the
+enrolment is made, the people still waiting for a prerequisite are named in the audit
+entry (:func:`unmet_prerequisites`), and the course's modules stay
+closed to them until the prerequisites are complete (``courses.progress``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from courses.catalogue import latest_versions_query
-from courses.models import CourseVersion, Enrolment, EnrolmentSource
+from courses.models import Course, CourseCompletion, CourseVersion, Enrolment, EnrolmentSource
 from courses.signals import LearningChanges, learning_changed
 from lms import audit, clock, signals
 from lms.accounts.models import User
@@ -24,6 +33,38 @@ _ACTIVE_ENROLMENT = select(Enrolment).where(
 
 def active_enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
     return session.scalar(_ACTIVE_ENROLMENT, {"user_id": user_id, "course_id": course_id})
+
+
+def unmet_prerequisites(
+    session: Session, user_ids: list[int], version: CourseVersion
+) -> dict[int, list[str]]:
+    """Titles of the prerequisite courses each person has not completed (only people
+    missing some), in one query: the enrolment twin of ``progress.missing_prerequisites``."""
+    if not version.prerequisites or not user_ids:
+        return {}
+    done: dict[int, set[str]] = {user_id: set() for user_id in user_ids}
+    for user_id, slug in session.execute(
+        select(CourseCompletion.user_id, Course.slug)
+        .join(Course, Course.id == CourseCompletion.course_id)
+        .where(CourseCompletion.user_id.in_(user_ids), Course.slug.in_(version.prerequisites))
+        .distinct()
+    ):
+        done[user_id].add(slug)
+    missing = {
+        user_id: [slug for slug in version.prerequisites if slug not in slugs]
+        for user_id, slugs in done.items()
+    }
+    missing = {user_id: slugs for user_id, slugs in missing.items() if slugs}
+    if not missing:
+        return {}
+    wanted = {slug for slugs in missing.values() for slug in slugs}
+    titles = {
+        v.course.slug: v.title
+        for v in session.scalars(latest_versions_query().where(Course.slug.in_(wanted)))
+    }
+    return {
+        user_id: [titles.get(slug, slug) for slug in slugs] for user_id, slugs in missing.items()
+    }
 
 
 def enrol(
@@ -44,6 +85,17 @@ def enrol(
             Enrolment.user_id == user.id, Enrolment.course_id == version.course_id
         )
     )
+    if enrolment is not None and enrolment.ended_at is None:
+        return enrolment
+    if source is EnrolmentSource.SELF:
+        missing = unmet_prerequisites(session, [user.id], version).get(user.id)
+        if missing:
+            raise Forbidden(
+                _(
+                    "Per iscriverti a questo corso devi prima completare: %(courses)s.",
+                    courses=", ".join(missing),
+                )
+            )
     if enrolment is None:
         enrolment = Enrolment(
             user_id=user.id,
@@ -52,13 +104,11 @@ def enrol(
             enrolled_by_id=by.id if by else None,
         )
         session.add(enrolment)
-    elif enrolment.ended_at is not None:
+    else:
         enrolment.ended_at = None
         enrolment.source = source
         enrolment.enrolled_by_id = by.id if by else None
         enrolment.enrolled_at = clock.now()
-    else:
-        return enrolment
     session.flush()
     announce_change(session, user.id, version.course_id)
     return enrolment
@@ -107,6 +157,7 @@ def enrol_members(
     if strangers:
         raise Forbidden(_("Puoi iscrivere solo il personale della tua organizzazione."))
     users = session.scalars(select(User).where(User.id.in_(members))).all()
+    waiting = unmet_prerequisites(session, sorted(members), version)
     before = {
         e.user_id
         for e in session.scalars(
@@ -128,7 +179,10 @@ def enrol_members(
                 object_type="course",
                 object_id=version.course.slug,
                 subject_id=user.id,
-                details={"enrolment_id": enrolment.id},
+                details={
+                    "enrolment_id": enrolment.id,
+                    "waiting_for_prerequisites": ", ".join(waiting.get(user.id, [])),
+                },
             )
     return len(members - before)
 

@@ -11,11 +11,12 @@ from courses.enrolment import active_enrolment, enrol, enrol_members, unenrol
 from courses.models import EnrolmentSource, ProgressStatus
 from courses.progress import (
     complete_module,
+    open_module,
     progress_for,
-    record_activity,
     resume_module,
     start_renewal,
 )
+from courses.study import PageGrant, heartbeat
 from lms import db
 from lms.errors import Forbidden, ServiceError
 from lms.organisations.services import organisation_by_code
@@ -99,13 +100,13 @@ def test_prerequisites_are_enforced_with_a_clear_message(make_user, make_course)
     user = make_user()
     base = make_course(slug="corso-base", title="Corso di base")
     advanced = make_course(slug="corso-avanzato", prerequisites="[corso-base]")
-    enrol(db.session, user, advanced, source=EnrolmentSource.SELF)
+    enrol(db.session, user, advanced, source=EnrolmentSource.REFERENT)
     with pytest.raises(Forbidden, match="Prima di questo corso devi completare: Corso di base"):
-        record_activity(db.session, user, advanced, "primo")
+        open_module(db.session, user, advanced, "primo")
     enrol(db.session, user, base, source=EnrolmentSource.SELF)
     complete_module(db.session, user, base, "primo")
     complete_module(db.session, user, base, "secondo")
-    assert record_activity(db.session, user, advanced, "primo").status == "in_progress"
+    assert open_module(db.session, user, advanced, "primo").status == "not_started"
 
 
 def test_unknown_prerequisite_is_an_import_error(make_course):
@@ -148,16 +149,17 @@ def test_unenrolment_keeps_history_and_reenrolment_reuses_the_row(make_user, mak
 
 
 def test_time_spent_and_resume(make_user, make_course):
+    """Heartbeats a minute apart count the minute; after a pause of hours, nothing
+    (the bounds themselves: tests/courses/test_time_on_task.py)."""
     user = make_user()
     version = make_course(modules=("alfa", "beta", "gamma"))
-    enrol(db.session, user, version, source=EnrolmentSource.SELF)
+    enrolment = enrol(db.session, user, version, source=EnrolmentSource.SELF)
     start = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
-    record_activity(db.session, user, version, "beta", now=start)
-    record_activity(db.session, user, version, "beta", now=start + dt.timedelta(minutes=1))
-    row = record_activity(
-        db.session, user, version, "beta", now=start + dt.timedelta(hours=3)
-    )  # a pause: not counted
-    assert row.time_spent_seconds == 60
+    grant = PageGrant(user.id, version.course_id, "corso-prova", enrolment.cycle, "beta", 0, start)
+    heartbeat(db.session, grant, now=start)
+    assert heartbeat(db.session, grant, now=start + dt.timedelta(minutes=1)).tracked == 60
+    paused = heartbeat(db.session, grant, now=start + dt.timedelta(hours=3))  # not counted
+    assert paused.tracked == 60 and paused.credited == 0
     progress = progress_for(db.session, user.id, version)
     assert resume_module(version, progress).slug == "beta"
 
