@@ -3,14 +3,16 @@
 A commitment's scope is a set of audiences within one organisation, within every
 organisation of a type, or within the whole network (neither set). Its courses
 are either required (all of them) or optional, of which ``choose_count`` must be
-completed ("N of a set"). The status of each person is derived from enrolments,
-progress and completions (``commitments.rules.status``); only its time-independent part,
+completed ("N of a set"); it may also ask for a number of hours and/or credits.
+The status of each person is derived from enrolments, progress, completions and
+attended sessions (``commitments.rules.status``); only its time-independent part,
 the standing, is stored, kept current transactionally (``commitments.standing``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    Numeric,
     String,
     Table,
     Text,
@@ -62,6 +65,10 @@ class Commitment(Base):
         CheckConstraint("target_percent BETWEEN 1 AND 100", name="target_range"),
         CheckConstraint("choose_count >= 0", name="choose_count_range"),
         CheckConstraint("renewal_months IS NULL OR renewal_months > 0", name="renewal_range"),
+        CheckConstraint("required_hours IS NULL OR required_hours > 0", name="hours_positive"),
+        CheckConstraint(
+            "required_credits IS NULL OR required_credits > 0", name="credits_positive"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +83,9 @@ class Commitment(Base):
     choose_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A completion counts for this many months at most (None: the course's own expiry).
     renewal_months: Mapped[int | None] = mapped_column(Integer)
+    # Hours and credits to gather (None: not asked), besides or instead of the courses.
+    required_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    required_credits: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     target_percent: Mapped[int] = mapped_column(Integer)
     deadline: Mapped[dt.date] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

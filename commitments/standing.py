@@ -30,8 +30,9 @@ from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, se
 from sqlalchemy.orm import Session
 
 from commitments.models import Commitment, CommitmentCourse, StandingRow, ValidityPeriod
-from commitments.rules.facts import facts_by_user, gather_facts
+from commitments.rules.facts import facts_by_user, gather_activities, gather_facts
 from commitments.rules.status import (
+    Activity,
     Completion,
     CourseFacts,
     Moment,
@@ -52,7 +53,7 @@ CHUNK = 2_000
 #: A moment this close to now (or later) may be answered from stored standings.
 FRESHNESS = dt.timedelta(seconds=5)
 
-RULE_ATTRIBUTES = ("choose_count", "renewal_months")
+RULE_ATTRIBUTES = ("choose_count", "renewal_months", "required_hours", "required_credits")
 _LOCK_NAMESPACE_GLOBAL = 741_001
 _LOCK_NAMESPACE_USER = 741_002
 
@@ -103,6 +104,8 @@ def _rules(session: Session, commitment_ids: Collection[int] | None = None) -> l
             Commitment.choose_count,
             Commitment.renewal_months,
             Commitment.deadline,
+            Commitment.required_hours,
+            Commitment.required_credits,
             CommitmentCourse.course_id,
             CommitmentCourse.required,
         )
@@ -113,12 +116,27 @@ def _rules(session: Session, commitment_ids: Collection[int] | None = None) -> l
         stmt = stmt.where(Commitment.id.in_(commitment_ids))
     definitions: dict[int, tuple] = {}
     courses: dict[int, list[tuple[int, bool]]] = {}
-    for commitment_id, choose, renewal, deadline, course_id, required in session.execute(stmt):
-        definitions[commitment_id] = (choose, renewal, deadline)
+    for (
+        commitment_id,
+        choose,
+        renewal,
+        deadline,
+        hours,
+        credits,
+        course_id,
+        required,
+    ) in session.execute(stmt):
+        definitions[commitment_id] = (choose, renewal, deadline, hours, credits)
         if course_id is not None:
             courses.setdefault(commitment_id, []).append((course_id, required))
     rules = []
-    for commitment_id, (choose_count, renewal_months, deadline) in definitions.items():
+    for commitment_id, (
+        choose_count,
+        renewal_months,
+        deadline,
+        hours,
+        credits,
+    ) in definitions.items():
         listed = courses.get(commitment_id, [])
         rule = Rule(
             required=tuple(c for c, required in listed if required),
@@ -126,19 +144,26 @@ def _rules(session: Session, commitment_ids: Collection[int] | None = None) -> l
             choose_count=choose_count,
             renewal_months=renewal_months,
             deadline=deadline,
+            hours=hours,
+            credits=credits,
         )
         rules.append((commitment_id, rule))
     return rules
 
 
 def _rows(
-    rules: list[tuple[int, Rule]], by_user: dict[int, dict[int, CourseFacts]]
+    rules: list[tuple[int, Rule]],
+    by_user: dict[int, dict[int, CourseFacts]],
+    activities: dict[int, list[Activity]],
 ) -> Iterable[dict[str, Any]]:
-    for user_id, facts in by_user.items():
+    for user_id in by_user.keys() | activities.keys():
+        facts, done = by_user.get(user_id, {}), activities.get(user_id, [])
         for commitment_id, rule in rules:
-            if not any(course_id in facts for course_id in rule.course_ids):
+            if not any(course_id in facts for course_id in rule.course_ids) and not (
+                rule.amounts and done
+            ):
                 continue  # no facts: no row (read as "not enrolled")
-            standing = standing_of(rule, facts)
+            standing = standing_of(rule, facts, done)
             yield {
                 "commitment_id": commitment_id,
                 "user_id": user_id,
@@ -149,11 +174,14 @@ def _rows(
 
 
 def _periods(
-    rules: list[tuple[int, Rule]], history: dict[int, dict[int, list[Completion]]]
+    rules: list[tuple[int, Rule]],
+    history: dict[int, dict[int, list[Completion]]],
+    activities: dict[int, list[Activity]],
 ) -> Iterable[dict[str, Any]]:
-    for user_id, completions in history.items():
+    for user_id in history.keys() | activities.keys():
+        completions, done = history.get(user_id, {}), activities.get(user_id, [])
         for commitment_id, rule in rules:
-            for start, end in validity_periods(rule, completions):
+            for start, end in validity_periods(rule, completions, done):
                 yield {
                     "commitment_id": commitment_id,
                     "user_id": user_id,
@@ -183,10 +211,13 @@ def _history(session: Session, users: Any, course_ids: set[int]) -> dict:
 def _write(
     session: Session, rules: list[tuple[int, Rule]], users: Any, course_ids: set[int]
 ) -> int:
-    written = _insert(
-        session, StandingRow, _rows(rules, _facts_by_user(session, users, course_ids))
-    )
-    _insert(session, ValidityPeriod, _periods(rules, _history(session, users, course_ids)))
+    activities: dict[int, list[Activity]] = {}
+    if any(rule.amounts for _id, rule in rules):
+        activities = gather_activities(session, users, clock.now())
+    by_user = _facts_by_user(session, users, course_ids) if course_ids else {}
+    written = _insert(session, StandingRow, _rows(rules, by_user, activities))
+    history = _history(session, users, course_ids) if course_ids else {}
+    _insert(session, ValidityPeriod, _periods(rules, history, activities))
     return written
 
 
@@ -238,7 +269,7 @@ def refresh_users(
         user_id: {
             commitment_id
             for commitment_id, rule in rules
-            if courses is None or set(rule.course_ids) & set(courses)
+            if courses is None or rule.amounts or set(rule.course_ids) & set(courses)
         }
         for user_id, courses in changes.items()
     }
@@ -284,7 +315,7 @@ def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> 
         session.execute(stale)
     course_ids = {c for _id, rule in rules for c in rule.course_ids}
     written = 0
-    if rules and course_ids:
+    if rules and (course_ids or any(rule.amounts for _id, rule in rules)):
         top = session.scalar(select(func.max(User.id))) or 0
         for low in range(0, top + 1, CHUNK):
             users = select(User.id).where(User.id >= low, User.id < low + CHUNK)

@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session, joinedload
 from courses.api import (
     CourseCompletion,
     CourseVersion,
+    LearningChanges,
     active_enrolment,
     check_completion,
     latest_versions_query,
+    learning_changed,
 )
 from live_sessions.models import (
     Attendance,
@@ -204,6 +206,12 @@ def _apply(
     )
     if mark.status == AttendanceStatus.PRESENT and old_status != AttendanceStatus.PRESENT:
         _count_presence(session, live, attendance, now)
+    # Attended hours count toward commitments: name the person, no course.
+    signals.send(
+        learning_changed,
+        session=session,
+        changes=LearningChanges({mark.user_id: frozenset()}),
+    )
     return True
 
 

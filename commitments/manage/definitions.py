@@ -14,6 +14,13 @@ YAML format (see ``commitments/defaults.yaml``)::
         organisation_type: comune            # or organisation: CODE; neither = every organisation
         courses: [rete-antiviolenza-milano, polizia-locale-denuncia]   # all required
         choose: {count: 1, from: [a-course, another-course]}          # optional: N of a set
+        hours: 8                             # optional: hours to gather (courses + sessions)
+        credits: 10                          # optional: accredited credits to gather
+
+``hours`` and ``credits`` (positive numbers, at most 1000, two decimals) may stand with
+the courses or instead of them: hours come from completed courses' certified hours and
+attended sessions, credits from completions within their accreditation's validity, each
+counted while valid (``renewal_months``), as ``commitments.rules.status`` says.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +58,11 @@ ENTRY_KEYS = {
     "target_percent",
     "deadline",
     "active",
+    "hours",
+    "credits",
 }
+AMOUNT_KEYS = ("hours", "credits")
+MAX_AMOUNT = Decimal(1000)
 
 
 @dataclass
@@ -68,6 +80,8 @@ class CommitmentData:
     choose_count: int = 0
     renewal_months: int | None = None
     active: bool = True
+    required_hours: Decimal | None = None
+    required_credits: Decimal | None = None
 
 
 def check(data: CommitmentData) -> list[str]:
@@ -92,8 +106,16 @@ def check(data: CommitmentData) -> list[str]:
         )
     if data.organisation_type is not None and data.organisation_type not in set(OrganisationType):
         problems.append(_("Tipo di organizzazione sconosciuto: %(t)s", t=data.organisation_type))
-    if not data.required_course_ids and not data.optional_course_ids:
-        problems.append(_("Indica almeno un corso."))
+    if not (
+        data.required_course_ids
+        or data.optional_course_ids
+        or data.required_hours
+        or data.required_credits
+    ):
+        problems.append(_("Indica almeno un corso, oppure le ore o i crediti da raggiungere."))
+    for amount in (data.required_hours, data.required_credits):
+        if amount is not None and not (0 < amount <= MAX_AMOUNT and _cents(amount)):
+            problems.append(_("Ore e crediti vanno da 0,01 a 1000, con al più due decimali."))
     overlap = set(data.required_course_ids) & set(data.optional_course_ids)
     if overlap or len(set(data.required_course_ids)) != len(data.required_course_ids):
         problems.append(_("Ogni corso può comparire una sola volta."))
@@ -115,6 +137,10 @@ def check(data: CommitmentData) -> list[str]:
     return problems
 
 
+def _cents(amount: Decimal) -> bool:
+    return amount == amount.quantize(Decimal("0.01"))
+
+
 def _signature(commitment: Commitment) -> tuple:
     return (
         commitment.code,
@@ -129,6 +155,8 @@ def _signature(commitment: Commitment) -> tuple:
         commitment.target_percent,
         commitment.deadline,
         commitment.active,
+        commitment.required_hours,
+        commitment.required_credits,
     )
 
 
@@ -157,6 +185,8 @@ def save(
     commitment.organisation_type = data.organisation_type
     commitment.choose_count = data.choose_count if data.optional_course_ids else 0
     commitment.renewal_months = data.renewal_months
+    commitment.required_hours = data.required_hours
+    commitment.required_credits = data.required_credits
     commitment.target_percent = data.target_percent
     commitment.deadline = data.deadline
     commitment.active = data.active
@@ -249,12 +279,20 @@ class _Lookup:
 
 
 def _entry_data(
-    entry: Any, defaults: dict[str, Any], lookup: _Lookup
+    entry: Any, defaults: dict[str, Any], lookup: _Lookup, keyed: dict[str, str] | None = None
 ) -> tuple[CommitmentData | None, list[str]]:
+    """The entry's data, or its problems; problems of one key (hours, credits) go to
+    ``keyed`` instead, so that the file's error names that key's own line."""
     if not isinstance(entry, dict):
         return None, [_("ogni impegno deve essere una mappa chiave: valore")]
     values = {**defaults, **entry}
     problems = []
+    keyed = {} if keyed is None else keyed
+    amounts: dict[str, Decimal | None] = {}
+    for key in AMOUNT_KEYS:
+        amounts[key], problem = _amount(values.get(key), key)
+        if problem:
+            keyed[key] = problem
     unknown = sorted(set(entry) - ENTRY_KEYS)
     if unknown:
         problems.append(_("chiavi sconosciute: %(keys)s", keys=", ".join(map(str, unknown))))
@@ -313,7 +351,7 @@ def _entry_data(
     for key, number in (("renewal_months", renewal), ("target_percent", target)):
         if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
             problems.append(_("«%(key)s» deve essere un numero intero", key=key))
-    if problems:
+    if problems or keyed:
         return None, problems
     data = CommitmentData(
         code=str(values.get("code") or ""),
@@ -329,8 +367,31 @@ def _entry_data(
         target_percent=target if target is not None else 0,
         deadline=deadline,
         active=bool(values.get("active", True)),
+        required_hours=amounts["hours"],
+        required_credits=amounts["credits"],
     )
     return data, [p[0].lower() + p[1:] for p in check(data)]
+
+
+def _amount(value: Any, key: str) -> tuple[Decimal | None, str | None]:
+    """``hours: 8`` or ``credits: 4.5``: a positive number up to 1000, two decimals."""
+    if value is None:
+        return None, None
+    problem = _(
+        "«%(key)s» deve essere un numero maggiore di 0 e al più 1000, con al più due "
+        "decimali (trovato: %(value)s)",
+        key=key,
+        value=value,
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None, problem
+    try:
+        amount = Decimal(str(value).strip().replace(",", "."))
+    except InvalidOperation:
+        return None, problem
+    if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT or not _cents(amount):
+        return None, problem
+    return amount, None
 
 
 def import_yaml(
@@ -357,7 +418,8 @@ def import_yaml(
     seen: set[str] = set()
     for index, entry in enumerate(document["commitments"]):
         line = located.line("commitments", index)
-        data, problems = _entry_data(entry, defaults, lookup)
+        keyed: dict[str, str] = {}
+        data, problems = _entry_data(entry, defaults, lookup, keyed)
         if data is not None and data.code in seen:
             problems.append(_("codice ripetuto nel file: %(code)s", code=data.code))
         if data is not None:
@@ -365,6 +427,9 @@ def import_yaml(
         code = entry.get("code") if isinstance(entry, dict) else None
         prefix = f"{code}: " if code else ""
         issues += [FormatIssue(filename, line, prefix + p) for p in problems]
+        for key, problem in keyed.items():
+            where = ("commitments", index, key) if key in entry else ("defaults", key)
+            issues.append(FormatIssue(filename, located.line(*where), prefix + problem))
         if data is not None and not problems:
             parsed.append(data)
     if issues:

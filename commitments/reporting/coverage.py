@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from commitments import standing
 from commitments.models import Commitment, CommitmentCourse, StandingRow
-from commitments.rules.facts import facts_by_user, gather_facts, rule_of
+from commitments.rules.facts import facts_by_user, gather_activities, gather_facts, rule_of
 from commitments.rules.status import (
     DEFAULT_EXPIRING_DAYS,
     STATUS_ORDER,
+    AmountPart,
     Cell,
     Moment,
     Status,
@@ -52,6 +53,8 @@ class PersonRow:
     cells: dict[int, Cell]
     full_name: str = ""
     email: str = ""
+    # Hours and credits counted at the moment against those required (with the cells).
+    amounts: tuple[AmountPart, ...] = ()
 
 
 @dataclass
@@ -250,6 +253,11 @@ def evaluate(
 
     by_user = facts_by_user(facts)
     rules = {c.id: rule_of(c) for c in used.values()}
+    activities = (
+        gather_activities(session, users, moment.at)
+        if any(rule.amounts for rule in rules.values())
+        else {}
+    )
     scopes = {c.id: c.audience_ids for c in used.values()}
     by_org: dict[int, list] = defaultdict(list)
     for member in members:
@@ -262,10 +270,13 @@ def evaluate(
             for member in by_org.get(org_id, ()):
                 if member[2] not in scope:
                     continue
-                outcome, cells = rule.evaluate(by_user.get(member[1], {}), moment, expiring_days)
+                outcome, cells = rule.evaluate(
+                    by_user.get(member[1], {}), moment, expiring_days, activities.get(member[1], ())
+                )
                 row = PersonRow(
                     member[1], org_id, member[2], outcome.status, outcome.valid_until, cells
                 )
+                row.amounts = outcome.amounts
                 if with_names:
                     row.full_name, row.email = member[3], member[4]
                 rows.append(row)
@@ -379,5 +390,9 @@ def fill_cells(
     users = select(User.id).where(User.id.in_(list(missing)))
     by_user = facts_by_user(gather_facts(session, users, commitment.course_ids, moment.at))
     rule = rule_of(commitment)
+    activities = gather_activities(session, users, moment.at) if rule.amounts else {}
     for user_id, row in missing.items():
-        _outcome, row.cells = rule.evaluate(by_user.get(user_id, {}), moment, expiring_days)
+        outcome, row.cells = rule.evaluate(
+            by_user.get(user_id, {}), moment, expiring_days, activities.get(user_id, ())
+        )
+        row.amounts = outcome.amounts

@@ -39,6 +39,14 @@ def percent(value: float | None) -> str:
     return f"{format_decimal(round(value, 1), format='#,##0.#')} %"
 
 
+def hours_minutes(seconds: int | None) -> str:
+    """``3900`` -> ``1:05`` (hours and minutes, as a timesheet reads); ``None`` -> ``—``."""
+    if seconds is None:
+        return "—"
+    minutes = int(seconds) // 60
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 @dataclass(frozen=True)
 class CellView:
     status: str  # CSS modifier

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from commitments import standing
 from commitments.reporting import coverage, exports, matrix, pdf, trend
 from commitments.rules.status import Moment, Status
-from courses.api import CourseCompletion
+from courses.api import CourseCompletion, Enrolment, tracked_seconds
 from lms import audit
 from lms.accounts.models import User
 from lms.errors import NotFound
@@ -74,6 +74,7 @@ class PersonReport:
     reports: list[coverage.CommitmentReport]  # one row each: this person's
     titles: dict[int, str]
     history: list[CourseCompletion]  # newest first, courses of the commitments only
+    tracked: dict[int, int] = field(default_factory=dict)  # course id -> seconds tracked
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,32 @@ def person_report(
         [r for r in applicable if r.rows],
         evaluation.course_titles,
         history,
+        _tracked(session, user_id, history, course_ids),
     )
+
+
+def _tracked(
+    session: Session, user_id: int, history: list[CourseCompletion], course_ids: set[int]
+) -> dict[int, int]:
+    """Time actually tracked per course: the cycle under way while it is open (enrolled,
+    not complete), else what the latest completion recorded when it completed."""
+    tracked = {}
+    for completion in reversed(history):  # oldest first: the latest one stays
+        tracked[completion.course_id] = completion.tracked_seconds
+    done = {(c.course_id, c.cycle) for c in history}
+    if course_ids:
+        for enrolment in session.scalars(
+            select(Enrolment).where(
+                Enrolment.user_id == user_id,
+                Enrolment.course_id.in_(course_ids),
+                Enrolment.ended_at.is_(None),
+            )
+        ):
+            if (enrolment.course_id, enrolment.cycle) not in done:
+                tracked[enrolment.course_id] = tracked_seconds(
+                    session, user_id, enrolment.course_id, enrolment.cycle
+                )
+    return tracked
 
 
 def matrix_file(

@@ -23,7 +23,13 @@ from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import DateChoiceForm, MatrixFilterForm
 from commitments.reporting import coverage, services
-from commitments.reporting.labels import STATUS_LABELS, CellTexts, local_day, percent
+from commitments.reporting.labels import (
+    STATUS_LABELS,
+    CellTexts,
+    hours_minutes,
+    local_day,
+    percent,
+)
 from commitments.rules.status import STATUS_ORDER, Moment, Status
 from commitments.staff import enrolment
 from lms import db
@@ -144,6 +150,7 @@ def person(org_id: int, user_id: int) -> Any:
         reports=found.reports,
         titles=found.titles,
         history=found.history,
+        tracked=found.tracked,
         moment=found.moment,
         locale=str(get_locale()),
     )
@@ -226,6 +233,11 @@ def status_label_global(status: str) -> str:
 @bp.app_template_filter("commitments_day")
 def day_filter(value: dt.datetime | dt.date | None, style: str = "medium") -> str:
     return local_day(value, style)
+
+
+@bp.app_template_filter("commitments_hours_minutes")
+def hours_minutes_filter(seconds: int | None) -> str:
+    return hours_minutes(seconds)
 
 
 @bp.app_template_filter("commitments_percent")

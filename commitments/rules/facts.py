@@ -11,13 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection
+from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from commitments.models import Commitment
-from commitments.rules.status import CourseFacts, Rule
-from courses.api import CourseCompletion, Enrolment, ModuleProgress
+from commitments.rules.status import LOCAL_TZ, Activity, CourseFacts, Rule
+from courses.api import (
+    CourseCompletion,
+    CourseVersion,
+    Enrolment,
+    ModuleProgress,
+    accreditation_of,
+    course_hours,
+    evidence_of,
+)
+from live_sessions.api import attended_hours
 
 
 def gather_facts(
@@ -83,6 +93,54 @@ def gather_facts(
     return facts
 
 
+def gather_activities(
+    session: Session,
+    users_subquery,  # noqa: ANN001 - a scalar Select of user ids
+    at: dt.datetime,
+) -> dict[int, list[Activity]]:
+    """What counts toward hours and credits, per person, up to ``at``: every course
+    completion (any course: hours and credits are earned wherever the training was
+    done) and every attended session. Two queries, plus the versions completed."""
+    rows = list(
+        session.execute(
+            select(
+                CourseCompletion.user_id,
+                CourseCompletion.completed_at,
+                CourseCompletion.expires_at,
+                CourseCompletion.version_id,
+            ).where(
+                CourseCompletion.user_id.in_(users_subquery), CourseCompletion.completed_at <= at
+            )
+        )
+    )
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            select(CourseVersion).where(CourseVersion.id.in_({r[3] for r in rows}))
+        )
+    }
+    earned = {version_id: _earned(version) for version_id, version in versions.items()}
+    by_user: dict[int, list[Activity]] = defaultdict(list)
+    for user_id, completed_at, expires_at, version_id in rows:
+        hours, accreditation = earned[version_id]
+        credits = Decimal(0)
+        if accreditation is not None and accreditation.covers(
+            completed_at.astimezone(LOCAL_TZ).date()
+        ):
+            credits = accreditation.credits
+        by_user[user_id].append(Activity(completed_at, expires_at, hours, credits))
+    for user_id, starts_at, hours in attended_hours(session, users_subquery, at):
+        by_user[user_id].append(Activity(starts_at, None, hours))
+    return by_user
+
+
+def _earned(version: CourseVersion) -> tuple[Decimal, object]:
+    """A version's certified hours (none under a profile without certificate hours) and
+    its accreditation."""
+    hours = course_hours(version) if evidence_of(version).certificate_hours else Decimal(0)
+    return hours, accreditation_of(version)
+
+
 def rule_of(commitment: Commitment) -> Rule:
     return Rule(
         required=tuple(c.course_id for c in commitment.courses if c.required),
@@ -90,6 +148,8 @@ def rule_of(commitment: Commitment) -> Rule:
         choose_count=commitment.choose_count,
         renewal_months=commitment.renewal_months,
         deadline=commitment.deadline,
+        hours=commitment.required_hours,
+        credits=commitment.required_credits,
     )
 
 

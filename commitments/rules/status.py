@@ -17,6 +17,14 @@ set-based query path) go in, statuses come out. The rules, in order:
 * otherwise **in progress** if any of its courses has a completion or a
   started module in an active enrolment; **not started** if the person is
   enrolled in any of its courses; else **not enrolled**.
+
+A commitment may also ask for a number of **hours** and/or **credits**
+(:class:`Activity`: completed courses' certified hours and accredited credits,
+attended sessions' hours). An activity counts while it is valid, as a course's
+completion does (its own expiry, capped by ``renewal_months``); the amount is met
+while the valid activities add up to it, and it joins the courses' requirements in
+every rule above: complete needs it met, expired needs the amount reached ignoring
+validity, and any activity at all makes the commitment "in progress".
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import enum
 from bisect import insort
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from lms import clock
@@ -161,9 +170,95 @@ def course_cell(
 
 
 @dataclass(frozen=True)
+class Activity:
+    """Training that counts toward hours and credits: one course completion (its
+    certified hours, its credits when the accreditation covered the day) or one
+    attended session (its hours, in proportion for a partial attendance)."""
+
+    at: dt.datetime
+    expires_at: dt.datetime | None = None  # the completion's own expiry; sessions: None
+    hours: Decimal = Decimal(0)
+    credits: Decimal = Decimal(0)
+
+
+AMOUNT_KINDS = ("hours", "credits")
+_FOREVER = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def activity_until(activity: Activity, renewal_months: int | None) -> dt.datetime | None:
+    """End of an activity's validity, as :func:`valid_until` for a completion."""
+    ends = [activity.expires_at] if activity.expires_at is not None else []
+    if renewal_months:
+        ends.append(add_months(activity.at, renewal_months))
+    return min(ends) if ends else None
+
+
+def amount_at(
+    activities: Sequence[Activity], kind: str, at: dt.datetime, renewal_months: int | None
+) -> Decimal:
+    """Hours or credits of the activities valid at ``at``."""
+    total = Decimal(0)
+    for activity in activities:
+        until = activity_until(activity, renewal_months)
+        if activity.at <= at and (until is None or until > at):
+            total += getattr(activity, kind)
+    return total
+
+
+@dataclass(frozen=True)
+class AmountPart:
+    """One amount requirement (hours or credits) of one person.
+
+    ``reached``: the activities, ignoring validity, add up to it; ``until``: when the
+    valid ones stop adding up to it (None: never), meaningful only when reached.
+    """
+
+    kind: str
+    required: Decimal
+    counted: Decimal  # valid at the moment of evaluation
+    reached: bool
+    until: dt.datetime | None
+    started: bool
+
+    @property
+    def met(self) -> bool:
+        return self.counted >= self.required
+
+
+def amount_part(
+    activities: Sequence[Activity],
+    kind: str,
+    required: Decimal,
+    renewal_months: int | None,
+    at: dt.datetime | None = None,
+) -> AmountPart:
+    """Greedy by validity: the activities valid at a later instant are those ending
+    after it, so the amount holds until the end of the one that completes the sum when
+    taken from the longest-valid down."""
+    items = sorted(
+        (
+            (activity_until(a, renewal_months) or _FOREVER, getattr(a, kind))
+            for a in activities
+            if getattr(a, kind) > 0
+        ),
+        key=lambda item: item[0],
+        reverse=True,
+    )
+    total, reached, until = Decimal(0), False, None
+    for ends, amount in items:
+        total += amount
+        if total >= required:
+            reached, until = True, (None if ends == _FOREVER else ends)
+            break
+    counted = amount_at(activities, kind, at, renewal_months) if at is not None else total
+    return AmountPart(kind, required, counted, reached, until, bool(items))
+
+
+@dataclass(frozen=True)
 class Outcome:
     status: Status
     valid_until: dt.datetime | None = None
+    amounts: tuple[AmountPart, ...] = ()
 
 
 def _latest_of(untils: Sequence[dt.datetime | None], rank: int) -> dt.datetime | None:
@@ -182,27 +277,39 @@ def commitment_outcome(
     deadline: dt.date,
     *,
     expiring_days: int = DEFAULT_EXPIRING_DAYS,
+    amounts: Sequence[AmountPart] = (),
 ) -> Outcome:
     cells = [*required, *optional]
     valid_optional = [c for c in optional if c.status.is_valid]
-    if all(c.status.is_valid for c in required) and len(valid_optional) >= choose_count:
-        untils = [c.valid_until for c in required]
+    parts = tuple(amounts)
+    if (
+        all(c.status.is_valid for c in required)
+        and len(valid_optional) >= choose_count
+        and all(p.met for p in parts)
+    ):
+        untils = [c.valid_until for c in required] + [p.until for p in parts]
         if choose_count:
             untils.append(_latest_of([c.valid_until for c in valid_optional], choose_count))
         finite = [u for u in untils if u is not None]
         until = min(finite) if finite else None
         window = dt.timedelta(days=expiring_days)
-        return Outcome(_valid_status(until, moment.at, window), until)
+        return Outcome(_valid_status(until, moment.at, window), until, parts)
     if moment.on > deadline:
-        return Outcome(Status.OVERDUE)
+        return Outcome(Status.OVERDUE, amounts=parts)
     completed_optional = sum(1 for c in optional if c.completed)
-    if all(c.completed for c in required) and completed_optional >= choose_count:
-        return Outcome(Status.EXPIRED)
-    if any(c.completed or c.status is Status.IN_PROGRESS for c in cells):
-        return Outcome(Status.IN_PROGRESS)
+    if (
+        all(c.completed for c in required)
+        and completed_optional >= choose_count
+        and all(p.reached for p in parts)
+    ):
+        return Outcome(Status.EXPIRED, amounts=parts)
+    if any(c.completed or c.status is Status.IN_PROGRESS for c in cells) or any(
+        p.started for p in parts
+    ):
+        return Outcome(Status.IN_PROGRESS, amounts=parts)
     if any(c.status is Status.NOT_STARTED for c in cells):
-        return Outcome(Status.NOT_STARTED)
-    return Outcome(Status.NOT_ENROLLED)
+        return Outcome(Status.NOT_STARTED, amounts=parts)
+    return Outcome(Status.NOT_ENROLLED, amounts=parts)
 
 
 @dataclass(frozen=True)
@@ -214,18 +321,39 @@ class Rule:
     choose_count: int
     renewal_months: int | None
     deadline: dt.date
+    hours: Decimal | None = None
+    credits: Decimal | None = None
 
     @property
     def course_ids(self) -> tuple[int, ...]:
         return self.required + self.optional
+
+    @property
+    def amounts(self) -> tuple[tuple[str, Decimal], ...]:
+        """The amounts required: ("hours", 8), ("credits", 10)."""
+        return tuple(
+            (kind, value)
+            for kind, value in (("hours", self.hours), ("credits", self.credits))
+            if value
+        )
+
+    def amount_parts(
+        self, activities: Sequence[Activity], at: dt.datetime | None = None
+    ) -> tuple[AmountPart, ...]:
+        return tuple(
+            amount_part(activities, kind, required, self.renewal_months, at)
+            for kind, required in self.amounts
+        )
 
     def evaluate(
         self,
         facts: dict[int, CourseFacts],
         moment: Moment,
         expiring_days: int = DEFAULT_EXPIRING_DAYS,
+        activities: Sequence[Activity] = (),
     ) -> tuple[Outcome, dict[int, Cell]]:
-        """Outcome and per-course cells, from the person's facts keyed by course id."""
+        """Outcome and per-course cells, from the person's facts keyed by course id and
+        their activities up to the moment (for hours and credits)."""
         cells = {
             course_id: course_cell(
                 facts.get(course_id, NO_FACTS),
@@ -242,6 +370,7 @@ class Rule:
             moment,
             self.deadline,
             expiring_days=expiring_days,
+            amounts=self.amount_parts([a for a in activities if a.at <= moment.at], moment.at),
         )
         return outcome, cells
 
@@ -274,21 +403,31 @@ class Standing:
 NO_STANDING = Standing(False, None, Progress.NOT_ENROLLED)
 
 
-def standing_of(rule: Rule, facts: dict[int, CourseFacts]) -> Standing:
+def standing_of(
+    rule: Rule, facts: dict[int, CourseFacts], activities: Sequence[Activity] = ()
+) -> Standing:
     required = [facts.get(c, NO_FACTS) for c in rule.required]
     optional = [facts.get(c, NO_FACTS) for c in rule.optional]
     completed_optional = [f for f in optional if f.completed]
-    satisfied = all(f.completed for f in required) and len(completed_optional) >= rule.choose_count
+    parts = rule.amount_parts(activities)
+    satisfied = (
+        all(f.completed for f in required)
+        and len(completed_optional) >= rule.choose_count
+        and all(p.reached for p in parts)
+    )
     until = None
     if satisfied:
         untils = [valid_until(f, rule.renewal_months) for f in required]
+        untils += [p.until for p in parts]
         if rule.choose_count:
             optional_untils = [valid_until(f, rule.renewal_months) for f in completed_optional]
             untils.append(_latest_of(optional_untils, rule.choose_count))
         finite = [u for u in untils if u is not None]
         until = min(finite) if finite else None
     cells = [*required, *optional]
-    if any(f.completed or (f.enrolled and f.last_activity_at) for f in cells):
+    if any(f.completed or (f.enrolled and f.last_activity_at) for f in cells) or any(
+        p.started for p in parts
+    ):
         progress = Progress.IN_PROGRESS
     elif any(f.enrolled for f in cells):
         progress = Progress.NOT_STARTED
@@ -359,8 +498,16 @@ def facts_at(completions: Sequence[Completion], at: dt.datetime) -> CourseFacts:
     )
 
 
-def valid_at(rule: Rule, facts: Mapping[int, CourseFacts], at: dt.datetime) -> bool:
+def valid_at(
+    rule: Rule,
+    facts: Mapping[int, CourseFacts],
+    at: dt.datetime,
+    activities: Sequence[Activity] = (),
+) -> bool:
     """Whether the rule is met at ``at``: :func:`commitment_outcome` says complete or expiring."""
+    for kind, required in rule.amounts:
+        if amount_at(activities, kind, at, rule.renewal_months) < required:
+            return False
 
     def valid(course_id: int) -> bool:
         course = facts.get(course_id, NO_FACTS)
@@ -374,8 +521,13 @@ def valid_at(rule: Rule, facts: Mapping[int, CourseFacts], at: dt.datetime) -> b
     return sum(1 for c in rule.optional if valid(c)) >= rule.choose_count
 
 
-def validity_periods(rule: Rule, completions: Mapping[int, Sequence[Completion]]) -> list[Period]:
-    """When the rule was met, from the completion history alone (no completion: never).
+def validity_periods(
+    rule: Rule,
+    completions: Mapping[int, Sequence[Completion]],
+    activities: Sequence[Activity] = (),
+) -> list[Period]:
+    """When the rule was met, from the completion history (and, for hours and credits,
+    the activities) alone (no completion: never).
 
     Validity only changes at a completion or at the end of one's validity, so the
     rule is checked at those instants and holds until the next one.
@@ -390,11 +542,16 @@ def validity_periods(rule: Rule, completions: Mapping[int, Sequence[Completion]]
             ):
                 if instant is not None and instant not in instants:
                     insort(instants, instant)
+    if rule.amounts:
+        for activity in activities:
+            for instant in (activity.at, activity_until(activity, rule.renewal_months)):
+                if instant is not None and instant not in instants:
+                    insort(instants, instant)
     periods: list[Period] = []
     start = None
     for instant in instants:
         facts = {c: facts_at(completions.get(c, ()), instant) for c in rule.course_ids}
-        if valid_at(rule, facts, instant):
+        if valid_at(rule, facts, instant, activities):
             start = start or instant
         elif start is not None:
             periods.append((start, instant))
