@@ -35,10 +35,12 @@ from courses.progress import (
     complete_module,
     require_access,
     require_module_access,
+    study_remaining_seconds,
     study_seconds,
     tracked_seconds,
 )
 from courses.signals import LearningChanges, learning_changed, module_completed, version_published
+from courses.study import StudyTime
 
 __all__ = [
     # models
@@ -65,7 +67,10 @@ __all__ = [
     "EvidenceProfile",
     "accreditation_of",
     "evidence_of",
+    # time on task (tracked by the module page's heartbeats, bounded by the server)
+    "StudyTime",
     "minimum_study_seconds",
+    "study_remaining_seconds",
     "study_seconds",
     "tracked_seconds",
     # signals

@@ -294,3 +294,15 @@ class CourseCompletion(Base):
 
     version: Mapped[CourseVersion] = relationship()
     course: Mapped[Course] = relationship()
+
+
+class StudyClock(Base):
+    """When a person's last heartbeat was credited: one clock per person, whatever the
+    tab or module, so that pages pinging at once earn real time once (courses.study)."""
+
+    __tablename__ = "courses_study_clock"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_beat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

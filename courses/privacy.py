@@ -14,6 +14,7 @@ from courses.models import (
     CourseVersion,
     Enrolment,
     ModuleProgress,
+    StudyClock,
 )
 from lms.plugins import PrivacyProvider
 
@@ -70,7 +71,9 @@ def export(session: Session, user_id: int) -> dict[str, Any]:
 
 
 def erase(session: Session, user_id: int) -> None:
-    """Progress and completions stay, attached to the now anonymous account."""
+    """Progress and completions stay, attached to the now anonymous account; the study
+    clock (when the last heartbeat came) goes."""
+    session.execute(delete(StudyClock).where(StudyClock.user_id == user_id))
     session.execute(delete(CourseOwner).where(CourseOwner.user_id == user_id))
     session.execute(
         update(CourseVersion)
@@ -90,6 +93,7 @@ PROVIDER = PrivacyProvider(
             "courses_enrolment",
             "courses_module_progress",
             "courses_completion",
+            "courses_study_clock",
         }
     ),
     export=export,

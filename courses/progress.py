@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from courses.catalogue import find_module, latest_versions_query
 from courses.durations import course_hours
 from courses.enrolment import active_enrolment, announce_change
-from courses.evidence import evidence_of
+from courses.evidence import evidence_of, minimum_study_seconds
 from courses.extensions import COMPLETION_REQUIREMENTS
 from courses.format import fenced_blocks, split_blocks
 from courses.models import (
@@ -27,6 +27,7 @@ from courses.models import (
     ProgressStatus,
 )
 from courses.signals import module_completed
+from courses.study import remaining_message
 from lms import clock, signals
 from lms.accounts.models import User
 from lms.dates import add_months
@@ -34,13 +35,9 @@ from lms.errors import Forbidden, ServiceError
 from lms.plugins import registry
 from lms.signals import CompletionEvent, completion_recorded
 
-# Time spent is estimated from activity: gaps longer than this count as a pause.
-MAX_ACTIVITY_GAP = dt.timedelta(minutes=10)
-
-
 # The learner's pages ask this on every request: built once (as catalogue._PUBLISHED_VERSION).
 _ENROLMENT_AND_MODULE_STATUS = (
-    select(Enrolment, ModuleProgress.status)
+    select(Enrolment, ModuleProgress.status, ModuleProgress.time_spent_seconds)
     .outerjoin(
         ModuleProgress,
         and_(
@@ -90,11 +87,20 @@ def require_access(session: Session, user: User, version: CourseVersion) -> Enro
     return enrolment
 
 
-def require_module_access(
+@dataclass(frozen=True)
+class ModuleAccess:
+    """What a module page needs to know of the person's standing in it."""
+
+    enrolment: Enrolment
+    status: str  # ``not_started`` without a progress row
+    tracked_seconds: int
+
+
+def open_module(
     session: Session, user: User, version: CourseVersion, module_slug: str
-) -> tuple[Enrolment, str]:
-    """``require_access``, and the module's status in the enrolment's cycle read in the
-    same statement (``not_started`` without a progress row)."""
+) -> ModuleAccess:
+    """``require_access``, and the module's status and tracked time in the enrolment's
+    cycle read in the same statement."""
     found = session.execute(
         _ENROLMENT_AND_MODULE_STATUS,
         {"user_id": user.id, "course_id": version.course_id, "module_slug": module_slug},
@@ -102,8 +108,17 @@ def require_module_access(
     if found is None:
         raise Forbidden(_("Iscriviti al corso per accedere ai moduli."))
     _require_prerequisites(session, user, version)
-    enrolment, status = found
-    return enrolment, status if status is not None else "not_started"
+    enrolment, status, tracked = found
+    return ModuleAccess(enrolment, status if status is not None else "not_started", tracked or 0)
+
+
+def require_module_access(
+    session: Session, user: User, version: CourseVersion, module_slug: str
+) -> tuple[Enrolment, str]:
+    """``require_access``, and the module's status in the enrolment's cycle read in the
+    same statement (``not_started`` without a progress row)."""
+    access = open_module(session, user, version, module_slug)
+    return access.enrolment, access.status
 
 
 def _require_prerequisites(session: Session, user: User, version: CourseVersion) -> None:
@@ -171,28 +186,6 @@ def _progress_row(
     return row
 
 
-def record_activity(
-    session: Session,
-    user: User,
-    version: CourseVersion,
-    module_slug: str,
-    *,
-    now: dt.datetime | None = None,
-) -> ModuleProgress:
-    """A sign of life on a module page: starts it, remembers it for resuming, counts time."""
-    now = now or clock.now()
-    enrolment = require_access(session, user, version)
-    find_module(version, module_slug)
-    row = _progress_row(session, user.id, enrolment, module_slug, now)
-    gap = now - row.last_seen_at
-    if dt.timedelta(0) < gap <= MAX_ACTIVITY_GAP:
-        row.time_spent_seconds += int(gap.total_seconds())
-    row.last_seen_at = now
-    enrolment.last_module_slug = module_slug
-    session.flush()
-    return row
-
-
 def complete_module(
     session: Session,
     user: User,
@@ -204,7 +197,8 @@ def complete_module(
     enrolment: Enrolment | None = None,
 ) -> CourseCompletion | None:
     """Mark a module complete; a module holding a block that decides its completion
-    completes only through the block's plugin (``by_block``).
+    completes only through the block's plugin (``by_block``), and none before its
+    minimum study time is tracked (``ServiceError`` saying how many minutes remain).
 
     ``enrolment``: what ``require_access(session, user, version)`` just returned to the
     caller, if it did (the check is not repeated). Returns the course completion if
@@ -218,6 +212,10 @@ def complete_module(
         raise ServiceError(_block_completion_message(module))
     row = _progress_row(session, user.id, enrolment, module_slug, now)
     if row.status != ProgressStatus.COMPLETED:
+        # Whoever asks (the button, a quiz passed, a script): only time tracked counts.
+        minimum = minimum_study_seconds(version, module)
+        if row.time_spent_seconds < minimum:
+            raise ServiceError(remaining_message(minimum - row.time_spent_seconds))
         row.status = ProgressStatus.COMPLETED
         row.completed_at = now
         row.completed_version_number = version.number
@@ -309,6 +307,18 @@ def study_seconds(
     keys = {"user_id": user_id, "course_id": course_id, "cycle": cycle}
     row = session.scalar(_MODULE_PROGRESS, {**keys, "module_slug": module_slug})
     return row.time_spent_seconds if row is not None else 0
+
+
+def study_remaining_seconds(
+    session: Session, user: User, version: CourseVersion, module: Module
+) -> int:
+    """Tracked seconds the module still needs in the person's cycle (0 when reached)."""
+    minimum = minimum_study_seconds(version, module)
+    enrolment = active_enrolment(session, user.id, version.course_id)
+    if enrolment is None or not minimum:
+        return minimum
+    studied = study_seconds(session, user.id, version.course_id, enrolment.cycle, module.slug)
+    return max(minimum - studied, 0)
 
 
 def tracked_seconds(session: Session, user_id: int, course_id: int, cycle: int) -> int:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,16 +26,24 @@ from courses.blueprint import bp
 from courses.catalogue import catalogue as published_courses  # the view below is catalogue
 from courses.catalogue import find_module, lesson_html, published_version, user_audience_codes
 from courses.durations import course_hours, module_minutes
+from courses.evidence import minimum_study_seconds
 from courses.forms import CatalogueFilterForm, EnrolStaffForm
 from courses.models import Asset, CourseVersion, EnrolmentSource
 from courses.progress import (
     complete_module,
     missing_prerequisites,
+    open_module,
     progress_for,
-    record_activity,
-    require_module_access,
     resume_module,
     start_renewal,
+)
+from courses.study import (
+    HeartbeatRefused,
+    StudyTime,
+    heartbeat,
+    page_token,
+    read_page_token,
+    status_line,
 )
 from lms import db
 from lms.authz import authenticated, current_person, organisation_manager
@@ -138,21 +156,29 @@ def renew(slug: str) -> Any:
 def module(slug: str, module_slug: str) -> Any:
     version = published_version(db.session, slug)
     try:
-        _enrolment, status = require_module_access(
-            db.session, current_person(), version, module_slug
-        )
+        access = open_module(db.session, current_person(), version, module_slug)
         current = find_module(version, module_slug)
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
     index = version.modules.index(current)
+    study = StudyTime(access.tracked_seconds, minimum_study_seconds(version, current))
     return render_template(
         "courses/module.html",
         version=version,
         module=current,
         lesson_html=lesson_html(db.session, current),
         # This module's status only: the page shows nothing of the rest of the course.
-        status=status,
+        status=access.status,
+        study=study,
+        study_status=status_line(study),
+        study_token=page_token(
+            current_app.config["SECRET_KEY"],
+            current_user.id,
+            version,
+            current,
+            access.enrolment.cycle,
+        ),
         position=index + 1,
         previous=version.modules[index - 1] if index else None,
         next=version.modules[index + 1] if index + 1 < len(version.modules) else None,
@@ -162,18 +188,28 @@ def module(slug: str, module_slug: str) -> Any:
 @bp.route("/<slug>/modules/<module_slug>/seen", methods=["POST"])
 @authenticated
 def module_seen(slug: str, module_slug: str) -> Any:
-    """Heartbeat from the module page (JS): starts the module and counts time spent."""
-    version = published_version(db.session, slug)
+    """Heartbeat from the module page (progress.js): credits real time, bounded by the
+    server (courses.study); answers with the time tracked and what remains."""
     try:
+        grant = read_page_token(
+            current_app.config["SECRET_KEY"],
+            request.form.get("token"),
+            user_id=current_user.id,
+            course_slug=slug,
+            module_slug=module_slug,
+        )
         # Retried on a lost write race (SQLite: "database is locked" when two workers
         # upgrade their read transactions at once), as other plugins' submits are.
-        db.commit_with_retries(
-            lambda: record_activity(db.session, current_person(), version, module_slug)
-        )
-    except ServiceError:
+        study = db.commit_with_retries(lambda: heartbeat(db.session, grant))
+    except HeartbeatRefused as refused:
         db.session.rollback()
-        return "", 403
-    return "", 204
+        return jsonify(error=str(refused), message=str(refused)), refused.status
+    return jsonify(
+        tracked=study.tracked,
+        remaining=study.remaining,
+        credited=study.credited,
+        message=status_line(study),
+    )
 
 
 @bp.route("/<slug>/modules/<module_slug>/complete", methods=["POST"])

@@ -15,6 +15,8 @@ from lms.organisations.services import organisation_by_code
 from tests.conftest import csrf_token, login, post_form
 from tests.courses.helpers import course_files
 
+STUDY_TOKEN_RE = re.compile(r'data-study-token="([^"]+)"')
+
 
 def test_catalogue_filters_by_audience_and_search(app: Flask, make_user, make_course):
     user = make_user(org="CDM-PL-NTDM", audience="polizia_locale")
@@ -44,11 +46,16 @@ def test_operator_enrols_reads_leaves_and_resumes(app: Flask, make_user, make_co
     module = client.get(page + "modules/alfa")
     assert module.status_code == 200 and "Testo della lezione alfa" in module.get_data(as_text=True)
     token = csrf_token(client, page)
-    seen = client.post(page + "modules/alfa/seen", headers={"X-CSRFToken": token})
-    assert seen.status_code == 204
+    study = STUDY_TOKEN_RE.search(module.get_data(as_text=True)).group(1)
+    seen = client.post(
+        page + "modules/alfa/seen", data={"token": study}, headers={"X-CSRFToken": token}
+    )
+    assert seen.status_code == 200 and seen.json["remaining"] == 0
     done = post_form(client, page + "modules/alfa/complete", {}, form_url=page + "modules/alfa")
     assert done.headers["Location"].endswith("/modules/beta")
-    client.post(page + "modules/beta/seen", headers={"X-CSRFToken": token})
+    beta = client.get(page + "modules/beta").get_data(as_text=True)
+    study = STUDY_TOKEN_RE.search(beta).group(1)
+    client.post(page + "modules/beta/seen", data={"token": study}, headers={"X-CSRFToken": token})
     # Log out and in again: the course page offers to continue from beta.
     client.post("/account/logout", data={"csrf_token": token})
     login(client, user.email)
