@@ -17,6 +17,7 @@ from courses.evidence import LEGACY, EvidenceProfile, evidence_of, minimum_study
 from courses.extensions import (
     COMPLETION_REQUIREMENTS,
     FENCED_BLOCKS,
+    BlockAssessment,
     CompletionRequirement,
     FencedBlock,
 )
@@ -54,6 +55,7 @@ __all__ = [
     # extension points and fenced blocks
     "COMPLETION_REQUIREMENTS",
     "FENCED_BLOCKS",
+    "BlockAssessment",
     "CompletionRequirement",
     "FencedBlock",
     "split_block",

@@ -6,6 +6,7 @@ reported with file and line; nothing here touches the database.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 
 from courses.accreditation import Accreditation, parse_accreditation
 from courses.durations import Duration, max_minutes, measure_html
-from courses.evidence import ProfileError, resolve
+from courses.evidence import EvidenceProfile, ProfileError, installation_profile, resolve
 from courses.extensions import FENCED_BLOCKS, FencedBlock
 from lms import markdown_limits
 from lms.errors import FormatError, FormatIssue
@@ -106,6 +107,7 @@ class CourseBundle:
     evidence: object = None
     evidence_line: int | None = None
     accreditation: Accreditation | None = None
+    accreditation_line: int | None = None  # of its credits, for the questions-per-credit rule
     modules: list[ModuleSource] = field(default_factory=list)
     assets: dict[str, bytes] = field(default_factory=dict)
 
@@ -375,6 +377,7 @@ def parse_bundle(files: dict[str, bytes], known_audiences: Iterable[str]) -> Cou
         bundle.modules.sort(key=lambda m: m.position)
         bundle.assets = assets
         _check_references(bundle, files, issues)
+        _check_evidence(bundle, issues)
         if not issues:  # rendering only what passed every bound (lms.markdown_limits)
             _measure(bundle, issues)
     if issues or bundle is None:
@@ -505,6 +508,7 @@ def _parse_course_file(
         evidence=evidence,
         evidence_line=doc.line("evidence") if "evidence" in doc.data else None,
         accreditation=accreditation,
+        accreditation_line=doc.line("accreditation", "credits"),
     )
 
 
@@ -520,6 +524,95 @@ def _evidence(doc: LocatedYaml, file: str, issues: list[FormatIssue]) -> object:
         issues.append(FormatIssue(file, line, error.message))
         return None
     return declared
+
+
+def _check_evidence(bundle: CourseBundle, issues: list[FormatIssue]) -> None:
+    """The course's blocks measured against its profile (declared, else the installation's).
+
+    Each block's owner judges the block (``FencedBlock.assess``); the course-wide rules
+    (a final test, questions per credit) count the required modules' tests, and only when
+    every module and block could be read: a module left out would make them wrong.
+    """
+    if bundle.evidence is None and bundle.evidence_line is not None:
+        return  # a declaration refused above: its rules are unknown
+    declared = bundle.evidence is not None
+    profile = resolve(bundle.evidence) if declared else installation_profile()
+    complete = not any(i.file.endswith(".md") and i.file != "course.md" for i in issues)
+    blocks = fenced_blocks()
+    tests = questions = 0
+    for module in bundle.modules:
+        for cut in split_blocks(module.body, blocks.keys())[1]:
+            assess = blocks[cut.name].assess
+            if assess is None:
+                continue
+            found = assess(
+                cut.source, module.filename, module.body_first_line + cut.line - 1, profile
+            )
+            if found is None:
+                complete = False
+                continue
+            issues += found.issues
+            if module.required and found.questions_per_attempt:
+                tests += 1
+                questions += found.questions_per_attempt
+    if complete:
+        _check_course_test(bundle, profile, declared, tests, questions, issues)
+
+
+def _check_course_test(
+    bundle: CourseBundle,
+    profile: EvidenceProfile,
+    declared: bool,
+    tests: int,
+    questions: int,
+    issues: list[FormatIssue],
+) -> None:
+    """A final test where the profile asks for one, with enough questions per credit."""
+    if profile.requires_test and not tests:
+        if declared:
+            message = _(
+                "il profilo di evidenza %(profile)s chiede una verifica finale: aggiungi un "
+                "blocco quiz ad almeno un modulo obbligatorio",
+                profile=profile_label(profile),
+            )
+        else:
+            message = _(
+                "il profilo di evidenza dell'installazione (%(profile)s) chiede una verifica "
+                "finale: aggiungi un blocco quiz ad almeno un modulo obbligatorio, oppure "
+                "dichiara in 'evidence' un profilo che non la chiede (es. awareness)",
+                profile=profile_label(profile),
+            )
+        issues.append(FormatIssue("course.md", bundle.evidence_line or 1, message))
+    accreditation = bundle.accreditation
+    if not profile.questions_per_credit or accreditation is None or not tests:
+        return
+    needed = math.ceil(profile.questions_per_credit * accreditation.credits)
+    if questions >= needed:
+        return
+    issues.append(
+        FormatIssue(
+            "course.md",
+            bundle.accreditation_line,
+            _(
+                "il profilo di evidenza %(profile)s chiede %(per)d domande per credito: con "
+                "%(credits)s crediti la verifica deve proporre almeno %(needed)d domande per "
+                "tentativo, i quiz dei moduli obbligatori ne propongono %(found)d: aggiungi "
+                "domande (o aumenta 'draw')",
+                profile=profile_label(profile),
+                per=profile.questions_per_credit,
+                credits=format_decimal(accreditation.credits.normalize()),
+                needed=needed,
+                found=questions,
+            ),
+        )
+    )
+
+
+def profile_label(profile: EvidenceProfile) -> str:
+    """How messages name a profile: 'ecm_fad', or an adjusted one after its base."""
+    if profile.name.endswith("+"):
+        return _("'%(base)s' con le regole del corso", base=profile.name[:-1])
+    return f"'{profile.name}'"
 
 
 def _parse_module(path: str, data: bytes, issues: list[FormatIssue]) -> ModuleSource | None:

@@ -39,6 +39,7 @@ class QuizzesPlugin(Plugin):
     def init_app(self, app: Flask) -> None:
         from courses.api import FENCED_BLOCKS, FencedBlock, version_published
         from quizzes.attempts import QUIZ_BLOCK
+        from quizzes.evidence import assess_quiz_block
         from quizzes.question_types import BUILT_IN, QUESTION_TYPES
         from quizzes.spec import validate_quiz_block
 
@@ -47,6 +48,7 @@ class QuizzesPlugin(Plugin):
             FencedBlock(
                 name=QUIZ_BLOCK,
                 validate=validate_quiz_block,
+                assess=assess_quiz_block,
                 completion_message=_l("Questo modulo si completa superando il quiz."),
                 label=_l("con quiz"),
                 template="quizzes/_module_quiz_link.html",

@@ -14,6 +14,7 @@ from courses.evidence import BUILT_IN, ProfileError, evidence_of, resolve
 from courses.format import parse_bundle
 from lms.errors import FormatError
 from tests.courses.helpers import course_files
+from tests.courses.test_evidence_import import bank, quiz_module
 
 pytestmark = pytest.mark.usefixtures("in_app_context")
 
@@ -26,6 +27,13 @@ accreditation:
   valid_from: 2027-01-01
   valid_until: 2027-12-31
 """
+
+
+def accredited_files(slug: str = "corso-prova") -> dict[str, bytes]:
+    """A course under ACCREDITED with the final test ECM asks for: 3 questions per credit."""
+    files = course_files(slug=slug, extra=ACCREDITED)
+    files["01-primo.md"] = quiz_module("attempts: 5\n", bank(14))
+    return files
 
 
 def _issues(extra: str) -> list[tuple[str, int | None, str]]:
@@ -68,7 +76,7 @@ def test_wrong_declarations_are_refused_naming_the_key(declared, key):
 
 
 def test_course_md_declares_profile_and_accreditation():
-    bundle = parse_bundle(course_files(extra=ACCREDITED), [])
+    bundle = parse_bundle(accredited_files(), [])
     assert bundle.evidence == "ecm_fad"
     assert bundle.accreditation is not None
     assert bundle.accreditation.credits == Decimal("4.5")
@@ -98,7 +106,7 @@ accreditation:
 
 
 def test_profile_and_accreditation_are_stored_and_exported_back(make_course, app):
-    version = make_course(course_files(slug="accreditato", extra=ACCREDITED))
+    version = make_course(accredited_files("accreditato"))
     assert version.evidence == "ecm_fad"
     assert evidence_of(version) is BUILT_IN["ecm_fad"]
     accreditation = accreditation_of(version)
