@@ -117,6 +117,12 @@ class Commitment(Base):
         return [c.course_id for c in self.courses]
 
     @property
+    def amounts(self) -> list[tuple[str, Decimal]]:
+        """The amounts asked, in display order: ("hours", 8), ("credits", 10)."""
+        asked = (("hours", self.required_hours), ("credits", self.required_credits))
+        return [(kind, value) for kind, value in asked if value]
+
+    @property
     def audience_ids(self) -> set[int]:
         return {a.id for a in self.audiences}
 

@@ -38,7 +38,7 @@ def attended_hours(
         )
     )
     found = []
-    for attendance, live in session.execute(stmt).tuples():
+    for attendance, live in session.execute(stmt):
         hours = hours_attended(live, attendance)
         if hours > 0:
             found.append((attendance.user_id, live.starts_at, hours))

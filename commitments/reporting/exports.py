@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from flask_babel import gettext as _
 
 from commitments.reporting.coverage import CommitmentReport, Evaluation
-from commitments.reporting.labels import status_label
+from commitments.reporting.labels import amount_heading, status_label
 from commitments.rules.status import LOCAL_TZ, STATUS_ORDER, Status
 from lms.exports import csv_writer, safe_cell
 from lms.organisations.models import Audience, Organisation
@@ -53,6 +53,7 @@ def matrix_header(report: CommitmentReport, titles: dict[int, str]) -> list[str]
             f"{title} – {_('completato il')}",
             f"{title} – {_('valido fino al')}",
         ]
+    header += [amount_heading(kind, required) for kind, required in report.commitment.amounts]
     return header
 
 
@@ -78,6 +79,7 @@ def matrix_rows(
                 local_date(cell.completed_at),
                 local_date(cell.valid_until),
             ]
+        values += [float(part.counted) for part in row.amounts]
         yield values
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from flask_babel import format_date, format_decimal, gettext
 
-from commitments.rules.status import LOCAL_TZ, Cell, Status
+from commitments.rules.status import LOCAL_TZ, AmountPart, Cell, Status
 from lms.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
@@ -45,6 +46,26 @@ def hours_minutes(seconds: int | None) -> str:
         return "—"
     minutes = int(seconds) // 60
     return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def number(value: Decimal) -> str:
+    """``Decimal("4.50")`` -> ``4,5`` (Italian, at most two decimals)."""
+    return format_decimal(value, format="#,##0.##")
+
+
+def amount_text(part: AmountPart) -> str:
+    """What a person has gathered against an amount: ``4,5 h su 8``, ``6 crediti su 10``."""
+    values = {"n": number(part.counted), "of": number(part.required)}
+    if part.kind == "hours":
+        return gettext("%(n)s h su %(of)s", **values)
+    return gettext("%(n)s crediti su %(of)s", **values)
+
+
+def amount_heading(kind: str, required: Decimal) -> str:
+    """A column's heading: ``Ore (su 8)``, ``Crediti (su 10)``."""
+    if kind == "hours":
+        return gettext("Ore (su %(of)s)", of=number(required))
+    return gettext("Crediti (su %(of)s)", of=number(required))
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from commitments.reporting import coverage, services
 from commitments.reporting.labels import (
     STATUS_LABELS,
     CellTexts,
+    amount_heading,
+    amount_text,
     hours_minutes,
     local_day,
     percent,
@@ -233,6 +235,16 @@ def status_label_global(status: str) -> str:
 @bp.app_template_filter("commitments_day")
 def day_filter(value: dt.datetime | dt.date | None, style: str = "medium") -> str:
     return local_day(value, style)
+
+
+@bp.app_template_global("commitments_amount")
+def amount_global(part: Any) -> str:
+    return amount_text(part)
+
+
+@bp.app_template_global("commitments_amount_heading")
+def amount_heading_global(kind: str, required: Any) -> str:
+    return amount_heading(kind, required)
 
 
 @bp.app_template_filter("commitments_hours_minutes")

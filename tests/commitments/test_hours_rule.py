@@ -1,0 +1,253 @@
+"""Commitments in hours and credits, on hand-built cases: certified hours of completed
+courses plus attended sessions, credits only within the accreditation's validity, the
+stored standing agreeing with the exact rule, and YAML errors on their own line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from commitments.manage import definitions
+from commitments.models import Commitment
+from commitments.reporting.coverage import evaluate
+from commitments.rules.status import Activity, Moment, Rule, Status, standing_of, status_at
+from courses.accreditation import Accreditation
+from courses.models import CourseVersion
+from live_sessions import registration
+from live_sessions.attendance import Mark, record_marks
+from live_sessions.models import AttendanceStatus
+from live_sessions.scheduling import create_session
+from lms import clock, db
+from lms.accounts.models import Role
+from lms.dates import add_months
+from lms.errors import FormatError
+from tests.commitments.helpers import PL, complete, one_module, org_id
+from tests.conftest import login, service_context
+from tests.live_sessions.conftest import session_data
+
+UTC = dt.UTC
+#: The clock of these tests: spring 2030, long before the commitments' deadline.
+NOW = dt.datetime(2030, 4, 1, 9, 0, tzinfo=UTC)
+DEADLINE = "2031-12-31"
+
+
+def hours_yaml(extra: str) -> str:
+    return f"""\
+commitments:
+  - code: ore-rete
+    title: "Aggiornamento in ore"
+    audiences: [polizia_locale]
+    renewal_months: 12
+    target_percent: 50
+    deadline: {DEADLINE}
+{extra}"""
+
+
+def declare(version: CourseVersion, *, hours: str | None = None, **accredited: object) -> None:
+    """Hand-built: the certified hours and the accreditation, as if the course declared them."""
+    if hours is not None:
+        version.estimated_hours = Decimal(hours)
+    if accredited:
+        version.accreditation = Accreditation(
+            body="ECM", provider="Provider 1", event="1-2", **accredited
+        ).to_dict()
+    db.session.commit()
+
+
+def commitment(code: str) -> Commitment:
+    return db.session.scalar(select(Commitment).where(Commitment.code == code))
+
+
+def row_of(user_id: int, code: str, moment: Moment, depth: str = "cells"):  # noqa: ANN201
+    evaluation = evaluate(db.session, [org_id(PL)], moment, depth=depth)  # type: ignore[arg-type]
+    [report] = [r for r in evaluation.for_organisation(org_id(PL)) if r.commitment.code == code]
+    [row] = [r for r in report.rows if r.user_id == user_id]
+    return row
+
+
+@pytest.fixture
+def courses(app, make_course):
+    with service_context(app):
+        first = make_course(**one_module("ore-uno", "Corso di tre ore", renewal=None))
+        second = make_course(**one_module("ore-due", "Corso di due ore e mezza", renewal=None))
+    return first, second
+
+
+def test_hours_from_two_courses_and_a_session_reach_eight(app, make_user, courses):
+    first, second = courses
+    clock.set_now(NOW)
+    with app.app_context():
+        definitions.import_yaml(db.session, hours_yaml("    hours: 8\n"))
+        db.session.commit()
+        first, second = db.session.merge(first), db.session.merge(second)
+        declare(first, hours="3")
+        declare(second, hours="2.5")
+        referent = make_user(org=PL, referent=True, audience="amministrazione")
+        anna = make_user(org=PL, name="Anna Ore")
+        trainer = make_user(name="Formatrice", roles=(Role.TRAINER,))
+        complete(anna, first, NOW - dt.timedelta(days=20))
+        complete(anna, second, NOW - dt.timedelta(days=10))
+        db.session.commit()
+
+        row = row_of(anna.id, "ore-rete", Moment.now())
+        assert row.status is Status.IN_PROGRESS
+        [part] = row.amounts
+        assert (part.kind, part.counted, part.required) == ("hours", Decimal("5.5"), 8)
+        assert row_of(anna.id, "ore-rete", Moment.now(), "people").status is Status.IN_PROGRESS
+
+        # A morning session of 2.5 hours, attended in full.
+        starts = NOW + dt.timedelta(days=1)
+        live = create_session(
+            db.session,
+            session_data(trainer, starts_at=starts, duration_minutes=150, hours=Decimal("2.5")),
+            actor=trainer,
+        )
+        db.session.commit()
+        registration.register(db.session, live.id, anna.id, actor=anna)
+        db.session.commit()
+        clock.set_now(starts + dt.timedelta(hours=1))
+        record_marks(db.session, live.id, [Mark(anna.id, AttendanceStatus.PRESENT)], actor=trainer)
+        db.session.commit()
+
+        moment = Moment.now()
+        row = row_of(anna.id, "ore-rete", moment)
+        assert row.status is Status.COMPLETE and row.amounts[0].counted == 8
+        # Valid until the first course's 12 months end: without its 3 hours, 5.5 < 8.
+        first_done = NOW - dt.timedelta(days=20)
+        assert row.valid_until == add_months(first_done, 12)
+        stored = row_of(anna.id, "ore-rete", moment, "people")
+        assert (stored.status, stored.valid_until) == (Status.COMPLETE, row.valid_until)
+
+        # After that, the hours no longer add up: expired, by both paths.
+        later = add_months(first_done, 12) + dt.timedelta(days=1)
+        clock.set_now(later)
+        exact = row_of(anna.id, "ore-rete", Moment.now())
+        assert exact.status is Status.EXPIRED and exact.amounts[0].counted == Decimal("5")
+        assert row_of(anna.id, "ore-rete", Moment.now(), "people").status is Status.EXPIRED
+        clock.set_now(starts + dt.timedelta(hours=1))
+
+    client = app.test_client()
+    login(client, referent.email)
+    with app.app_context():
+        org = org_id(PL)
+    page = client.get(f"/commitments/organisations/{org}/people/{anna.id}").get_data(as_text=True)
+    assert "8 h su 8" in page
+    dashboard = client.get(f"/commitments/organisations/{org}/").get_data(as_text=True)
+    assert "Ore (su 8)" in dashboard and "8 h su 8" in dashboard
+    csv = client.get(f"/commitments/organisations/{org}/export.csv").get_data(as_text=True)
+    assert "Ore (su 8)" in csv
+
+
+def test_the_person_page_shows_hours_in_progress(app, make_user, courses):
+    first, _second = courses
+    clock.set_now(NOW)
+    with app.app_context():
+        definitions.import_yaml(db.session, hours_yaml("    hours: 8\n"))
+        db.session.commit()
+        first = db.session.merge(first)
+        declare(first, hours="4.5")
+        referent = make_user(org=PL, referent=True, audience="amministrazione")
+        bruna = make_user(org=PL, name="Bruna Ore")
+        complete(bruna, first, NOW - dt.timedelta(days=3))
+        db.session.commit()
+        org = org_id(PL)
+    client = app.test_client()
+    login(client, referent.email)
+    page = client.get(f"/commitments/organisations/{org}/people/{bruna.id}").get_data(as_text=True)
+    assert "In corso" in page and "4,5 h su 8" in page
+
+
+def test_credits_count_only_within_the_accreditation_validity(app, make_user, courses):
+    first, second = courses
+    clock.set_now(NOW)
+    with app.app_context():
+        definitions.import_yaml(db.session, hours_yaml("    credits: 10\n"))
+        db.session.commit()
+        first, second = db.session.merge(first), db.session.merge(second)
+        declare(
+            first,
+            credits=Decimal(6),
+            valid_from=dt.date(2030, 1, 1),
+            valid_until=dt.date(2030, 6, 30),
+        )
+        declare(
+            second,
+            credits=Decimal(5),
+            valid_from=dt.date(2030, 1, 1),
+            valid_until=dt.date(2030, 2, 28),
+        )
+        late, early = make_user(org=PL), make_user(org=PL)
+        # Late: the second course completed after its accreditation ended gives nothing.
+        complete(late, first, dt.datetime(2030, 3, 10, 10, tzinfo=UTC))
+        complete(late, second, dt.datetime(2030, 3, 12, 10, tzinfo=UTC))
+        # Early: both within their accreditation, 11 credits.
+        complete(early, second, dt.datetime(2030, 2, 27, 10, tzinfo=UTC))
+        complete(early, first, dt.datetime(2030, 3, 10, 10, tzinfo=UTC))
+        db.session.commit()
+        moment = Moment.now()
+        late_row, early_row = (
+            row_of(late.id, "ore-rete", moment),
+            row_of(early.id, "ore-rete", moment),
+        )
+        assert late_row.status is Status.IN_PROGRESS
+        assert (late_row.amounts[0].kind, late_row.amounts[0].counted) == ("credits", 6)
+        assert early_row.status is Status.COMPLETE and early_row.amounts[0].counted == 11
+        assert row_of(late.id, "ore-rete", moment, "people").status is Status.IN_PROGRESS
+        assert row_of(early.id, "ore-rete", moment, "people").status is Status.COMPLETE
+
+
+def test_a_standing_gives_the_exact_amount_rule_at_later_moments() -> None:
+    """Hand-built activities: the greedy end of validity is where the valid sum drops."""
+    start = dt.datetime(2030, 1, 10, tzinfo=UTC)
+    activities = [
+        Activity(start, None, Decimal(3)),
+        Activity(start + dt.timedelta(days=30), add_months(start, 6), Decimal(4)),
+        Activity(start + dt.timedelta(days=60), None, Decimal(2)),
+    ]
+    rule = Rule((), (), 0, 12, dt.date(2031, 12, 31), hours=Decimal(8))
+    standing = standing_of(rule, {}, activities)
+    assert standing.satisfied and standing.valid_until == add_months(start, 6)
+    for days in (61, 150, 180, 181, 200, 400, 500):
+        moment = Moment.end_of((start + dt.timedelta(days=days)).date())
+        exact, _cells = rule.evaluate({}, moment, activities=activities)
+        assert status_at(standing, moment, rule.deadline).status is exact.status, days
+
+
+def test_yaml_errors_name_the_line_of_the_amount(ctx, two_courses):
+    bad = hours_yaml(
+        "    hours: otto\n"  # line 8
+        "    credits: 0\n"  # line 9
+        "  - code: vuoto\n"  # line 10
+        '    title: "Né corsi né ore"\n'
+        "    audiences: [polizia_locale]\n"
+        "    deadline: 2031-01-01\n"
+        "    target_percent: 50\n"
+        "  - code: troppe\n"  # line 15
+        '    title: "Troppe ore"\n'
+        "    audiences: [polizia_locale]\n"
+        "    deadline: 2031-01-01\n"
+        "    target_percent: 50\n"
+        "    hours: 8.125\n"  # line 20
+        "    credits: true\n"  # line 21
+    )
+    with pytest.raises(FormatError) as raised:
+        definitions.import_yaml(db.session, bad, filename="impegni.yaml")
+    found = sorted((issue.line, issue.message.split(":")[0]) for issue in raised.value.issues)
+    lines = [line for line, _message in found]
+    assert lines == [8, 9, 10, 20, 21], found
+    messages = {issue.line: issue.message for issue in raised.value.issues}
+    assert "«hours»" in messages[8] and "otto" in messages[8]
+    assert "«credits»" in messages[9]
+    assert "almeno un corso, oppure le ore o i crediti" in messages[10]
+    assert "8.125" in messages[20] and "«credits»" in messages[21]
+    assert all(issue.file == "impegni.yaml" for issue in raised.value.issues)
+    assert db.session.scalar(select(Commitment.id)) is None
+
+    good = definitions.import_yaml(db.session, hours_yaml("    hours: 8\n    credits: 12.5\n"))
+    assert [o.state for o in good] == ["created"]
+    saved = commitment("ore-rete")
+    assert (saved.required_hours, saved.required_credits) == (Decimal(8), Decimal("12.5"))
+    assert saved.courses == []
