@@ -7,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -85,6 +86,24 @@ class CommitmentForm(FlaskForm):
         _l("Validità massima di un completamento (mesi)"),
         validators=[Optional(), NumberRange(min=1, max=240)],
         description=_l("Vuoto: vale la scadenza del corso."),
+    )
+    required_hours = DecimalField(
+        _l("Ore da raggiungere"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0.01, max=1000)],
+        description=_l(
+            "Ore certificate dei corsi completati più ore degli incontri in presenza "
+            "frequentati, valide alla data. Vuoto: nessun monte ore."
+        ),
+    )
+    required_credits = DecimalField(
+        _l("Crediti da raggiungere"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0.01, max=1000)],
+        description=_l(
+            "Crediti dei corsi accreditati completati entro la validità "
+            "dell'accreditamento. Vuoto: nessun credito richiesto."
+        ),
     )
     target_percent = IntegerField(
         _l("Obiettivo di copertura (%)"),

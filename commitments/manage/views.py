@@ -122,6 +122,8 @@ def _data(form: CommitmentForm, commitment: Any = None) -> definitions.Commitmen
         optional_course_ids=optional,
         choose_count=(form.choose_count.data or 0) if optional else 0,
         renewal_months=form.renewal_months.data,
+        required_hours=form.required_hours.data or None,
+        required_credits=form.required_credits.data or None,
         target_percent=form.target_percent.data or 0,
         deadline=form.deadline.data,
         active=bool(form.active.data),
@@ -161,6 +163,8 @@ class _FormObject:
         self.optional_courses = [c.course_id for c in commitment.optional_courses]
         self.choose_count = commitment.choose_count
         self.renewal_months = commitment.renewal_months
+        self.required_hours = commitment.required_hours
+        self.required_credits = commitment.required_credits
         self.target_percent = commitment.target_percent
         self.deadline = commitment.deadline
         self.active = commitment.active

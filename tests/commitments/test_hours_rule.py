@@ -24,8 +24,8 @@ from lms import clock, db
 from lms.accounts.models import Role
 from lms.dates import add_months
 from lms.errors import FormatError
-from tests.commitments.helpers import PL, complete, one_module, org_id
-from tests.conftest import login, service_context
+from tests.commitments.helpers import PL, audience_id, complete, one_module, org_id
+from tests.conftest import login, post_form, service_context
 from tests.live_sessions.conftest import session_data
 
 UTC = dt.UTC
@@ -251,3 +251,39 @@ def test_yaml_errors_name_the_line_of_the_amount(ctx, two_courses):
     saved = commitment("ore-rete")
     assert (saved.required_hours, saved.required_credits) == (Decimal(8), Decimal("12.5"))
     assert saved.courses == []
+
+
+def test_the_admin_form_sets_and_keeps_hours_and_credits(app, make_user, two_courses):
+    with app.app_context():
+        coordinator = make_user(roles=(Role.COORDINATOR,))
+        audience = audience_id("polizia_locale")
+    client = app.test_client()
+    login(client, coordinator.email)
+    form = {
+        "code": "ore-modulo",
+        "title": "Monte ore dal modulo",
+        "organisation": "",
+        "organisation_type": "",
+        "audiences": [str(audience)],
+        "choose_count": "0",
+        "renewal_months": "24",
+        "required_hours": "12.5",
+        "required_credits": "",
+        "target_percent": "70",
+        "deadline": "2031-06-30",
+        "active": "y",
+    }
+    assert post_form(client, "/commitments/manage/new", form).status_code == 302
+    with app.app_context():
+        saved = commitment("ore-modulo")
+        assert (saved.required_hours, saved.required_credits) == (Decimal("12.5"), None)
+        edit_url = f"/commitments/manage/{saved.id}/edit"
+    assert 'value="12.50"' in client.get(edit_url).get_data(as_text=True)
+    assert "Ore (su 12,5)" in client.get("/commitments/manage/").get_data(as_text=True)
+    nothing = post_form(client, edit_url, {**form, "required_hours": ""})
+    assert "almeno un corso, oppure le ore o i crediti" in nothing.get_data(as_text=True)
+    credits = post_form(client, edit_url, {**form, "required_credits": "10"})
+    assert credits.status_code == 302
+    with app.app_context():
+        saved = commitment("ore-modulo")
+        assert (saved.required_hours, saved.required_credits) == (Decimal("12.5"), Decimal(10))
