@@ -40,6 +40,7 @@ from bench.common import ROOT, SECRET_KEY, log
 LUA = Path(__file__).with_name("requests.lua")
 USER_AGENT = "lms-bench"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+STUDY_TOKEN_RE = re.compile(r'data-study-token="([^"]+)"')
 
 
 @dataclass
@@ -469,6 +470,27 @@ def prepare_starts(app: Any, report: Any, browsers: list[Browser], tokens: list[
     return Load("quiz start (POST)", lines, expected=302, once=True)
 
 
+def prepare_heartbeats(module_path: str, browsers: list[Browser]) -> Load:
+    """Each learner's heartbeat on the module page, with the page's token, in turn.
+
+    The server runs on the wall clock, so a learner pinged again within the second earns
+    nothing and writes nothing (the clock keeps the fraction): with 48 learners cycled at
+    hundreds of requests per second, most heartbeats take that path and about one in
+    several credits a second and writes. The in-process bench measures the crediting
+    path on its own (the platform clock moved 30 s before each heartbeat).
+    """
+    lines = []
+    for browser in browsers:
+        status, _headers, body = browser.request("GET", module_path)
+        study = STUDY_TOKEN_RE.search(body)
+        csrf = CSRF_RE.search(body)
+        if status != 200 or study is None or csrf is None:
+            raise RuntimeError(f"GET {module_path}: status {status}, no study token")
+        form = urllib.parse.urlencode({"csrf_token": csrf.group(1), "token": study.group(1)})
+        lines.append(("POST", module_path + "/seen", browser.cookie_header, form))
+    return Load("heartbeat (POST)", lines, expected=200)
+
+
 def prepare_submits(
     app: Any, users: dict[int, tuple[Browser, str]], limit: int
 ) -> tuple[Load, int]:
@@ -566,6 +588,10 @@ def run(report: Any, settings: Settings | None = None, label: str = "") -> dict[
         )
         pages["module"] = loader.measure(
             server, Load("module page (GET)", [_get(module_path, learner.cookie_header)])
+        )
+
+        pages["heartbeat"] = loader.measure(
+            server, prepare_heartbeats(module_path, [learner, *browsers])
         )
 
         # Quiz start and submit: the other learners.

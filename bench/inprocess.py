@@ -21,6 +21,7 @@ from typing import Any
 from bench.common import big_dashboard_path, log, make_app
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+STUDY_TOKEN_RE = re.compile(r'data-study-token="([^"]+)"')
 
 
 def _login(app: Any, email: str, password: str) -> tuple[Any, str]:
@@ -81,6 +82,49 @@ def _measure(
     return result
 
 
+def _measure_heartbeat(
+    app: Any, counter: Counter, learner: Any, module_path: str, repeat: int
+) -> dict[str, Any]:
+    """The module page's heartbeat on its crediting path (the most frequent request):
+    the platform clock moves 30 s before each one, as between a browser's pings, so
+    each credits time and writes. Against the in-process ceiling: a bare Flask
+    hello-world through its own test client."""
+    import datetime as dt
+
+    from bench.hello import app as hello_app
+    from lms import clock
+
+    page = learner.get(module_path).get_data(as_text=True)
+    study = STUDY_TOKEN_RE.search(page).group(1)  # type: ignore[union-attr]
+    csrf = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+    hello = hello_app.test_client()
+    ceiling = _measure(
+        "hello world (ceiling)", counter, [lambda: hello.get("/")] * (repeat + 3), 200
+    )
+
+    def beat() -> Any:
+        clock.advance(dt.timedelta(seconds=30))
+        return learner.post(
+            module_path + "/seen",
+            data={"token": study},
+            headers={"X-CSRFToken": csrf},
+        )
+
+    clock.set_now(clock.now())
+    try:
+        result = _measure("heartbeat (POST)", counter, [beat] * (repeat + 3), 200)
+        credited = learner.post(
+            module_path + "/seen", data={"token": study}, headers={"X-CSRFToken": csrf}
+        ).get_json()
+    finally:
+        clock.set_now(None)
+    if credited["tracked"] < 30 * repeat:
+        raise RuntimeError(f"heartbeats credited {credited['tracked']} s only")
+    result["hello_cpu_ms"] = ceiling["cpu_ms"]
+    result["ratio_to_hello"] = round(ceiling["cpu_ms"] / result["cpu_ms"], 4)
+    return result
+
+
 def run(report: Any, repeat: int = 30, *, heavy_pages: bool = True) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -115,6 +159,10 @@ def run(report: Any, repeat: int = 30, *, heavy_pages: bool = True) -> dict[str,
             results[key] = _measure(
                 name, counter, [lambda path=path: learner.get(path)] * (repeat + 3), 200
             )
+
+        results["heartbeat"] = _measure_heartbeat(
+            app, counter, learner, f"/courses/{first}/modules/{module_slug}", repeat
+        )
 
         # Starts then submits: the last courses' quizzes, learners taken in turn.
         clients = [_login(app, email, report.password) for email in report.learner_emails[-8:]]

@@ -67,6 +67,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         ("login", "Login page (GET)", None, None),
         ("course", "Course page (GET, logged in)", "≥ 50 % of the ceiling", 0.5),
         ("module", "Module page (GET)", "≥ 50 % of the ceiling", 0.5),
+        ("heartbeat", "Heartbeat (POST, module page)", "≥ 50 % of the ceiling", 0.5),
         ("quiz_start", "Quiz start (POST, fresh attempt)", None, None),
         ("quiz_submit", "Quiz submit (POST, fresh attempt, passing)", "≥ 30 % of the ceiling", 0.3),
     ]
@@ -208,6 +209,7 @@ def inprocess_rows(results: dict[str, Any]) -> list[list[str]]:
         "floor": "/healthz, logged in (the platform's floor)",
         "course": "Course page",
         "module": "Module page",
+        "heartbeat": "Heartbeat (module page, crediting)",
         "quiz_start": "Quiz start",
         "quiz_submit": "Quiz submit",
         "dashboard": "Referent dashboard",
@@ -218,9 +220,10 @@ def inprocess_rows(results: dict[str, Any]) -> list[list[str]]:
         cells = []
         for backend in BACKENDS:
             item = _get(results, "inprocess", backend, key)
-            cells.append(
-                f"{item['cpu_ms']:,.1f} ms, {item['statements']} statements" if item else "–"
-            )
+            cell = f"{item['cpu_ms']:,.1f} ms, {item['statements']} statements" if item else "–"
+            if item and item.get("ratio_to_hello") is not None:
+                cell += f" = {100 * item['ratio_to_hello']:.1f} % of hello-world's CPU"
+            cells.append(cell)
         if any(c != "–" for c in cells):
             out.append([label, *cells])
     return out

@@ -258,3 +258,100 @@ def test_completion_by_a_block_is_refused_before_the_minimum_too(
         assert study_remaining_seconds(db.session, person, version, module) == 0
         complete_module(db.session, person, version, "secondo", by_block=True)
         assert progress.status == ProgressStatus.COMPLETED
+
+
+def test_a_crediting_heartbeat_reads_once_and_writes_twice(app, make_user, course):
+    """The most frequent request: the person (login), one read (enrolment, progress and
+    clock together), the clock moved, the time added; nothing else."""
+    from tests.bench.test_query_counts import counting
+
+    clock.set_now(T0)
+    user = make_user()
+    learner = Learner(app, user)
+    token = learner.open("primo")
+    learner.beat("primo", token)
+    clock.advance(dt.timedelta(seconds=30))
+    with counting(app) as seen:
+        assert learner.beat("primo", token).json["credited"] == 30
+    verbs = [s.split(None, 1)[0].upper() for s in seen]
+    assert verbs.count("SELECT") == 2 and verbs.count("UPDATE") == 2, seen
+    assert not {"INSERT", "DELETE"} & set(verbs)
+
+
+def test_two_workers_racing_with_the_same_heartbeat_credit_it_once(tmp_path, make_course):
+    """Two workers read the person's clock before either moves it (held at a barrier
+    right after the read, on a database of their own with real commits): one credits,
+    the other earns nothing. PostgreSQL: the conditional UPDATE finds the clock moved;
+    SQLite: the loser's write is refused and retried, and the retry finds it moved."""
+    import threading
+
+    from sqlalchemy import event
+
+    from courses.enrolment import enrol
+    from courses.models import EnrolmentSource
+    from courses.study import PageGrant, heartbeat
+    from lms.accounts.services import create_user
+    from lms.migrate import upgrade
+    from tests.conftest import make_test_app, own_database, separate_database
+
+    with separate_database(tmp_path) as url, own_database():
+        app = make_test_app(tmp_path, url)
+        engine = app.extensions["lms"].engine
+        try:
+            with app.app_context():
+                upgrade(app)
+                version = make_course(extra=WHOLE_DURATION)
+                user = create_user(db.session, "gara@rete-milano.test", "Gara")
+                enrolment = enrol(db.session, user, version, source=EnrolmentSource.SELF)
+                grant = PageGrant(
+                    user.id, version.course_id, "corso-prova", enrolment.cycle, "primo", 60, T0
+                )
+                heartbeat(db.session, grant, now=T0)
+                db.session.commit()
+                user_id = user.id
+
+            barrier = threading.Barrier(2)
+            local = threading.local()
+
+            def hold_after_reading(_conn, _cursor, statement, *_args):
+                reads_clock = statement.lstrip().startswith("SELECT") and (
+                    "courses_study_clock" in statement
+                )
+                if reads_clock and not getattr(local, "held", False):
+                    local.held = True
+                    barrier.wait(timeout=10)
+
+            credits: list[int] = []
+            errors: list[BaseException] = []
+
+            def worker() -> None:
+                try:
+                    with app.app_context():
+                        beat = T0 + dt.timedelta(seconds=30)
+                        study = db.commit_with_retries(
+                            lambda: heartbeat(db.session, grant, now=beat)
+                        )
+                        credits.append(study.credited)
+                except BaseException as error:  # reported below
+                    errors.append(error)
+
+            event.listen(engine, "after_cursor_execute", hold_after_reading)
+            try:
+                threads = [threading.Thread(target=worker) for _ in range(2)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=60)
+            finally:
+                event.remove(engine, "after_cursor_execute", hold_after_reading)
+            assert not errors, errors
+            assert sorted(credits) == [0, 30]
+            with app.app_context():
+                seconds = db.session.scalar(
+                    select(ModuleProgress.time_spent_seconds).where(
+                        ModuleProgress.user_id == user_id
+                    )
+                )
+                assert seconds == 30
+        finally:
+            engine.dispose()
