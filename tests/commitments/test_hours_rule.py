@@ -8,12 +8,22 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from commitments.manage import definitions
 from commitments.models import Commitment
 from commitments.reporting.coverage import evaluate
-from commitments.rules.status import Activity, Moment, Rule, Status, standing_of, status_at
+from commitments.rules.status import (
+    Activity,
+    Moment,
+    Rule,
+    Status,
+    standing_of,
+    status_at,
+    validity_periods,
+)
 from courses.accreditation import Accreditation
 from courses.models import CourseVersion
 from live_sessions import registration
@@ -287,3 +297,48 @@ def test_the_admin_form_sets_and_keeps_hours_and_credits(app, make_user, two_cou
     with app.app_context():
         saved = commitment("ore-modulo")
         assert (saved.required_hours, saved.required_credits) == (Decimal("12.5"), Decimal(10))
+
+
+# --- Properties: with hours and credits, the standing and the validity periods still say
+# what the exact rule says at any later moment / any instant --------------------------------
+
+BASE = dt.datetime(2030, 1, 1, tzinfo=UTC)
+days = st.integers(min_value=-2000, max_value=0).map(lambda d: BASE + dt.timedelta(days=d))
+amounts = st.sampled_from([Decimal(0), Decimal("0.5"), Decimal(1), Decimal("2.5"), Decimal(4)])
+
+
+@st.composite
+def activity(draw: st.DrawFn) -> Activity:
+    at = draw(days)
+    expires = draw(st.none() | st.integers(1, 1500).map(lambda d: at + dt.timedelta(days=d)))
+    return Activity(at, expires, draw(amounts), draw(amounts))
+
+
+@st.composite
+def amount_rules(draw: st.DrawFn) -> Rule:
+    hours = draw(st.none() | st.sampled_from([Decimal(1), Decimal(3), Decimal("7.5")]))
+    credits = draw(st.none() | st.sampled_from([Decimal(2), Decimal(5)]))
+    if hours is None and credits is None:
+        hours = Decimal(4)
+    deadline = (BASE + dt.timedelta(days=draw(st.integers(-400, 400)))).date()
+    renewal = draw(st.none() | st.integers(1, 48))
+    return Rule((), (), 0, renewal, deadline, hours=hours, credits=credits)
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount_rules(), st.lists(activity(), max_size=6), st.integers(0, 2500), st.integers(0, 365))
+def test_amount_standing_equals_the_exact_rule(rule, done, later_days, expiring_days) -> None:
+    moment = Moment.now(BASE + dt.timedelta(days=later_days, hours=3))
+    exact, _cells = rule.evaluate({}, moment, expiring_days, done)
+    derived = status_at(standing_of(rule, {}, done), moment, rule.deadline, expiring_days)
+    assert (derived.status, derived.valid_until) == (exact.status, exact.valid_until)
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount_rules(), st.lists(activity(), max_size=6), st.lists(days, max_size=6))
+def test_amount_validity_periods_match_the_rule_at_any_instant(rule, done, probes) -> None:
+    periods = validity_periods(rule, {}, done)
+    for at in [*probes, *(a.at for a in done)]:
+        inside = any(start <= at and (end is None or at < end) for start, end in periods)
+        outcome, _cells = rule.evaluate({}, Moment.now(at), 90, done)
+        assert inside == outcome.status.is_valid, (at, periods)
