@@ -15,6 +15,7 @@ from sqlalchemy import select
 from commitments.manage import definitions
 from commitments.models import Commitment
 from commitments.reporting.coverage import evaluate
+from commitments.reporting.network import masked, network_overview
 from commitments.rules.status import (
     Activity,
     Moment,
@@ -34,7 +35,16 @@ from lms import clock, db
 from lms.accounts.models import Role
 from lms.dates import add_months
 from lms.errors import FormatError
-from tests.commitments.helpers import PL, audience_id, complete, one_module, org_id
+from tests.commitments.helpers import (
+    ASST,
+    PL,
+    audience_id,
+    bulk_completions,
+    bulk_staff,
+    complete,
+    one_module,
+    org_id,
+)
 from tests.conftest import login, post_form, service_context
 from tests.live_sessions.conftest import session_data
 
@@ -342,3 +352,28 @@ def test_amount_validity_periods_match_the_rule_at_any_instant(rule, done, probe
         inside = any(start <= at and (end is None or at < end) for start, end in periods)
         outcome, _cells = rule.evaluate({}, Moment.now(at), 90, done)
         assert inside == outcome.status.is_valid, (at, periods)
+
+
+def test_the_network_counts_an_hours_commitment_and_hides_small_cells(app, two_courses):
+    network, _specific = two_courses
+    clock.set_now(NOW)
+    with app.app_context():
+        definitions.import_yaml(
+            db.session,
+            hours_yaml("    hours: 3\n").replace(
+                "[polizia_locale]", "[polizia_locale, triage_asst]"
+            ),
+        )
+        db.session.commit()
+        declare(db.session.merge(network), hours="3")
+        pl = bulk_staff(PL, 12, prefix="agente")
+        asst = bulk_staff(ASST, 3, audience="triage_asst", prefix="infermiera")
+        bulk_completions(pl[:7] + asst[:2], network, NOW - dt.timedelta(days=60))
+        groups = network_overview(db.session, Moment.now())
+    rows = {(row.organisation_id, row.commitment_title): row for g in groups for row in g.rows}
+    with app.app_context():
+        pl_row = rows[(org_id(PL), "Aggiornamento in ore")]
+        asst_row = rows[(org_id(ASST), "Aggiornamento in ore")]
+    assert (pl_row.in_scope, pl_row.valid) == ("12", "7")
+    assert asst_row.in_scope == masked(3) and asst_row.valid == masked(2)
+    assert asst_row.coverage == "n.d."
