@@ -73,9 +73,12 @@ def list_command() -> None:
         courses = ", ".join(link.course.slug + ("" if link.required else "*") for link in c.courses)
         choose = f" ({c.choose_count} tra quelli con *)" if c.choose_count else ""
         state = "" if c.active else " [disattivato]"
+        words = {"hours": "ore", "credits": "crediti"}
+        amounts = "".join(f"; {words[kind]} {value.normalize():f}" for kind, value in c.amounts)
         click.echo(
             f"{c.code}{state}: {scope}; profili {', '.join(a.code for a in c.audiences)}; "
-            f"corsi {courses}{choose}; obiettivo {c.target_percent}% entro {c.deadline}"
+            f"corsi {courses or '—'}{choose}{amounts}; "
+            f"obiettivo {c.target_percent}% entro {c.deadline}"
         )
 
 

@@ -377,3 +377,12 @@ def test_the_network_counts_an_hours_commitment_and_hides_small_cells(app, two_c
     assert (pl_row.in_scope, pl_row.valid) == ("12", "7")
     assert asst_row.in_scope == masked(3) and asst_row.valid == masked(2)
     assert asst_row.coverage == "n.d."
+
+
+def test_the_cli_lists_the_amounts(app, two_courses, tmp_path):
+    path = tmp_path / "ore.yaml"
+    path.write_text(hours_yaml("    hours: 8\n    credits: 12.5\n"), encoding="utf-8")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["lms", "commitments", "import", str(path)]).exit_code == 0
+    listed = runner.invoke(args=["lms", "commitments", "list"]).output
+    assert "ore-rete: rete; profili polizia_locale; corsi —; ore 8; crediti 12.5;" in listed
