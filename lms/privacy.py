@@ -43,6 +43,7 @@ def _core_export(session: Session, user_id: int) -> dict[str, Any]:
             "id": user.id,
             "email": user.email,
             "full_name": user.full_name,
+            "professional_id": user.professional_id,
             "locale": user.locale,
             "active": user.active,
             "created_at": _iso(user.created_at),
@@ -76,6 +77,7 @@ def _core_erase(session: Session, user_id: int) -> None:
     assert user is not None
     user.email = f"cancellata-{user.id}@erased.invalid"
     user.full_name = ERASED_NAME
+    user.professional_id = None
     user.password_hash = None
     user.active = False
     user.last_login_at = None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from lms.accounts.models import PROFESSIONAL_ID_LENGTH
+from lms.forms import SingleLine
 from lms.i18n import lazy_gettext as _l
 
 
@@ -44,3 +46,21 @@ class ResetRequestForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     pass
+
+
+class ProfessionalIdForm(FlaskForm):
+    """The person's own data that reports to accrediting bodies need (never required)."""
+
+    professional_id = StringField(
+        _l("Codice fiscale o n. di iscrizione all'albo/ordine"),
+        validators=[
+            Optional(),
+            SingleLine(_l("Il codice")),
+            Length(max=PROFESSIONAL_ID_LENGTH),
+        ],
+        description=_l(
+            "Facoltativo. Serve a chi accredita i corsi (ECM, ordini professionali) per "
+            "riconoscerti i crediti: compare nel registro dei partecipanti dei corsi "
+            "accreditati che completi."
+        ),
+    )

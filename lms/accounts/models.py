@@ -14,6 +14,7 @@ from lms import clock
 from lms.db import Base, UTCDateTime
 
 SUPPORTED_LOCALES = ("it", "en")
+PROFESSIONAL_ID_LENGTH = 40
 
 
 class Role(enum.StrEnum):
@@ -49,6 +50,9 @@ class User(UserMixin, Base):
     # back by the reset link or their referent (an erased account may not).
     dormant_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Optional, given by the person for accrediting bodies' reports: codice fiscale or
+    # registration number with their professional order (bar, health, social work).
+    professional_id: Mapped[str | None] = mapped_column(String(PROFESSIONAL_ID_LENGTH))
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -20,7 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms import audit, clock, throttle
 from lms.accounts import throttling
 from lms.accounts.emails import normalise_email
-from lms.accounts.models import SUPPORTED_LOCALES, Role, User, UserRole
+from lms.accounts.models import PROFESSIONAL_ID_LENGTH, SUPPORTED_LOCALES, Role, User, UserRole
 from lms.errors import ServiceError
 from lms.text import single_line
 
@@ -259,3 +259,23 @@ def read_token(
     if user is None or not usable or data.get("fp") != _fingerprint(user):
         raise TokenError(_("Il link non è più valido: è già stato usato o è stato sostituito."))
     return user
+
+
+def set_professional_id(db: Session, user: User, value: str | None) -> None:
+    """The person's own professional identifier (codice fiscale or registration number),
+    on one line and at most 40 characters; empty removes it."""
+    cleaned = single_line(value or "", what=_("Il codice"))
+    if len(cleaned) > PROFESSIONAL_ID_LENGTH:
+        raise ServiceError(
+            _("Il codice può avere al massimo %(n)d caratteri.", n=PROFESSIONAL_ID_LENGTH)
+        )
+    if (cleaned or None) == user.professional_id:
+        return
+    user.professional_id = cleaned or None
+    audit.record(
+        db,
+        "profile.changed",
+        actor=user,
+        subject_id=user.id,
+        details={"field": "professional_id"},
+    )

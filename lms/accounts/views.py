@@ -24,7 +24,13 @@ from sqlalchemy.orm import joinedload
 
 from lms import audit, clock, db, throttle
 from lms.accounts import services, throttling
-from lms.accounts.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ProfessionalIdForm,
+    ResetRequestForm,
+    SetPasswordForm,
+)
 from lms.accounts.mailing import reset_after_response
 from lms.accounts.models import User
 from lms.authz import authenticated, current_person, public
@@ -307,10 +313,23 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str, acti
     return render_template("accounts/set_password.html", form=form, title=title, user=user)
 
 
-@bp.route("/data")
+@bp.route("/data", methods=["GET", "POST"])
 @authenticated
 def my_data() -> Any:
-    return render_template("accounts/my_data.html")
+    """What the platform holds about me, and the one datum I keep myself (professional id)."""
+    user = current_person()
+    form = ProfessionalIdForm(data={"professional_id": user.professional_id or ""})
+    if form.validate_on_submit():
+        try:
+            services.set_professional_id(db.session, user, form.professional_id.data)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Dati salvati."), "success")
+            return redirect(url_for("accounts.my_data"))
+    return render_template("accounts/my_data.html", form=form)
 
 
 @bp.route("/data.<any(json,html):fmt>")
