@@ -153,10 +153,18 @@ def read_page_token(
 
 # --- Heartbeats ----------------------------------------------------------------------------
 
-# Everything a heartbeat reads, in one statement: the enrolment (still active, same
-# cycle), the module's progress row and the person's clock.
+# Everything a heartbeat reads, in one statement of plain columns: the enrolment (still
+# active, same cycle), the module's progress row and the person's clock. Its writes are
+# plain UPDATEs too: the most frequent request builds no ORM objects and runs no flush.
 _BEAT_STATE = (
-    select(Enrolment, ModuleProgress, StudyClock.last_beat_at)
+    select(
+        Enrolment.id,
+        Enrolment.cycle,
+        Enrolment.last_module_slug,
+        ModuleProgress.id,
+        ModuleProgress.time_spent_seconds,
+        StudyClock.last_beat_at,
+    )
     .outerjoin(
         ModuleProgress,
         and_(
@@ -173,14 +181,26 @@ _BEAT_STATE = (
         Enrolment.ended_at.is_(None),
     )
 )
+_clocks = StudyClock.__table__
+_progress = ModuleProgress.__table__
+_enrolments = Enrolment.__table__
 _MOVE_CLOCK = (
-    update(StudyClock)
-    .where(
-        StudyClock.user_id == bindparam("person"),
-        StudyClock.last_beat_at == bindparam("seen"),
-    )
+    update(_clocks)
+    .where(_clocks.c.user_id == bindparam("person"), _clocks.c.last_beat_at == bindparam("seen"))
     .values(last_beat_at=bindparam("beat"))
-    .execution_options(synchronize_session=False)
+)
+_ADD_TIME = (
+    update(_progress)
+    .where(_progress.c.id == bindparam("progress_id"))
+    .values(
+        time_spent_seconds=_progress.c.time_spent_seconds + bindparam("credit"),
+        last_seen_at=bindparam("now"),
+    )
+)
+_RESUME_HERE = (
+    update(_enrolments)
+    .where(_enrolments.c.id == bindparam("enrolment_id"))
+    .values(last_module_slug=bindparam("slug"))
 )
 
 
@@ -204,16 +224,17 @@ def heartbeat(session: Session, grant: PageGrant, *, now: dt.datetime | None = N
         "module_slug": grant.module_slug,
     }
     found = session.execute(_BEAT_STATE, keys).first()
-    if found is None or found[0].cycle != grant.cycle:
+    if found is None or found[1] != grant.cycle:
         raise HeartbeatRefused(
             _("Non sei iscritta/o a questo corso in questo ciclo: ricarica la pagina."), 403
         )
-    enrolment, row, seen = found
-    if row is None:  # the first heartbeat on the module starts it
-        row = _start_module(session, enrolment, grant.module_slug, now)
+    enrolment_id, cycle, last_module, progress_id, tracked, seen = found
+    if progress_id is None:  # the first heartbeat on the module starts it
+        progress_id, tracked = _start_module(session, grant, now)
         announce_change(session, grant.user_id, grant.course_id, activity_only=True)
-    if enrolment.last_module_slug != grant.module_slug:
-        enrolment.last_module_slug = grant.module_slug  # resume here
+    if last_module != grant.module_slug:  # resume here
+        session.execute(_RESUME_HERE, {"enrolment_id": enrolment_id, "slug": grant.module_slug})
+        _forget(session, Enrolment, enrolment_id)
     credit = 0
     if seen is None:
         _start_clock(session, grant.user_id, now)
@@ -229,24 +250,29 @@ def heartbeat(session: Session, grant: PageGrant, *, now: dt.datetime | None = N
             ).rowcount
             if moved != 1:  # another heartbeat of this person moved it first
                 credit = 0
-    tracked = row.time_spent_seconds
     if credit:
-        # In SQL, so that a completion written meanwhile keeps its own columns.
-        row.time_spent_seconds = ModuleProgress.time_spent_seconds + credit
-        row.last_seen_at = now
+        # Added in SQL, so that a completion written meanwhile keeps its own columns.
+        session.execute(_ADD_TIME, {"progress_id": progress_id, "credit": credit, "now": now})
+        _forget(session, ModuleProgress, progress_id)
         tracked += credit
-    session.flush()
     return StudyTime(tracked, grant.minimum, credit)
 
 
-def _start_module(
-    session: Session, enrolment: Enrolment, module_slug: str, now: dt.datetime
-) -> ModuleProgress:
+def _forget(session: Session, model: type[Any], key: int) -> None:
+    """Expire the object a plain UPDATE changed, if this session holds it (a service
+    calling heartbeats and reading progress in one session; requests never do)."""
+    held = session.identity_map.get(session.identity_key(model, key))
+    if held is not None:
+        session.expire(held)
+
+
+def _start_module(session: Session, grant: PageGrant, now: dt.datetime) -> tuple[int, int]:
+    """The module's progress row, created: its id and tracked seconds."""
     row = ModuleProgress(
-        user_id=enrolment.user_id,
-        course_id=enrolment.course_id,
-        cycle=enrolment.cycle,
-        module_slug=module_slug,
+        user_id=grant.user_id,
+        course_id=grant.course_id,
+        cycle=grant.cycle,
+        module_slug=grant.module_slug,
         status=ProgressStatus.IN_PROGRESS,
         started_at=now,
         last_seen_at=now,
@@ -255,17 +281,16 @@ def _start_module(
         with session.begin_nested():
             session.add(row)
     except IntegrityError:  # a concurrent heartbeat created it first
-        found = session.scalar(
-            select(ModuleProgress).where(
-                ModuleProgress.user_id == enrolment.user_id,
-                ModuleProgress.course_id == enrolment.course_id,
-                ModuleProgress.cycle == enrolment.cycle,
-                ModuleProgress.module_slug == module_slug,
+        found = session.execute(
+            select(ModuleProgress.id, ModuleProgress.time_spent_seconds).where(
+                ModuleProgress.user_id == grant.user_id,
+                ModuleProgress.course_id == grant.course_id,
+                ModuleProgress.cycle == grant.cycle,
+                ModuleProgress.module_slug == grant.module_slug,
             )
-        )
-        assert found is not None
-        return found
-    return row
+        ).one()
+        return found[0], found[1]
+    return row.id, 0
 
 
 def _start_clock(session: Session, user_id: int, now: dt.datetime) -> None:
