@@ -72,3 +72,8 @@ def renewal_url(key: str) -> str:
     if kind == "course" and slug and "courses.course" in current_app.view_functions:
         return external_url("courses.course", slug=slug)
     return external_url("lms.home")
+
+
+def courses_loaded() -> bool:
+    """The participants' report reads courses (``courses.api``): only where it is loaded."""
+    return any(p.name == "courses" for p in current_app.extensions["lms"].plugins)

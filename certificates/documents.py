@@ -56,7 +56,7 @@ def zip_chunks(rows: list[Row]) -> Iterator[bytes]:
             c.holder_name,
             c.title,
             c.version_label,
-            f"{c.hours:g}",
+            "" if c.printed_hours is None else f"{c.hours:g}",
             c.completed_at.date().isoformat(),
             c.expires_at.date().isoformat() if c.expires_at else "",
             row.status.value,

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certificates import codes, keys, signing
+from certificates import accreditation, codes, keys, signing
 from certificates.models import Certificate, CertificateKind
 from lms import audit, clock
 from lms.accounts.models import User
@@ -90,8 +90,10 @@ def payload_of(cert: Certificate, key_id: str) -> bytes:
             "kind": cert.kind,
             "title": cert.title,
             "version": cert.version_label,
-            "hours": cert.hours,
+            "hours": cert.printed_hours,
             "credits": cert.credits,
+            "tracked_seconds": cert.tracked_seconds,
+            "accreditation": cert.accreditation,
             "completed": signing.timestamp(cert.completed_at),
             "issued": signing.timestamp(cert.issued_at),
             "expires": signing.timestamp(cert.expires_at),
@@ -134,6 +136,7 @@ def issue(
         raise NotFound(_("Persona non trovata."))
     now = now or clock.now()
     organisation = holder_organisation(session, user.id)
+    accredited = accreditation.record(event.accreditation, event.completed_at)
     try:
         with session.begin_nested():
             previous = _chain_head(session, user.id, event.key)
@@ -150,8 +153,11 @@ def issue(
                 holder_name=user.full_name,
                 title=event.title,
                 version_label=event.version_label,
-                hours=float(event.hours),
-                credits=event.credits,
+                hours=float(event.hours) if event.hours is not None else 0.0,
+                hours_printed=event.hours is not None,
+                credits=event.credits or accreditation.credits_earned(accredited),
+                tracked_seconds=event.tracked_seconds,
+                accreditation=accredited,
                 issuer=settings.issuer,
                 completed_at=event.completed_at,
                 issued_at=now,
@@ -211,7 +217,10 @@ def reissue(
             title=old.title,
             version_label=old.version_label,
             hours=old.hours,
+            hours_printed=old.hours_printed,
             credits=old.credits,
+            tracked_seconds=old.tracked_seconds,
+            accreditation=old.accreditation,
             issuer=settings.issuer,
             completed_at=old.completed_at,
             issued_at=now,

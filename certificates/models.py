@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -20,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -77,7 +81,14 @@ class Certificate(Base):
     title: Mapped[str] = mapped_column(String(300))
     version_label: Mapped[str] = mapped_column(String(100))
     hours: Mapped[float] = mapped_column(Float)
+    # False: no hours printed (the course's evidence profile prints none; ``hours`` is 0).
+    hours_printed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     credits: Mapped[str | None] = mapped_column(String(100))
+    # Time tracked on the content when completed (NULL: not tracked, e.g. attendance).
+    tracked_seconds: Mapped[int | None] = mapped_column(Integer)
+    # The accreditation as printed: body, provider, event, credits, valid_from,
+    # valid_until and ``covered`` (whether the completion fell within the period).
+    accreditation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     issuer: Mapped[str] = mapped_column(String(255))
 
     completed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -97,6 +108,11 @@ class Certificate(Base):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     previous: Mapped[Certificate | None] = relationship(remote_side="Certificate.id")
+
+    @property
+    def printed_hours(self) -> float | None:
+        """The hours the certificate states, or ``None`` when it states none."""
+        return self.hours if self.hours_printed else None
 
     def status(self, now: dt.datetime, expiring_days: int) -> Status:
         """Revoked beats superseded beats expired beats expiring."""

@@ -20,6 +20,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,7 @@ from babel.numbers import format_decimal
 from fpdf import ViewerPreferences
 from fpdf.enums import TextMode
 
-from certificates import codes, signing
+from certificates import accreditation, codes, signing
 from certificates.models import Certificate
 from lms.fonts import PDF
 
@@ -56,6 +57,14 @@ TEXT: dict[str, dict[str, str]] = {
         "hour_unit": "ora",
         "hours_unit": "ore",
         "credits": "Crediti formativi: {credits}",
+        "tracked": "Tempo di studio registrato: {hours} h {minutes} min",
+        "accreditation": "Accreditamento {body} · Provider: {provider} · Evento: {event} · "
+        "Crediti: {credits}",
+        "accreditation.outside": "Accreditamento {body}, evento {event}: il periodo di "
+        "accreditamento{period} non comprende la data di completamento; nessun credito.",
+        "period.both": " (dal {start} al {end})",
+        "period.from": " (dal {start})",
+        "period.until": " (fino al {end})",
         "completed": "Completato il {date}",
         "issued": "Rilasciato il {date}",
         "expires": "Valido fino al {date}",
@@ -84,6 +93,14 @@ TEXT: dict[str, dict[str, str]] = {
         "hour_unit": "hour",
         "hours_unit": "hours",
         "credits": "Training credits: {credits}",
+        "tracked": "Study time tracked: {hours} h {minutes} min",
+        "accreditation": "Accreditation {body} · Provider: {provider} · Event: {event} · "
+        "Credits: {credits}",
+        "accreditation.outside": "Accreditation {body}, event {event}: the accreditation "
+        "period{period} did not cover the completion date; no credits.",
+        "period.both": " ({start} to {end})",
+        "period.from": " (from {start})",
+        "period.until": " (until {end})",
         "completed": "Completed on {date}",
         "issued": "Issued on {date}",
         "expires": "Valid until {date}",
@@ -115,8 +132,38 @@ def local_date(moment: dt.datetime, locale: str) -> str:
     return format_date(moment.astimezone(TIMEZONE).date(), format="long", locale=locale)
 
 
-def format_hours(hours: float, locale: str) -> str:
+def format_hours(hours: float | Decimal, locale: str) -> str:
     return format_decimal(hours, format="#,##0.##", locale=locale)
+
+
+def accreditation_text(cert: Certificate, locale: str) -> str | None:
+    """The accreditation line: codes and credits, or why the credits were not earned."""
+    found = accreditation.read(cert.accreditation)
+    if found is None:
+        return None
+    t = TEXT[locale]
+    if found.covered:
+        return t["accreditation"].format(
+            body=_nfc(found.body),
+            provider=_nfc(found.provider),
+            event=_nfc(found.event),
+            credits=format_hours(found.credits, locale),
+        )
+    start, end = found.valid_from, found.valid_until
+    day = {"format": "long", "locale": locale}
+    if start and end:
+        period = t["period.both"].format(
+            start=format_date(start, **day), end=format_date(end, **day)
+        )
+    elif start:
+        period = t["period.from"].format(start=format_date(start, **day))
+    elif end:
+        period = t["period.until"].format(end=format_date(end, **day))
+    else:
+        period = ""
+    return t["accreditation.outside"].format(
+        body=_nfc(found.body), event=_nfc(found.event), period=period
+    )
 
 
 # -- QR code ---------------------------------------------------------------------------
@@ -300,12 +347,20 @@ def _page(cert: Certificate, options: RenderOptions) -> _Document:
     version_text = t["version.session"] if kind == "session" else t["version"]
     pdf.write_line(version_text.format(version=_nfc(cert.version_label)), 10, color=MUTED, gap=5)
 
-    unit = t["hour_unit"] if cert.hours == 1 else t["hours_unit"]
-    facts = [t["hours"].format(hours=format_hours(cert.hours, locale), unit=unit)]
-    if cert.credits:
+    facts = []
+    if cert.hours_printed:
+        unit = t["hour_unit"] if cert.hours == 1 else t["hours_unit"]
+        facts.append(t["hours"].format(hours=format_hours(cert.hours, locale), unit=unit))
+    accredited = accreditation_text(cert, locale)
+    if cert.credits and accredited is None:  # an accreditation states its own credits
         facts.append(t["credits"].format(credits=_nfc(cert.credits)))
+    if cert.tracked_seconds is not None:
+        hours, minutes = accreditation.hours_minutes(cert.tracked_seconds)
+        facts.append(t["tracked"].format(hours=hours, minutes=minutes))
     facts.append(t["completed"].format(date=local_date(cert.completed_at, locale)))
     pdf.write_line("  ·  ".join(facts), 11.5, gap=1.5)
+    if accredited is not None:
+        pdf.write_line(accredited, 9.5, color=MUTED, gap=1.5)
     validity = [t["issued"].format(date=local_date(cert.issued_at, locale))]
     validity.append(
         t["expires"].format(date=local_date(cert.expires_at, locale))

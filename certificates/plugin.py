@@ -76,6 +76,8 @@ class CertificatesPlugin(Plugin):
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _
 
+        from certificates.config import courses_loaded
+        from lms.accounts.models import Role
         from lms.organisations.policy import referent_organisation_ids
 
         items = [NavItem(_("I miei attestati"), "certificates.mine", order=40)]
@@ -91,6 +93,10 @@ class CertificatesPlugin(Plugin):
             )
         if user.is_admin:
             items.append(NavItem(_("Gestione attestati"), "certificates.admin_index", order=90))
+        if user.has_role(Role.TRAINER, Role.ADMIN) and courses_loaded():
+            items.append(
+                NavItem(_("Registro partecipanti"), "certificates.participants_index", order=66)
+            )
         return items
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:

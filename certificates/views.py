@@ -22,9 +22,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from certificates import codes, issuing, keys, listing, verification
+from certificates import accreditation, codes, issuing, keys, listing, verification
 from certificates.blueprint import bp
-from certificates.config import expiring_days, issuer_settings
+from certificates.config import courses_loaded, expiring_days, issuer_settings
 from certificates.documents import certificate_pdf, zip_chunks
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
@@ -70,6 +70,18 @@ def certificate_status_label(status: str) -> str:
 @bp.app_template_global()
 def certificate_code(code: str) -> str:
     return codes.grouped(code)
+
+
+@bp.app_template_global()
+def certificate_accreditation(data: Any) -> accreditation.Accreditation | None:
+    return accreditation.read(data)
+
+
+@bp.app_template_global()
+def study_time(seconds: int) -> str:
+    """Tracked time as the certificate prints it: "2 h 5 min"."""
+    hours, minutes = accreditation.hours_minutes(seconds)
+    return _("%(h)d h %(m)d min", h=hours, m=minutes)
 
 
 def _now() -> dt.datetime:
@@ -341,3 +353,38 @@ def admin_reissue(cert_id: int) -> Any:
     db.session.commit()
     flash(_("Nuovo attestato %(serial)s emesso.", serial=new.serial), "success")
     return redirect(url_for("certificates.admin_detail", cert_id=new.id))
+
+
+# --- Course authors: the participants' report ------------------------------------------
+
+
+def _participants_module() -> Any:
+    """``certificates.participants`` reads courses: 404 where that plugin is not loaded."""
+    if not courses_loaded():
+        abort(404)
+    from certificates import participants
+
+    return participants
+
+
+@bp.route("/participants/")
+@roles_required(Role.TRAINER)
+def participants_index() -> Any:
+    """The author's courses, accredited ones first, with their report downloads."""
+    participants = _participants_module()
+    courses = participants.report_courses(db.session, current_person())
+    return render_template("certificates/participants.html", courses=courses)
+
+
+@bp.route("/participants/<slug>.<any(csv,xlsx):fmt>")
+@authenticated
+def participants_report(slug: str, fmt: str) -> Any:
+    """Every completion of the course: 404 for an unknown course, 403 for non-authors."""
+    participants = _participants_module()
+    course = participants.course_for_report(db.session, slug, current_person())
+    rows = participants.participants(db.session, course)
+    name = participants.filename(course, clock.today(), fmt)
+    if fmt == "csv":
+        return attachment(participants.report_csv(rows), name, "text/csv; charset=utf-8")
+    title = participants.course_title(db.session, course)
+    return attachment(participants.report_xlsx(rows, title), name, participants.XLSX)

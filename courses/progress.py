@@ -289,9 +289,20 @@ def check_completion(
                     completion_ref=f"course-completion:{completion.id}",
                     title=version.title,
                     version_label=version.label or str(version.number),
-                    hours=float(course_hours(version)),
+                    # The profile decides whether hours and credits are printed.
+                    hours=(
+                        float(course_hours(version))
+                        if evidence_of(version).certificate_hours
+                        else None
+                    ),
                     completed_at=now,
                     renewal_months=version.renewal_months,
+                    accreditation=(
+                        dict(version.accreditation)
+                        if version.accreditation and evidence_of(version).certificate_hours
+                        else None
+                    ),
+                    tracked_seconds=completion.tracked_seconds,
                 ),
             )
     except IntegrityError:  # completed concurrently by another request: recorded once

@@ -27,6 +27,13 @@ class CompletionEvent:
     ``commitment:<id>``, ``session:<id>``): a new completion with the same key
     is a renewal. ``completion_ref`` names this one completion
     (``course-completion:<id>``), so it is certified once.
+
+    ``hours`` is ``None`` when what was completed prints no hours (a course whose
+    evidence profile says so). ``accreditation`` names who recognises the hours as
+    professional credits, as plain values (``body``, ``provider``, ``event``,
+    ``credits``, ``valid_from``/``valid_until`` as ISO dates or ``None``): the
+    receiver decides whether the completion falls within the period.
+    ``tracked_seconds`` is the time tracked on the content (``None``: not tracked).
     """
 
     user_id: int
@@ -35,10 +42,12 @@ class CompletionEvent:
     completion_ref: str
     title: str
     version_label: str
-    hours: float
+    hours: float | None
     completed_at: dt.datetime
     renewal_months: int | None = None
     credits: str | None = None  # e.g. professional credits (CFP) for lawyers
+    accreditation: dict[str, Any] | None = None
+    tracked_seconds: int | None = None
 
 
 def send(signal: NamedSignal, **kwargs: Any) -> None:

@@ -77,7 +77,7 @@ CORE: Table = {
 CORE.update(
     {
         "lms.privacy": {"GET": expect(200)},
-        "accounts.my_data": {"GET": signed_in(200)},
+        "accounts.my_data": {"GET": signed_in(200), "POST": signed_in(302)},  # saved
         "accounts.my_data_download": {"GET": signed_in(200)},
     }
 )
@@ -160,6 +160,9 @@ CERTIFICATES: Table = {
     "certificates.admin_index": {"GET": _ADMIN_ONLY},
     "certificates.admin_detail": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},  # no reason given
     "certificates.admin_reissue": {"POST": signed_in(403, admin=302)},
+    # The participants' report: the course's authors (the trainer owns it) and admins.
+    "certificates.participants_index": {"GET": signed_in(403, **_OWNERS)},
+    "certificates.participants_report": {"GET": signed_in(403, **_OWNERS)},
 }
 
 # Plugins add their tables here (e.g. COURSES, QUIZZES, CERTIFICATES); see the docstring.
@@ -274,6 +277,7 @@ ENDPOINT_PARAMS: dict[str, dict[str, Resolver]] = {
     "quizzes.start": {"module_slug": lambda w: (_course(w), "verifica")[1]},
     "accounts.reset_password": {"token": lambda w: w.reset_token},
     "accounts.accept_invitation": {"token": lambda w: w.invitation_token},
+    "certificates.participants_report": {"fmt": lambda w: "csv"},
 }
 
 
@@ -356,6 +360,7 @@ FORMS: dict[str, Form] = {
         "anonymous", lambda w: {"email": w.email("operator"), "password": w.password}
     ),
     "accounts.logout": Form("operator", lambda w: {}),
+    "accounts.my_data": Form("operator", lambda w: {"professional_id": "RSSMRA80A01F205X"}),
     "accounts.change_password": Form(
         "operator",
         lambda w: {"current": w.password, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
