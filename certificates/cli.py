@@ -14,7 +14,7 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from certificates import codes, keys, signing
+from certificates import accreditation, codes, keys, signing
 from certificates.attachments import MAX_PDF_BYTES
 from certificates.config import external_url, issuer_settings, parse_days, renewal_url
 from certificates.models import Certificate
@@ -50,6 +50,17 @@ def _print_details(check: PdfCheck) -> None:
     click.echo(f"  Titolare / holder: {p.get('holder')}")
     click.echo(f"  Titolo / title: {p.get('title')} ({p.get('version')})")
     click.echo(f"  Completato / completed: {_date(check.payload.get('completed'))}")
+    tracked = check.payload.get("tracked_seconds")
+    if isinstance(tracked, int) and not isinstance(tracked, bool):
+        hours, minutes = accreditation.hours_minutes(tracked)
+        click.echo(f"  Tempo di studio / study time: {hours} h {minutes} min")
+    found = accreditation.read(check.payload.get("accreditation"))
+    if found is not None:
+        credits = found.credits if found.covered else "-"
+        click.echo(
+            f"  Accreditamento / accreditation: {visible(found.body)}, "
+            f"{visible(found.provider)}, {visible(found.event)}, {credits}"
+        )
     click.echo(f"  Scadenza / expires: {_date(check.payload.get('expires'))}")
     click.echo(f"  Ente / issuer: {p.get('issuer')}")
 

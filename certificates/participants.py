@@ -218,20 +218,19 @@ def _values(row: Participant) -> list[object]:
     ]
 
 
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
 def report_csv(rows: Sequence[Participant]) -> bytes:
     """UTF-8 with BOM and semicolons (what Excel in Italian opens directly), ISO dates."""
     out = io.StringIO()
     writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(header())
     for row in rows:
-        writer.writerow(
-            [
-                value.isoformat()
-                if isinstance(value, dt.date)
-                else "" if value is None else str(value)
-                for value in _values(row)
-            ]
-        )
+        writer.writerow([_csv_cell(value) for value in _values(row)])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 

@@ -115,7 +115,10 @@ def test_within_the_period_the_certificate_states_codes_credits_and_tracked_time
         check = check_pdf(data, keys.public_keys(keys.keys_dir(app.instance_path)))
         assert check.outcome is Outcome.VALID
         assert check.payload["accreditation"]["event"] == "1234-5678"
-        assert cli_verify(app, tmp_path, data).exit_code == 0
+        result = cli_verify(app, tmp_path, data)
+        assert result.exit_code == 0, result.output
+        assert "Tempo di studio / study time: 3 h 7 min" in result.output
+        assert "ECM, Provider 1234 – Formazione Milano, 1234-5678, 4.5" in result.output
         page = " ".join(upload(app, data).split())
         assert "Tempo di studio registrato" in page and "3 h 7 min" in page
         assert "evento: 1234-5678" in page and "crediti: 4,5" in page
