@@ -129,6 +129,11 @@ def test_within_the_period_the_certificate_states_codes_credits_and_tracked_time
     assert '<dd data-fact="tracked">3 h 7 min</dd>' in html
     assert "ECM · provider: Provider 1234 – Formazione Milano · evento: 1234-5678" in html
     assert "crediti: 4,5" in html and "non comprende" not in html
+    # A re-issue (a name correction) states the same.
+    with clock.frozen(INSIDE):
+        new = issuing.reissue(db.session, cert, issuer_settings(app))
+    assert new.accreditation == cert.accreditation and new.tracked_seconds == cert.tracked_seconds
+    assert json.loads(new.payload)["accreditation"] == payload["accreditation"]
 
 
 def test_outside_the_period_the_certificate_says_so_and_states_no_credits(
