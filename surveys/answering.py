@@ -24,13 +24,13 @@ from courses.api import (
     ProgressStatus,
     active_enrolment,
     check_completion,
+    evidence_of,
     latest_versions_query,
 )
 from lms import clock
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Membership, Organisation
-from surveys.config import survey_required
 from surveys.models import MONTH_FORMAT, SurveyAnswer, SurveyMarker, SurveyResponse
 from surveys.questions import SCALE, Question
 
@@ -47,10 +47,10 @@ def has_answered(session: Session, user_id: int, version_id: int) -> bool:
 
 
 def survey_requirement(session: Session, user_id: int, version: CourseVersion) -> bool:
-    """A course is complete only once its questionnaire is answered, where the
-    installation requires it (``LMS_SURVEY_REQUIRED``). Registered in the app's
-    ``courses.api.COMPLETION_REQUIREMENTS``."""
-    if not survey_required():
+    """A course is complete only once its questionnaire is answered, where its evidence
+    profile requires it (``survey_required``: ECM asks for the questionnaire before the
+    credits). Registered in the app's ``courses.api.COMPLETION_REQUIREMENTS``."""
+    if not evidence_of(version).survey_required:
         return True
     return has_answered(session, user_id, version.id)
 

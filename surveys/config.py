@@ -6,30 +6,25 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
+# Whether a course's questionnaire must be answered before it completes is its evidence
+# profile's rule (``survey_required``, courses.evidence), not an installation setting.
 DEFAULTS: dict[str, Any] = {
-    # The questionnaire must be answered before a course counts as complete (and so
-    # before its certificate). Per-course exceptions belong to evidence profiles.
-    "LMS_SURVEY_REQUIRED": True,
     # A YAML file of questions in the shape of surveys/default_questions.yaml.
     "LMS_SURVEY_QUESTIONS_FILE": None,
 }
-_TRUE = {"1", "true", "yes", "on"}
+REMOVED = "LMS_SURVEY_REQUIRED"
 
 
 def init_config(app: Flask) -> None:
+    if REMOVED in app.config or REMOVED in os.environ:
+        # Ignoring it would silently require (or waive) the questionnaire: say what replaced it.
+        raise RuntimeError(
+            f"{REMOVED} was removed: the questionnaire is required where the course's evidence "
+            "profile says so (survey_required); courses that declare none follow "
+            "LMS_EVIDENCE_PROFILE (docs/course-format.md, 'Profili di evidenza')"
+        )
     for key, default in DEFAULTS.items():
-        if key in app.config:
-            continue
-        raw = os.environ.get(key)
-        if raw is None:
-            app.config[key] = default
-        elif isinstance(default, bool):
-            app.config[key] = raw.strip().lower() in _TRUE
-        else:
-            app.config[key] = raw
-
-
-def survey_required() -> bool:
-    return bool(current_app.config["LMS_SURVEY_REQUIRED"])
+        if key not in app.config:
+            app.config[key] = os.environ.get(key, default)

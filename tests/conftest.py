@@ -44,9 +44,6 @@ def make_test_app(tmp_dir: Path, url: str, **overrides: Any) -> Flask:
         "LMS_MAIL_FILE_DIR": str(tmp_dir / "mail"),
         "LMS_LOG_JSON": False,
         "LMS_BASE_URL": "http://lms.test",
-        # The satisfaction questionnaire gates completion by default (production and
-        # demo); the suite completes courses without it, tests/surveys turn it on.
-        "LMS_SURVEY_REQUIRED": False,
         # Courses that declare no evidence profile follow the installation's (professional
         # by default: tracked time, limited attempts). The suite's courses complete in
         # seconds, so its installation asks no study time and allows any attempts; the

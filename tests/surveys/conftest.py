@@ -1,8 +1,8 @@
-"""Fixtures for surveys: the questionnaire required, learners who finished a course."""
+"""Fixtures for surveys: courses that require the questionnaire, learners who finished one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,13 +20,15 @@ from tests.conftest import service_context
 SCORES = {"rilevanza": 4, "qualita": 5, "utilita": 3, "indipendenza": 5}
 
 
-@pytest.fixture
-def survey_required(app: Flask) -> Iterator[None]:
-    """The installation's default: no completion (and no certificate) before the answers."""
-    previous = app.config["LMS_SURVEY_REQUIRED"]
-    app.config["LMS_SURVEY_REQUIRED"] = True
-    yield
-    app.config["LMS_SURVEY_REQUIRED"] = previous
+#: course.md lines of a course whose evidence profile requires the questionnaire before
+#: completion (and certificate), as ecm_fad and professional do; no study time or final
+#: test, so that the fixtures below can complete it at once.
+SURVEY_REQUIRED = """evidence:
+  base: awareness
+  min_time_share: 0
+  certificate_hours: true
+  survey_required: true
+"""
 
 
 @pytest.fixture

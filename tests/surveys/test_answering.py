@@ -16,6 +16,7 @@ from lms import clock, db
 from lms.errors import Forbidden, ServiceError
 from surveys.models import SurveyMarker, SurveyResponse
 from tests.conftest import login, post_form, service_context
+from tests.surveys.conftest import SURVEY_REQUIRED
 
 SOME_FORM = "/account/password"  # any page with a form: its CSRF token is the session's
 FORM = {
@@ -45,12 +46,11 @@ def responses() -> int:
     return db.session.scalar(select(func.count()).select_from(SurveyResponse)) or 0
 
 
-@pytest.mark.usefixtures("survey_required")
 def test_the_answers_complete_the_course_and_issue_its_certificate(
     client, make_user, make_course, finish
 ):
     person = make_user(org="CDM-PL-NTDM")
-    version = make_course()
+    version = make_course(extra=SURVEY_REQUIRED)
     assert finish(person, version) is None  # every module done, the questionnaire not yet
     assert completions(person.id) == [] and course_certificates(person.id) == []
 
@@ -90,12 +90,11 @@ def test_without_the_requirement_the_course_completes_and_the_survey_stays_open(
     assert len(completions(person.id)) == 1  # not twice
 
 
-@pytest.mark.usefixtures("survey_required")
 def test_the_answers_carry_course_version_organisation_type_and_month_only(
     make_user, make_course, finish, answer
 ):
     person = make_user(org="ASST-NIGUARDA")
-    version = make_course()
+    version = make_course(extra=SURVEY_REQUIRED)
     finish(person, version)
     with clock.frozen(dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC)):
         assert answer(person, version, commento="  Ottimo.  ") is not None
@@ -120,10 +119,9 @@ def test_the_answers_carry_course_version_organisation_type_and_month_only(
     assert (marker.user_id, marker.version_id) == (person.id, version.id)
 
 
-@pytest.mark.usefixtures("survey_required")
 def test_nobody_answers_twice(client, make_user, make_course, finish, answer):
     person = make_user()
-    version = make_course()
+    version = make_course(extra=SURVEY_REQUIRED)
     finish(person, version)
     answer(person, version)
     with pytest.raises(ServiceError, match="già compilato"):
@@ -138,9 +136,8 @@ def test_nobody_answers_twice(client, make_user, make_course, finish, answer):
     assert len(completions(person.id)) == 1 and len(course_certificates(person.id)) == 1
 
 
-@pytest.mark.usefixtures("survey_required")
 def test_only_who_finished_the_course_may_answer(app, make_user, make_course, answer):
-    version = make_course()
+    version = make_course(extra=SURVEY_REQUIRED)
     stranger, halfway = make_user(), make_user()
     with service_context(app):
         enrol(db.session, halfway, version, source=EnrolmentSource.SELF)
@@ -159,12 +156,11 @@ def test_only_who_finished_the_course_may_answer(app, make_user, make_course, an
     assert responses() == 0
 
 
-@pytest.mark.usefixtures("survey_required")
 def test_a_score_missing_shows_the_form_again_and_stores_nothing(
     client, make_user, make_course, finish
 ):
     person = make_user()
-    version = make_course()
+    version = make_course(extra=SURVEY_REQUIRED)
     finish(person, version)
     login(client, person.email)
     url = f"/surveys/{version.course_id}/"
