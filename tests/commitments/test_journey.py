@@ -11,12 +11,16 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from courses.api import ModuleProgress, minimum_study_seconds
 from courses.catalogue import published_version
 from courses.progress import complete_module
 from lms import db
 from lms.accounts.models import User
 from lms.cli import DEMO_PASSWORD
+from surveys.answering import submit
+from surveys.questions import questions
 from tests.conftest import login, post_form
+from tests.surveys.conftest import SCORES
 
 REFERENT = "referente.pl@rete-milano.test"
 
@@ -76,7 +80,8 @@ def test_polizia_locale_referent_journey(app, outbox):
     enrolled = post_form(client, enrol_url, {}, follow_redirects=True).get_data(as_text=True)
     assert "Iscrizioni effettuate: 104." in enrolled
 
-    # 3. One officer completes both courses (quizzes passed): coverage moves.
+    # 3. One officer completes both courses (quizzes passed, questionnaire answered): coverage
+    # moves.
     with app.app_context():
         officer = db.session.scalar(
             select(User).where(User.email == "agente.07@polizialocale.test")
@@ -84,9 +89,20 @@ def test_polizia_locale_referent_journey(app, outbox):
         for slug in ("rete-antiviolenza-milano", "polizia-locale-denuncia"):
             version = published_version(db.session, slug)
             for module in version.modules:
+                # The starter courses are 'professional': the module's time first, as the
+                # module page's heartbeats would track it.
+                db.session.add(
+                    ModuleProgress(
+                        user_id=officer.id,
+                        course_id=version.course_id,
+                        module_slug=module.slug,
+                        time_spent_seconds=minimum_study_seconds(version, module),
+                    )
+                )
                 complete_module(
                     db.session, officer, version, module.slug, by_block=module.completed_by_block
                 )
+            submit(db.session, officer, version.course_id, questions(), SCORES)  # questionnaire
         db.session.commit()
     after = client.get(dashboard_url).get_data(as_text=True)
     assert "con formazione valida: 1 su 52 persone nel perimetro" in after
