@@ -259,3 +259,29 @@ def test_courses_that_declare_no_profile_follow_the_permissive_test_installation
         "  - id: v\n    type: true_false\n    text: Vero?\n    answer: true\n",
     )
     assert parse_bundle(files("", module), [])
+
+
+def test_a_course_without_a_profile_is_checked_against_the_installations(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LMS_EVIDENCE_PROFILE", "professional")
+    assert issues(files("")) == [
+        (
+            "course.md",
+            1,
+            "il profilo di evidenza dell'installazione ('professional') chiede una verifica "
+            "finale: aggiungi un blocco quiz ad almeno un modulo obbligatorio, oppure dichiara "
+            "in 'evidence' un profilo che non la chiede (es. awareness)",
+        )
+    ]
+    assert parse_bundle(files("", quiz_module("attempts: 5\n", bank(2))), [])
+
+
+def test_an_adjusted_profile_is_named_after_its_base():
+    extra = "evidence:\n  base: professional\n  max_attempts: 3\n"
+    assert issues(files(extra)) == [
+        (
+            "course.md",
+            EXTRA_LINE,
+            "il profilo di evidenza 'professional' con le regole del corso chiede una verifica "
+            "finale: aggiungi un blocco quiz ad almeno un modulo obbligatorio",
+        )
+    ]
