@@ -16,9 +16,10 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from courses.api import Course
+from courses.api import Course, LearningChanges, learning_changed
 from live_sessions.models import (
     DEFAULT_TIME_ZONE,
+    Attendance,
     LiveSession,
     SessionStatus,
     session_audience,
@@ -26,7 +27,7 @@ from live_sessions.models import (
 )
 from live_sessions.policy import can_manage_session, can_schedule
 from live_sessions.registration import lock_session, promote_waiting
-from lms import clock
+from lms import clock, signals
 from lms.accounts.models import Role, User, UserRole
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.organisations.models import Audience
@@ -231,6 +232,7 @@ def update_session(
     _apply(session, live, data)
     live.updated_at = clock.now()
     session.flush()
+    _announce_attendees(session, live)
     return live, promote_waiting(session, live)
 
 
@@ -243,7 +245,17 @@ def cancel_session(session: Session, session_id: int, *, actor: User) -> LiveSes
     live.status = SessionStatus.CANCELLED
     live.cancelled_at = live.updated_at = clock.now()
     session.flush()
+    _announce_attendees(session, live)
     return live
+
+
+def _announce_attendees(session: Session, live: LiveSession) -> None:
+    """The hours of a session count toward commitments: when its hours, time or state
+    change, name whoever has attendance recorded, so that what is derived is recomputed."""
+    attendees = session.scalars(select(Attendance.user_id).where(Attendance.session_id == live.id))
+    changes = {user_id: frozenset() for user_id in attendees}
+    if changes:
+        signals.send(learning_changed, session=session, changes=LearningChanges(changes))
 
 
 def get_session(session: Session, session_id: int) -> LiveSession:

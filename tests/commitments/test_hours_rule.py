@@ -5,6 +5,7 @@ stored standing agreeing with the exact rule, and YAML errors on their own line.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -30,7 +31,7 @@ from courses.models import CourseVersion
 from live_sessions import registration
 from live_sessions.attendance import Mark, record_marks
 from live_sessions.models import AttendanceStatus
-from live_sessions.scheduling import create_session
+from live_sessions.scheduling import cancel_session, create_session, update_session
 from lms import clock, db
 from lms.accounts.models import Role
 from lms.dates import add_months
@@ -386,3 +387,34 @@ def test_the_cli_lists_the_amounts(app, two_courses, tmp_path):
     assert runner.invoke(args=["lms", "commitments", "import", str(path)]).exit_code == 0
     listed = runner.invoke(args=["lms", "commitments", "list"]).output
     assert "ore-rete: rete; profili polizia_locale; corsi —; ore 8; crediti 12.5;" in listed
+
+
+def test_a_cancelled_or_shortened_session_stops_counting_in_the_standing(app, make_user, courses):
+    first, _second = courses
+    clock.set_now(NOW)
+    with app.app_context():
+        definitions.import_yaml(db.session, hours_yaml("    hours: 5\n"))
+        db.session.commit()
+        declare(db.session.merge(first), hours="3")
+        anna = make_user(org=PL)
+        trainer = make_user(name="Formatrice", roles=(Role.TRAINER,))
+        complete(anna, first, NOW - dt.timedelta(days=5))
+        data = session_data(trainer, starts_at=NOW + dt.timedelta(days=1), hours=Decimal(3))
+        live = create_session(db.session, data, actor=trainer)
+        db.session.commit()
+        registration.register(db.session, live.id, anna.id, actor=anna)
+        clock.set_now(NOW + dt.timedelta(days=1, hours=4))
+        record_marks(db.session, live.id, [Mark(anna.id, AttendanceStatus.PRESENT)], actor=trainer)
+        db.session.commit()
+        assert row_of(anna.id, "ore-rete", Moment.now(), "people").status is Status.COMPLETE
+        update_session(db.session, live.id, replace(data, hours=Decimal(1)), actor=trainer)
+        db.session.commit()
+        assert row_of(anna.id, "ore-rete", Moment.now(), "people").status is Status.IN_PROGRESS
+        update_session(db.session, live.id, replace(data, hours=Decimal(2)), actor=trainer)
+        db.session.commit()
+        assert row_of(anna.id, "ore-rete", Moment.now(), "people").status is Status.COMPLETE
+        cancel_session(db.session, live.id, actor=trainer)
+        db.session.commit()
+        stored = row_of(anna.id, "ore-rete", Moment.now(), "people")
+        assert stored.status is row_of(anna.id, "ore-rete", Moment.now()).status
+        assert stored.status is Status.IN_PROGRESS
