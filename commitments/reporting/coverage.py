@@ -5,7 +5,9 @@ the network view and the digest. Whatever the number of staff or
 organisations, it runs the same statements: organisations, commitments (with
 their courses and audiences), course titles, the members in scope, and three
 aggregates grouped by person and course (completions, enrolments, module
-activity). Statuses are then derived in Python (``commitments.rules.status``).
+activity), plus, when a commitment asks for hours or credits, the completions with their
+versions and the attended sessions (``rules.facts.gather_activities``). Statuses are
+then derived in Python (``commitments.rules.status``).
 
 Indexes used: ``lms_membership.organisation_id``; ``courses_completion``
 (user_id) and (course_id, user_id); the unique keys of ``courses_enrolment``
