@@ -90,7 +90,7 @@ def payload_of(cert: Certificate, key_id: str) -> bytes:
             "kind": cert.kind,
             "title": cert.title,
             "version": cert.version_label,
-            "hours": cert.printed_hours,
+            "hours": cert.hours if cert.hours_printed else None,
             "credits": cert.credits,
             "tracked_seconds": cert.tracked_seconds,
             "accreditation": cert.accreditation,
