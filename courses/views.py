@@ -34,6 +34,7 @@ from courses.progress import (
     missing_prerequisites,
     open_module,
     progress_for,
+    require_access,
     resume_module,
     start_renewal,
 )
@@ -203,7 +204,13 @@ def module_seen(slug: str, module_slug: str) -> Any:
         study = db.commit_with_retries(lambda: heartbeat(db.session, grant))
     except HeartbeatRefused as refused:
         db.session.rollback()
-        return jsonify(error=str(refused), message=str(refused)), refused.status
+        status, message = refused.status, str(refused)
+        if status == 400:  # no valid token: someone without access is told so instead
+            try:
+                require_access(db.session, current_person(), published_version(db.session, slug))
+            except ServiceError as error:
+                status, message = 403, str(error)
+        return jsonify(error=message, message=message), status
     return jsonify(
         tracked=study.tracked,
         remaining=study.remaining,

@@ -105,7 +105,8 @@ COURSES: Table = {
     "courses.unenrol": {"POST": signed_in(302)},
     "courses.renew": {"POST": signed_in(302)},  # refused with a message: nothing to renew
     "courses.module": {"GET": signed_in(302, operator=200)},  # others must enrol first
-    "courses.module_seen": {"POST": signed_in(403, operator=204)},
+    # Without the module page's token (courses.study) the operator's heartbeat is refused.
+    "courses.module_seen": {"POST": signed_in(403, operator=400)},
     "courses.module_complete": {"POST": signed_in(302)},  # quiz module: explained, redirected
     "courses.asset": {"GET": signed_in(200)},
     "courses.enrol_staff": {
@@ -184,6 +185,21 @@ MATRIX = merged()
 
 
 # --- URL parameters ----------------------------------------------------------------------
+
+
+def _study_token(world: World) -> str:
+    """The token the operator's page of the course's first module carries."""
+    from courses.catalogue import find_module, published_version
+    from courses.study import page_token
+    from lms import db
+    from tests.conftest import service_context
+
+    _course(world)
+    with service_context(world.app):  # the evidence profile is the app's setting
+        version = published_version(db.session, "corso-matrice")
+        module = find_module(version, "triage")
+        secret = world.app.config["SECRET_KEY"]
+        return page_token(secret, world.user_id("operator"), version, module, 1)
 
 
 def _course(world: World) -> dict[str, Any]:
@@ -389,7 +405,7 @@ FORMS: dict[str, Form] = {
     "courses.enrol": Form("trainer", lambda w: {}),
     "courses.unenrol": Form("operator", lambda w: {}),
     "courses.renew": Form("operator", lambda w: {}, changes_state=False),
-    "courses.module_seen": Form("operator", lambda w: {}),
+    "courses.module_seen": Form("operator", lambda w: {"token": _study_token(w)}),
     "courses.module_complete": Form("operator", lambda w: {}),
     "courses.enrol_staff": Form(
         "referent_a", lambda w: {"course": "corso-matrice", "member": str(w.user_id("referent_a"))}
