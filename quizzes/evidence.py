@@ -33,19 +33,14 @@ def assess_quiz_block(
         spec = parse_quiz_block(source, file=file, first_line=first_line)
     except FormatError:
         return None
-    doc, _problems = load_located(
-        source, file=file, first_line=first_line, max_chars=MAX_SOURCE_CHARS
-    )
-    located = doc or LocatedYaml(None, first_line=first_line)
-
-    def line(key: str) -> int:
-        return located.line(key)
-
+    # The settings' lines (a setting left out: the block's first line).
+    doc = load_located(source, file=file, first_line=first_line, max_chars=MAX_SOURCE_CHARS)[0]
+    lines = doc or LocatedYaml(None, first_line=first_line)
     issues = [
         *_question_shapes(spec, profile, file),
-        *_pass_mark(spec, profile, file, line("pass_mark")),
-        *_attempts(spec, profile, file, line("attempts")),
-        *_answers_shown(spec, profile, file, line("show_answers")),
+        *_pass_mark(spec, profile, file, lines.line("pass_mark")),
+        *_attempts(spec, profile, file, lines.line("attempts")),
+        *_answers_shown(spec, profile, file, lines.line("show_answers")),
     ]
     return BlockAssessment(tuple(issues), drawn_count(spec))
 
