@@ -23,7 +23,14 @@ QUICK = "e2e-quiz-rapido"  # failed, passed, certified
 KEYS = "e2e-quiz-tastiera"  # done with the keyboard only
 
 
-def course_md(slug: str, title: str, audiences: str = "[all]") -> str:
+# The quick course: the professional profile with half the study time (the module's lesson
+# computes to 1 minute, so 30 s before the quiz and 15 s again after a failed attempt);
+# the keyboard journey's course asks no study time (it tests the keyboard, not evidence).
+QUICK_EVIDENCE = "evidence: {base: professional, min_time_share: 0.5, reread_share: 0.5}\n"
+KEYS_EVIDENCE = "evidence: {base: awareness, min_time_share: 0, certificate_hours: true}\n"
+
+
+def course_md(slug: str, title: str, audiences: str = "[all]", evidence: str = "") -> str:
     # "audiences" stays on line 5: the upload journey expects the error at course.md:5.
     return f"""---
 slug: {slug}
@@ -35,7 +42,7 @@ language: it
 version: "1.0"
 renewal_months: 12
 self_enrolment: true
----
+{evidence}---
 Un corso di prova con un solo modulo.
 """
 
@@ -71,18 +78,26 @@ questions:
 """
 
 
-def course_files(slug: str, title: str, audiences: str = "[all]") -> dict[str, str]:
-    return {"course.md": course_md(slug, title, audiences), "01-modulo-unico.md": MODULE_MD}
+def course_files(
+    slug: str, title: str, audiences: str = "[all]", evidence: str = ""
+) -> dict[str, str]:
+    return {
+        "course.md": course_md(slug, title, audiences, evidence),
+        "01-modulo-unico.md": MODULE_MD,
+    }
 
 
 @pytest.fixture(scope="module")
 def quick_courses(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Two one-module courses without cooldown, imported with ``lms courses import``."""
     root = tmp_path_factory.mktemp("courses")
-    for slug, title in ((QUICK, "Quiz rapido"), (KEYS, "Quiz con la tastiera")):
+    for slug, title, evidence in (
+        (QUICK, "Quiz rapido", QUICK_EVIDENCE),
+        (KEYS, "Quiz con la tastiera", KEYS_EVIDENCE),
+    ):
         folder = root / slug
         folder.mkdir()
-        for name, content in course_files(slug, title).items():
+        for name, content in course_files(slug, title, evidence=evidence).items():
             (folder / name).write_text(content, encoding="utf-8")
     env = {
         **os.environ,
@@ -108,9 +123,16 @@ def question(page: Page, number: int) -> Locator:
     return page.locator(f"#question-{number}")
 
 
+def question_about(page: Page, text: str) -> Locator:
+    """A question found by its text: under a profile that shuffles, order says nothing."""
+    return page.locator("fieldset.question").filter(has_text=text)
+
+
 def answer_quick_quiz(page: Page, *, right: bool) -> None:
-    question(page, 1).get_by_label("22 novembre 2023" if right else "8 giugno 2012").check()
-    question(page, 2).get_by_label("Falso" if right else "Vero", exact=True).check()
+    date = question_about(page, "In quale data")
+    date.get_by_label("22 novembre 2023" if right else "8 giugno 2012").check()
+    network = question_about(page, "La rete milanese")
+    network.get_by_label("Falso" if right else "Vero", exact=True).check()
 
 
 def start_attempt(page: Page) -> None:
@@ -121,6 +143,24 @@ def start_attempt(page: Page) -> None:
 def submit_attempt(page: Page) -> None:
     follow(page, page.get_by_role("button", name="Consegna"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Esito del quiz")
+
+
+def read_for(page: Page, *, seconds: float) -> None:
+    """Stay on the page as a reader does: the pointer moves now and then (the page counts
+    study time only while the reader is active, courses/static/courses/progress.js)."""
+    for step in range(int(seconds)):
+        page.mouse.move(100 + step % 7 * 10, 200 + step % 5 * 10)
+        page.wait_for_timeout(1000)
+
+
+def study_until(page: Page, text: str, *, limit: float = 120) -> None:
+    """Read until the module's study line says ``text`` (a heartbeat every 30 s)."""
+    status = page.locator("#study-status")
+    for _ in range(int(limit)):
+        if text in (status.text_content() or ""):
+            return
+        read_for(page, seconds=1)
+    expect(status).to_contain_text(text)
 
 
 def enrol_from_catalogue(page: Page, title: str) -> None:
@@ -136,40 +176,50 @@ def test_operator_fails_and_passes_quizzes_and_verifies_the_certificate(
     go(page, "/courses/")
     expect(page.get_by_role("link", name=NETWORK_COURSE, exact=True).first).to_be_visible()
 
-    # The network course: module 1, its quiz, every answer wrong.
+    # The network course: its module says how much study remains; the quiz waits for it.
     enrol_from_catalogue(page, NETWORK_COURSE)
     follow(page, page.locator("main").get_by_role("link", name="Dalla rete al Protocollo").first)
+    expect(page.locator("#study-status")).to_contain_text("ancora")
     follow(page, page.get_by_role("link", name="Vai al quiz"))
-    start_attempt(page)
-    question(page, 1).get_by_label("8 giugno 2012").check()
-    selects = question(page, 2).locator("select")
-    count = selects.count()
-    for index in range(count):  # the chronological order, reversed
-        selects.nth(index).select_option(label=str(count - index))
-    question(page, 3).get_by_label(re.compile("che lavorano nel settore pubblico")).check()
-    question(page, 4).get_by_label("Vero", exact=True).check()
-    question(page, 5).get_by_label("La tua risposta").fill("12")
-    submit_attempt(page)
-    expect(page.get_by_role("status")).to_contain_text("Quiz non superato")
+    expect(page.locator("main")).to_contain_text("Prima del quiz serv")
+    expect(page.get_by_role("button", name="Inizia il tentativo")).to_have_count(0)
 
-    # The quick course (no cooldown): failed once, then passed.
+    # The quick course: read (the page pings while the reader is active), fail, read again,
+    # pass. Real time in a real browser: 30 s of study, then 15 s more after the failure.
     go(page, "/courses/")
     enrol_from_catalogue(page, "Quiz rapido")
     follow(page, page.locator("main").get_by_role("link", name="Il modulo unico").first)
+    study_until(page, "Tempo minimo di studio raggiunto")
     follow(page, page.get_by_role("link", name="Vai al quiz"))
     start_attempt(page)
     answer_quick_quiz(page, right=False)
     submit_attempt(page)
     expect(page.get_by_role("status")).to_contain_text("Quiz non superato")
+    # No right answer before the course is complete (the professional profile).
+    expect(page.locator("main")).not_to_contain_text("22 novembre 2023")
     follow(page, page.get_by_role("link", name="Torna al quiz"))
+    expect(page.locator("main")).to_contain_text("ripassa il contenuto del modulo")
+    follow(page, page.get_by_role("link", name="Torna al modulo").first)
+    read_for(page, seconds=35)
+    follow(page, page.get_by_role("link", name="Vai al quiz"))
     start_attempt(page)
     answer_quick_quiz(page, right=True)
     submit_attempt(page)
     expect(page.get_by_role("status")).to_contain_text("Quiz superato")
     follow(page, page.get_by_role("link", name="Torna al corso"))
     expect(page.locator("main")).to_contain_text("completato")
+    # The script that skips the reading gets nothing (tests/courses/test_time_on_task.py);
+    # this reader's tracked time is at least the minimum the profile asks.
+    tracked = live_server.scalar(
+        "SELECT SUM(p.time_spent_seconds) FROM courses_module_progress p"
+        " JOIN lms_user u ON u.id = p.user_id JOIN courses_course c ON c.id = p.course_id"
+        " WHERE u.email = :email AND c.slug = :slug",
+        email=OPERATOR,
+        slug=QUICK,
+    )
+    assert tracked >= 30, tracked
 
-    # The anonymous questionnaire concludes the course (its profile's survey_required).
+    # The anonymous satisfaction questionnaire concludes the course (survey_required).
     expect(page.locator("main")).to_contain_text("manca il questionario di gradimento")
     follow(page, page.get_by_role("link", name="Compila il questionario di gradimento"))
     for group in page.locator("main form").get_by_role("group").all():
@@ -194,6 +244,14 @@ def test_operator_fails_and_passes_quizzes_and_verifies_the_certificate(
         email=OPERATOR,
         title="Quiz rapido",
     )
+    # Its hours are the duration computed from the content (none declared).
+    hours = live_server.scalar("SELECT hours FROM certificates_certificate WHERE code = :c", c=code)
+    minutes = live_server.scalar(
+        "SELECT v.computed_minutes FROM courses_version v JOIN courses_course c"
+        " ON c.id = v.course_id WHERE c.slug = :slug AND v.status = 'published'",
+        slug=QUICK,
+    )
+    assert abs(float(hours) - minutes / 60) < 0.01, (hours, minutes)
     go(page, f"/certificates/verify/{code}")
     expect(page.locator("[data-outcome]")).to_have_attribute("data-outcome", "valid")
     expect(page.locator("main")).to_contain_text("Attestato valido.")
