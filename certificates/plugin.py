@@ -99,6 +99,11 @@ class CertificatesPlugin(Plugin):
             )
         return items
 
+    def public_widgets(self) -> Iterable[Widget]:
+        from flask_babel import gettext as _
+
+        return [Widget(_("Verificare un attestato"), "certificates/_public_widget.html", order=50)]
+
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
         from flask_babel import gettext as _
 

@@ -158,6 +158,7 @@ def replace_draft(
         evidence=bundle.evidence,
         accreditation=bundle.accreditation.to_dict() if bundle.accreditation else None,
         self_enrolment=bundle.self_enrolment,
+        public=bundle.public,
         intro_md=bundle.intro,
         created_by_id=user.id if user else None,
         audiences=[audiences[code] for code in bundle.audiences],

@@ -67,6 +67,7 @@ COURSE_KEYS = {
     "self_enrolment",
     "evidence",
     "accreditation",
+    "public",
 }
 MODULE_KEYS = {"title", "estimated_minutes", "required", "slug"}
 
@@ -108,6 +109,8 @@ class CourseBundle:
     evidence_line: int | None = None
     accreditation: Accreditation | None = None
     accreditation_line: int | None = None  # of its credits, for the questions-per-credit rule
+    # Readable by anyone, without an account and without tracking (courses.public).
+    public: bool = False
     modules: list[ModuleSource] = field(default_factory=list)
     assets: dict[str, bytes] = field(default_factory=dict)
 
@@ -477,6 +480,10 @@ def _parse_course_file(
             )
         )
         self_enrolment = True
+    public = doc.data.get("public", False)
+    if not isinstance(public, bool):
+        issues.append(FormatIssue(file, doc.line("public"), _("'public' deve essere true o false")))
+        public = False
     prerequisites = _string_list(doc, "prerequisites", file, issues)
     for index, prerequisite in enumerate(prerequisites):
         if prerequisite == slug:
@@ -509,6 +516,7 @@ def _parse_course_file(
         evidence_line=doc.line("evidence") if "evidence" in doc.data else None,
         accreditation=accreditation,
         accreditation_line=doc.line("accreditation", "credits"),
+        public=public,
     )
 
 

@@ -134,6 +134,8 @@ class CourseVersion(Base):
     # The accreditation as declared (courses.accreditation), None if not accredited.
     accreditation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     self_enrolment: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Readable by anyone without an account and without tracking (courses.public).
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     intro_md: Mapped[str] = mapped_column(Text, default="")
     intro_html: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")

@@ -201,6 +201,8 @@ def version_files(version: CourseVersion) -> dict[str, bytes]:
         meta["renewal_months"] = version.renewal_months
     if version.evidence is not None:
         meta["evidence"] = version.evidence
+    if version.public:
+        meta["public"] = True
     accreditation = accreditation_of(version)
     if accreditation is not None:
         declared: dict[str, object] = {

@@ -21,7 +21,7 @@ class CoursesPlugin(Plugin):
     models = "courses.models"
 
     def blueprint(self) -> Blueprint:
-        from courses import author_views, views  # noqa: F401  (their routes join the blueprint)
+        from courses import author_views, public_views, views  # noqa: F401  (routes join bp)
         from courses.blueprint import bp
 
         return bp
@@ -49,6 +49,22 @@ class CoursesPlugin(Plugin):
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
         return [Widget(str(_l("I miei corsi")), "courses/_widget_my_courses.html", order=10)]
+
+    def public_widgets(self) -> Iterable[Widget]:
+        from courses.public import public_courses
+        from lms import db
+
+        versions = public_courses(db.session)
+        if not versions:
+            return []
+        return [
+            Widget(
+                str(_l("Conoscere la violenza, sapere a chi rivolgersi")),
+                "courses/_public_widget.html",
+                context=(("public_courses", versions),),
+                order=10,
+            )
+        ]
 
     def demo_data(self, session: Session) -> Iterable[str]:
         from courses.cli import import_path

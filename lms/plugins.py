@@ -198,6 +198,11 @@ class Plugin:
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
         return ()
 
+    def public_widgets(self) -> Iterable[Widget]:
+        """Fragments of the public home page, for visitors who are not signed in: nothing
+        personal, nothing that needs an account (the public path, certificate checks)."""
+        return ()
+
     def privacy(self) -> PrivacyProvider | None:
         """Declare personal data: required for any plugin whose tables reference a person."""
         return None

@@ -98,9 +98,7 @@ def run_retention(
         AuditEntry.created_at >= activity,
     )
     candidates = select(User).where(User.active.is_(True), ~is_admin)
-    to_warn = list(
-        session.scalars(candidates.where(activity < warn_since, ~warned_after_activity))
-    )
+    to_warn = list(session.scalars(candidates.where(activity < warn_since, ~warned_after_activity)))
     for user in to_warn:
         with force_locale(user.locale):
             body = render_template(

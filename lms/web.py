@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms import db, limits
 from lms.accounts.models import SUPPORTED_LOCALES
-from lms.authz import authenticated, current_person, public
+from lms.authz import current_person, public
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.forms import LanguageForm
 from lms.i18n import LANGUAGE_NAMES, file_size
@@ -47,9 +47,14 @@ bp = Blueprint(
 
 
 @bp.route("/")
-@authenticated
+@public
 def home() -> str:
+    """The signed-in person's dashboard; for a visitor, what the platform is (issue 15:
+    the public path and certificate verification need no account)."""
     plugins = current_app.extensions["lms"].plugins
+    if not current_user.is_authenticated:
+        widgets = sorted((w for p in plugins for w in p.public_widgets()), key=lambda w: w.order)
+        return render_template("lms/landing.html", widgets=widgets)
     user = current_person()
     widgets = sorted((w for p in plugins for w in p.dashboard_widgets(user)), key=lambda w: w.order)
     from lms.organisations.services import memberships_of

@@ -208,7 +208,9 @@ def question_texts(folder: Path) -> list[tuple[str, str]]:
     return found
 
 
-def audit(folders: list[Path], known_audiences: Iterable[str]) -> tuple[list[str], list[CourseFigures]]:
+def audit(
+    folders: list[Path], known_audiences: Iterable[str]
+) -> tuple[list[str], list[CourseFigures]]:
     """Every editorial problem of the given course folders, and their figures."""
     allowed = load_allowed()
     problems: list[str] = []

@@ -37,7 +37,7 @@ def test_login_failure_does_not_reveal_whether_account_exists(client, make_user)
     message = "E-mail o password non corretti."
     assert message in wrong_password.get_data(as_text=True)
     assert message in unknown.get_data(as_text=True)
-    assert client.get("/").status_code == 302
+    assert client.get("/courses/").status_code == 302
 
 
 def test_inactive_user_cannot_log_in(client, make_user):
@@ -51,7 +51,7 @@ def test_login_without_csrf_token_is_rejected(client, make_user):
     user = make_user()
     response = client.post("/account/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
-    assert client.get("/").status_code == 302
+    assert client.get("/courses/").status_code == 302
 
 
 def test_logout_requires_post_with_csrf(client, make_user):
@@ -61,7 +61,7 @@ def test_logout_requires_post_with_csrf(client, make_user):
     client.post("/account/logout", data={})  # no token: refused, still logged in
     assert client.get("/").status_code == 200
     client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
-    assert client.get("/").status_code == 302
+    assert client.get("/courses/").status_code == 302
 
 
 def test_open_redirect_is_refused(client, make_user):
@@ -92,7 +92,7 @@ def test_password_change_ends_other_sessions(app: Flask, make_user):
     )
     assert response.status_code == 302
     assert laptop.get("/").status_code == 200  # the session that changed it stays
-    assert office_pc.get("/").status_code == 302  # the other one is logged out
+    assert office_pc.get("/courses/").status_code == 302  # the other one is logged out
     assert login(app.test_client(), user.email, "una-nuova-password").status_code == 302
 
 
@@ -143,4 +143,4 @@ def test_logout_invalidates_a_copied_session_cookie(app: Flask, make_user):
     client.post("/account/logout", data={"csrf_token": csrf_token(client, "/")})
     thief = app.test_client()
     thief.set_cookie("session", stolen)
-    assert thief.get("/").status_code == 302  # back to the login page
+    assert thief.get("/courses/").status_code == 302  # back to the login page

@@ -118,7 +118,7 @@ def test_delays_double_after_three_failures_and_skip_the_password_check(app: Fla
     refused = attempt(client, user.email)  # the right password, too early
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
     assert "riprova tra 1 secondo" in refused.get_data(as_text=True)
-    assert client.get("/").status_code == 302  # not logged in
+    assert client.get("/courses/").status_code == 302  # not logged in
     waits = []
     for _ in range(12):
         response = attempt(client, user.email, WRONG)

@@ -50,7 +50,7 @@ __all__ = ["LOGIN", "ROLES", "Form", "Outcome", "Resolver", "Row", "Table", "exp
 _MANAGERS_OF_A = {"referent_a": 200, "admin": 200}
 
 CORE: Table = {
-    "lms.home": {"GET": signed_in(200)},
+    "lms.home": {"GET": expect(200)},  # the dashboard, or the public page for visitors
     "lms.healthz": {"GET": expect(200)},
     "lms.set_language": {"POST": expect(302)},  # anyone; back to a local page
     # Logged-in users are sent home; an empty form is a bad request.
@@ -101,6 +101,10 @@ _OWNERS = {"trainer": 200, "admin": 200}
 COURSES: Table = {
     "courses.catalogue": {"GET": signed_in(200)},
     "courses.course": {"GET": signed_in(200)},
+    # The public path's pages: the matrix's course is not public, so not there for anyone
+    # (tests/courses/test_public.py reads a public one).
+    "courses.public_course": {"GET": expect(404)},
+    "courses.public_module": {"GET": expect(404)},
     "courses.enrol": {"POST": signed_in(302)},
     "courses.unenrol": {"POST": signed_in(302)},
     "courses.renew": {"POST": signed_in(302)},  # refused with a message: nothing to renew
