@@ -214,6 +214,15 @@ DEMO_ACCOUNTS = [
         "operatrici_cav",
         False,
     ),
+    ("cancelleria@rete-milano.test", "Cancelliera Demo", (), "TRIB-ORD", "magistratura", False),
+    (
+        "sportello@rete-milano.test",
+        "Operatrice Sportello Municipio Demo",
+        (),
+        "MUNICIPIO-5",
+        "amministrazione",
+        False,
+    ),
 ]
 
 
