@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import String, and_, bindparam, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased, contains_eager, defer, joinedload, selectinload
@@ -120,6 +122,24 @@ def find_module(version: CourseVersion, module_slug: str) -> Module:
         if module.slug == module_slug:
             return module
     raise NotFound(_("Modulo non trovato."))
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Where a module stands in its course: its 1-based position and the modules around it."""
+
+    position: int
+    previous: Module | None
+    next: Module | None
+
+
+def neighbours(version: CourseVersion, module: Module) -> Neighbours:
+    index = version.modules.index(module)
+    return Neighbours(
+        position=index + 1,
+        previous=version.modules[index - 1] if index else None,
+        next=version.modules[index + 1] if index + 1 < len(version.modules) else None,
+    )
 
 
 _LESSON_HTML = select(Module.body_html).where(Module.id == bindparam("module_id"))

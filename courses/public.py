@@ -26,13 +26,7 @@ def public_courses(session: Session) -> list[CourseVersion]:
 def public_version(session: Session, slug: str) -> CourseVersion:
     """A course's latest published version if it is public; otherwise 404, as for a
     course that does not exist (a visitor learns nothing about other courses)."""
-    try:
-        version = published_version(session, slug)
-    except NotFound:
-        version = None
-    if version is None or not version.public:
+    version = published_version(session, slug)  # NotFound for a course that does not exist
+    if not version.public:
         raise NotFound(_("Corso non trovato."))
     return version
-
-
-__all__ = ["public_courses", "public_version"]

@@ -7,7 +7,7 @@ from typing import Any
 from flask import render_template
 
 from courses.blueprint import bp
-from courses.catalogue import find_module, lesson_html
+from courses.catalogue import find_module, lesson_html, neighbours
 from courses.public import public_version
 from lms import db
 from lms.authz import public
@@ -25,13 +25,10 @@ def public_course(slug: str) -> Any:
 def public_module(slug: str, module_slug: str) -> Any:
     version = public_version(db.session, slug)
     module = find_module(version, module_slug)
-    index = version.modules.index(module)
     return render_template(
         "courses/public_module.html",
         version=version,
         module=module,
-        position=index + 1,
         lesson_html=lesson_html(db.session, module),
-        previous=version.modules[index - 1] if index else None,
-        next=version.modules[index + 1] if index + 1 < len(version.modules) else None,
+        place=neighbours(version, module),
     )

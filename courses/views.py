@@ -24,7 +24,13 @@ from wtforms import SelectChoice
 from courses import enrolment
 from courses.blueprint import bp
 from courses.catalogue import catalogue as published_courses  # the view below is catalogue
-from courses.catalogue import find_module, lesson_html, published_version, user_audience_codes
+from courses.catalogue import (
+    find_module,
+    lesson_html,
+    neighbours,
+    published_version,
+    user_audience_codes,
+)
 from courses.durations import course_hours, module_minutes
 from courses.evidence import minimum_study_seconds
 from courses.forms import CatalogueFilterForm, EnrolStaffForm
@@ -162,7 +168,6 @@ def module(slug: str, module_slug: str) -> Any:
     except ServiceError as error:
         flash(str(error), "error")
         return redirect(url_for("courses.course", slug=slug))
-    index = version.modules.index(current)
     study = StudyTime(access.tracked_seconds, minimum_study_seconds(version, current))
     return render_template(
         "courses/module.html",
@@ -180,9 +185,7 @@ def module(slug: str, module_slug: str) -> Any:
             current,
             access.enrolment.cycle,
         ),
-        position=index + 1,
-        previous=version.modules[index - 1] if index else None,
-        next=version.modules[index + 1] if index + 1 < len(version.modules) else None,
+        place=neighbours(version, current),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from flask import (
@@ -53,15 +54,20 @@ def home() -> str:
     the public path and certificate verification need no account)."""
     plugins = current_app.extensions["lms"].plugins
     if not current_user.is_authenticated:
-        widgets = sorted((w for p in plugins for w in p.public_widgets()), key=lambda w: w.order)
-        return render_template("lms/landing.html", widgets=widgets)
+        return render_template(
+            "lms/landing.html", widgets=_in_order(w for p in plugins for w in p.public_widgets())
+        )
     user = current_person()
-    widgets = sorted((w for p in plugins for w in p.dashboard_widgets(user)), key=lambda w: w.order)
+    widgets = _in_order(w for p in plugins for w in p.dashboard_widgets(user))
     from lms.organisations.services import memberships_of
 
     return render_template(
         "lms/home.html", widgets=widgets, memberships=memberships_of(db.session, user.id)
     )
+
+
+def _in_order(widgets: Iterable[Widget]) -> list[Widget]:
+    return sorted(widgets, key=lambda w: w.order)
 
 
 @bp.route("/language", methods=["POST"])
