@@ -151,7 +151,12 @@ class LMS:
 
         from flask_babel import Babel
 
-        from lms.i18n import install_template_gettext, select_locale, select_timezone
+        from lms.i18n import (
+            DATE_FORMATS,
+            install_template_gettext,
+            select_locale,
+            select_timezone,
+        )
 
         translations = str(Path(__file__).with_name("translations"))
         dirs = app.config.get("BABEL_TRANSLATION_DIRECTORIES")
@@ -159,7 +164,12 @@ class LMS:
             f"{dirs};{translations}" if dirs and translations not in dirs else translations
         )
         if "babel" not in app.extensions:
-            Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+            Babel(
+                app,
+                locale_selector=select_locale,
+                timezone_selector=select_timezone,
+                date_formats=DATE_FORMATS,
+            )
             install_template_gettext(app)  # a host's own Babel keeps its callables
 
     @staticmethod

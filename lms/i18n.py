@@ -14,6 +14,7 @@ from markupsafe import Markup
 from lms.accounts.models import SUPPORTED_LOCALES
 
 __all__ = [
+    "DATE_FORMATS",
     "SUPPORTED_LOCALES",
     "current_translations",
     "file_size",
@@ -24,6 +25,30 @@ __all__ = [
 ]
 
 LANGUAGE_NAMES = {"it": "Italiano", "en": "English"}
+
+# One way to write a date in every page, whatever style a template asks for: day, month in
+# words, year ("5 dicembre 2026", "5 December 2026"), times on the 24-hour clock. Babel's
+# "short" and "medium" styles differ between locales (12/5/26 in English, 05/12/26 in
+# Italian) and read as three styles side by side; the full style (with the weekday) stays.
+_DATE = "d MMMM y"
+_DATETIME = "d MMMM y, HH:mm"
+DATE_FORMATS = {
+    "date": _DATE,
+    "date.short": _DATE,
+    "date.medium": _DATE,
+    "date.long": _DATE,
+    "date.full": None,
+    "datetime": _DATETIME,
+    "datetime.short": _DATETIME,
+    "datetime.medium": _DATETIME,
+    "datetime.long": _DATETIME,
+    "datetime.full": None,
+    "time": "HH:mm",
+    "time.short": "HH:mm",
+    "time.medium": "HH:mm",
+    "time.long": None,
+    "time.full": None,
+}
 
 
 def select_locale() -> str:

@@ -136,9 +136,16 @@ def registry(point: ExtensionPoint[T], app: Flask | None = None) -> Registry[T]:
     return target.extensions["lms"].registries.of(point)
 
 
+# Menu entries ordered at this value or later are work on other people's training
+# (authoring, statistics, commitments, organisations, administration): the header shows
+# them under one "Gestione" menu, so a referent's or an admin's menu stays one row.
+MANAGEMENT_ORDER = 60
+
+
 @dataclass(frozen=True)
 class NavItem:
-    """A menu entry: ``endpoint`` is a Flask endpoint name, ``label`` already translated."""
+    """A menu entry: ``endpoint`` is a Flask endpoint name, ``label`` already translated;
+    ``order`` places it (from ``MANAGEMENT_ORDER`` on, under "Gestione")."""
 
     label: str
     endpoint: str

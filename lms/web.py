@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -34,7 +35,7 @@ from lms.authz import current_person, public
 from lms.errors import Forbidden, NotFound, ServiceError
 from lms.forms import LanguageForm
 from lms.i18n import LANGUAGE_NAMES, file_size
-from lms.plugins import NavItem, Widget
+from lms.plugins import MANAGEMENT_ORDER, NavItem, Widget
 from lms.urls import safe_next_url
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,25 @@ def _navigation() -> list[NavItem]:
     return sorted(items, key=lambda i: i.order)
 
 
+@dataclass(frozen=True)
+class Menu:
+    """The header's menu: the person's own entries, then those of their work on others'
+    training, grouped (``manage_current``: the page shown is one of those)."""
+
+    own: list[NavItem]
+    manage: list[NavItem]
+    manage_current: bool
+
+
+def _menu() -> Menu:
+    items = _navigation()
+    own = [i for i in items if i.order < MANAGEMENT_ORDER]
+    manage = [i for i in items if i.order >= MANAGEMENT_ORDER]
+    if len(manage) == 1:  # a menu of one entry is a click for nothing
+        own, manage = own + manage, []
+    return Menu(own, manage, any(i.endpoint == request.endpoint for i in manage))
+
+
 def csrf_field() -> Markup:
     """The hidden CSRF input a FlaskForm renders (same id, name and token), for pages
     whose buttons post nothing else, without building a form just to print it."""
@@ -167,6 +187,7 @@ def install_hooks(app: Flask, state: Any) -> None:
             return {}
         return {
             "lms_nav": _navigation,
+            "lms_menu": _menu,
             "lms_languages": LANGUAGE_NAMES,
             "get_locale": get_locale,
         }

@@ -213,8 +213,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def open_page(
     browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
-) -> Iterator[Callable[[], Page]]:
-    """Open a page in a new browser context: one per person in the journey.
+) -> Iterator[Callable[..., Page]]:
+    """Open a page in a new browser context: one per person in the journey (optionally
+    with a screen size, ``open_page((390, 844))``).
 
     At the end: the last page of each person is saved as a screenshot, and the test
     fails if a page was left without an axe check, or broke the Content-Security-Policy
@@ -223,8 +224,8 @@ def open_page(
     opened: list[helpers.PageWatch] = []
     contexts = []
 
-    def open_new() -> Page:
-        context = helpers.new_context(browser, live_server.url)
+    def open_new(viewport: tuple[int, int] | None = None) -> Page:
+        context = helpers.new_context(browser, live_server.url, viewport)
         contexts.append(context)
         page = context.new_page()
         opened.append(helpers.watch(page))

@@ -247,9 +247,13 @@ def _serve_axe(route: Route) -> None:
     route.fulfill(path=str(AXE_JS), content_type="text/javascript; charset=utf-8")
 
 
-def new_context(browser: Browser, base_url: str) -> BrowserContext:
-    """A browser context (one person) on the server, able to load axe-core."""
-    context = browser.new_context(base_url=base_url, locale="it-IT")
+def new_context(
+    browser: Browser, base_url: str, viewport: tuple[int, int] | None = None
+) -> BrowserContext:
+    """A browser context (one person) on the server, able to load axe-core; a
+    ``viewport`` of (width, height) for a given screen (a phone: 390 x 844)."""
+    size = {"width": viewport[0], "height": viewport[1]} if viewport else None
+    context = browser.new_context(base_url=base_url, locale="it-IT", viewport=size)
     context.route(f"**{AXE_URL_PATH}", _serve_axe)
     return context
 
