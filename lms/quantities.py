@@ -1,0 +1,33 @@
+"""Amounts written as people read them: the number in the locale's format and the noun in
+the right plural form ("1 ora", "1,5 ore", "2 ore"; "1 minuto", "45 minuti").
+
+Counts of things use ``ngettext`` where they are written; these helpers exist for the
+amounts every feature prints (hours of training, minutes of study), so that no template
+writes "%(h)s ore" with a number that may be 1.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import format_decimal, ngettext
+
+
+def _plural_count(value: Decimal) -> int:
+    """The count ngettext chooses the form by: 1 only for exactly one (1,5 ore, 0 ore)."""
+    return 1 if value == 1 else 2
+
+
+def hours_text(value: Any) -> str:
+    """Hours with their noun: "1 ora", "2,5 ore" (it); "1 hour", "2.5 hours" (en)."""
+    amount = Decimal(str(value)).normalize()
+    return ngettext(
+        "%(h)s ora", "%(h)s ore", _plural_count(amount), h=format_decimal(amount)
+    )
+
+
+def minutes_text(value: Any) -> str:
+    """Whole minutes with their noun: "1 minuto", "45 minuti"."""
+    minutes = int(value)
+    return ngettext("%(num)s minuto", "%(num)s minuti", minutes, num=format_decimal(minutes))
