@@ -30,4 +30,23 @@ def hours_text(value: Any) -> str:
 def minutes_text(value: Any) -> str:
     """Whole minutes with their noun: "1 minuto", "45 minuti"."""
     minutes = int(value)
-    return ngettext("%(num)s minuto", "%(num)s minuti", minutes, num=format_decimal(minutes))
+    return ngettext("%(m)s minuto", "%(m)s minuti", minutes, m=format_decimal(minutes))
+
+
+def percent_text(value: float | None, digits: int = 1) -> str:
+    """A percentage (0-100) as the locale writes it: "50,0 %" (Italian typography puts a
+    space before the sign), "50.0%" (English); ``None`` -> "—"."""
+    if value is None:
+        return "—"
+    from flask_babel import get_locale
+
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    number = format_decimal(round(float(value), digits), format=pattern)
+    return f"{number}\u00a0%" if str(get_locale()).startswith("it") else f"{number}%"
+
+
+def decimal_text(value: float | None, digits: int = 2) -> str:
+    """A plain number with ``digits`` decimals in the locale's format ("0,42" / "0.42")."""
+    if value is None:
+        return "—"
+    return format_decimal(round(float(value), digits), format="#,##0." + "0" * digits)

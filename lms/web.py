@@ -36,7 +36,7 @@ from lms.errors import Forbidden, NotFound, ServiceError
 from lms.forms import LanguageForm
 from lms.i18n import LANGUAGE_NAMES, file_size
 from lms.plugins import MANAGEMENT_ORDER, NavItem, Widget
-from lms.quantities import hours_text, minutes_text
+from lms.quantities import decimal_text, hours_text, minutes_text, percent_text
 from lms.urls import safe_next_url
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,8 @@ def install_hooks(app: Flask, state: Any) -> None:
     app.add_template_global(csrf_field, "lms_csrf_field")
     app.add_template_filter(hours_text, "hours_text")
     app.add_template_filter(minutes_text, "minutes_text")
+    app.add_template_filter(percent_text, "percent_text")
+    app.add_template_filter(decimal_text, "decimal_text")
 
     def _ours() -> bool:
         return state.standalone or request.blueprint in state.blueprint_names

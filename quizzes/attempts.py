@@ -383,6 +383,8 @@ def submit_attempt(
         )
         if question.type in CHOICE_TYPES and question_score.response is not None:
             chosen = question_score.response
+            if isinstance(chosen, bool):  # true/false: the option ids the statistics count
+                chosen = "true" if chosen else "false"
             for option_id in chosen if isinstance(chosen, list) else [chosen]:
                 choices.append(
                     {

@@ -5,6 +5,11 @@ correlation between a question's score and the rest of the attempt's score
 (the attempt without that question), from sums computed by the database.
 Every submitted attempt counts (Moodle's "all attempts"); filters restrict to
 the current staff of an organisation and/or an audience.
+
+Small cells: when the attempts counted (after any filter) are fewer than
+:data:`MIN_COUNT`, nothing but that fact is returned — no pass rate, mean, facility or
+option count — since a filter narrowed to one person would otherwise show that person's
+answers.
 """
 
 from __future__ import annotations
@@ -13,13 +18,20 @@ import io
 import math
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import Float, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
+from courses.api import Module
+from lms.charts import Bar, bar_chart
 from lms.exports import csv_writer
 from lms.organisations.models import Audience, Membership
+from lms.quantities import percent_text
 from quizzes.models import Attempt, AttemptAnswer, AttemptChoice, AttemptStatus, Quiz
 from quizzes.records import QuizSpec
+
+MIN_COUNT = 5  # the network's rule for every aggregate (commitments, surveys)
 
 
 @dataclass(frozen=True)
@@ -39,10 +51,13 @@ class QuizStats:
     passed: int
     mean_percent: float | None
     questions: list[QuestionStats]
+    withheld: bool = False  # fewer than MIN_COUNT attempts: only that is said
 
     @property
     def pass_rate(self) -> float | None:
-        return 100 * self.passed / self.attempts if self.attempts else None
+        if self.withheld or not self.attempts:
+            return None
+        return 100 * self.passed / self.attempts
 
 
 def _filters(
@@ -83,6 +98,8 @@ def quiz_stats(
             func.avg(cast(Attempt.percent, Float)),
         ).where(*conditions)
     ).one()
+    if 0 < (total or 0) < MIN_COUNT:
+        return QuizStats(0, 0, None, [], withheld=True)
     x = cast(AttemptAnswer.fraction, Float)
     weight = cast(AttemptAnswer.points, Float)
     rest_available = cast(Attempt.points_available, Float) - weight
@@ -134,7 +151,9 @@ def quiz_stats(
                 (
                     value,
                     label,
-                    choices.get((question.id, value), 0),
+                    # "True"/"False": as attempts submitted before the fix recorded them
+                    choices.get((question.id, value), 0)
+                    + choices.get((question.id, value.capitalize()), 0),
                     (value == "true") == bool(question.answer),
                 )
                 for value, label in (("true", "Vero"), ("false", "Falso"))
@@ -162,7 +181,7 @@ def stats_csv(stats: QuizStats) -> str:
             "options (id:count)",
         ]
     )
-    for q in stats.questions:
+    for q in stats.questions:  # none when the cell is withheld
         writer.writerow(
             [
                 q.question_id,
@@ -176,8 +195,25 @@ def stats_csv(stats: QuizStats) -> str:
     return buffer.getvalue()
 
 
+def pass_rate_chart(results: list[tuple[Quiz, QuizStats]]) -> Markup:
+    """The share of attempts passed, module by module (withheld groups drawn as no bar)."""
+    bars = [
+        Bar(
+            quiz.module.title,
+            None if s.pass_rate is None else s.pass_rate / 100,
+            _("meno di 5") if s.withheld else percent_text(s.pass_rate),
+        )
+        for quiz, s in results
+    ]
+    return bar_chart(
+        bars,
+        title=_("Tentativi superati, modulo per modulo"),
+        headers=(_("Modulo"), _("Superati")),
+    )
+
+
 def module_quizzes(session: Session, course_id: int) -> list[Quiz]:
-    """Latest quiz of each module slug of a course."""
+    """Latest quiz of each module slug of a course, in the order of the course's modules."""
     latest = (
         select(Quiz.module_slug, func.max(Quiz.version_number).label("v"))
         .where(Quiz.course_id == course_id)
@@ -191,7 +227,8 @@ def module_quizzes(session: Session, course_id: int) -> list[Quiz]:
                 latest,
                 and_(latest.c.module_slug == Quiz.module_slug, latest.c.v == Quiz.version_number),
             )
+            .join(Module, Module.id == Quiz.module_id)
             .where(Quiz.course_id == course_id)
-            .order_by(Quiz.module_slug)
+            .order_by(Module.position, Quiz.module_slug)
         )
     )

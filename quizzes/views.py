@@ -29,7 +29,7 @@ from lms import db
 from lms.accounts.models import Role
 from lms.authz import authenticated, current_person, roles_required
 from lms.downloads import attachment
-from lms.errors import ServiceError
+from lms.errors import NotFound, ServiceError
 from lms.forms import ActionForm
 from lms.organisations.services import list_audiences, list_organisations
 from lms.rendering import render_markdown
@@ -267,12 +267,26 @@ def _compute(course: Any, form: StatsFilterForm) -> list[tuple[Any, Any]]:
     ]
 
 
+def _course_title(course: Any) -> str:
+    """The published title; a course still in draft has only its slug to show."""
+    try:
+        return published_version(db.session, course.slug).title
+    except NotFound:
+        return course.slug
+
+
 @bp.route("/stats/<slug>/")
 @roles_required(Role.TRAINER)
 def stats(slug: str) -> Any:
     course, form = _stats_context(slug)
+    results = _compute(course, form)
     return render_template(
-        "quizzes/stats.html", course=course, form=form, results=_compute(course, form)
+        "quizzes/stats.html",
+        course=course,
+        title=_course_title(course),
+        form=form,
+        results=results,
+        chart=statistics.pass_rate_chart(results),
     )
 
 

@@ -69,8 +69,17 @@ ANSWERS = {  # person: answers, expected percent
             "strumento": "",
         },
         0.0,
+    ),    "E": (
+        {
+            "codice": "Codice giallo",
+            "garanzie": ["Stanza dedicata", "Figli con la madre"],
+            "obi": "Vero",
+            "strumento": "risposta segreta da5",
+        },
+        100.0,
     ),
 }
+POLICE = "AB"  # the others are triage staff of an ASST
 
 
 @pytest.fixture
@@ -84,8 +93,8 @@ def _grade(make_user, make_course):
     module = version.modules[0]
     people = {}
     for name, (choices, expected) in ANSWERS.items():
-        org = "CDM-PL-NTDM" if name in "AB" else "ASST-NIGUARDA"
-        user = make_user(org=org, audience="polizia_locale" if name in "AB" else "triage_asst")
+        org = "CDM-PL-NTDM" if name in POLICE else "ASST-NIGUARDA"
+        user = make_user(org=org, audience="polizia_locale" if name in POLICE else "triage_asst")
         enrol(db.session, user, version, source=EnrolmentSource.SELF)
         attempt = service.start_attempt(db.session, user, version, module)
         done = service.submit_attempt(
@@ -101,26 +110,40 @@ def test_statistics_match_the_hand_computed_example(graded):
     version, _people = graded
     quiz = service.quiz_of(db.session, version.modules[0])
     result = stats.quiz_stats(db.session, version.course_id, "triage", service.spec_of(quiz))
-    assert result.attempts == 4 and result.passed == 1
-    assert result.pass_rate == pytest.approx(25.0)
-    assert result.mean_percent == pytest.approx((100 + 37.5 + 50 + 0) / 4)
+    assert result.attempts == 5 and result.passed == 2 and not result.withheld
+    assert result.pass_rate == pytest.approx(40.0)
+    assert result.mean_percent == pytest.approx((100 + 37.5 + 50 + 0 + 100) / 5)
     by_id = {q.question_id: q for q in result.questions}
     codice = by_id["codice"]
-    assert codice.facility == pytest.approx(50.0)
+    assert codice.facility == pytest.approx(60.0)
     # Discrimination: correlation of the question's score with the rest of the quiz.
-    x = [1, 1, 0, 0]
-    rest = [(4 - 1) / 3, (1.5 - 1) / 3, 2 / 3, 0 / 3]
+    x = [1, 1, 0, 0, 1]
+    rest = [(4 - 1) / 3, (1.5 - 1) / 3, 2 / 3, 0 / 3, (4 - 1) / 3]
     assert codice.discrimination == pytest.approx(pystats.correlation(x, rest))
     assert {text: n for _id, text, n, _right in codice.options} == {
         "Codice bianco": 2,
-        "Codice giallo": 2,
+        "Codice giallo": 3,
     }
     garanzie = by_id["garanzie"]
-    assert garanzie.facility == pytest.approx((1 + 0.5 + 0 + 0) / 4 * 100)
-    assert by_id["strumento"].facility == pytest.approx(50.0)
+    assert garanzie.facility == pytest.approx((1 + 0.5 + 0 + 0 + 1) / 5 * 100)
+    assert by_id["strumento"].facility == pytest.approx(60.0)
 
 
-def test_statistics_filter_by_organisation_and_audience(graded):
+def test_true_false_answers_are_counted(graded):
+    """Three said "Vero", two "Falso" (the counts were always 0: the answer was stored as
+    Python's True/False, not as the option ids the statistics read)."""
+    version, _people = graded
+    quiz = service.quiz_of(db.session, version.modules[0])
+    result = stats.quiz_stats(db.session, version.course_id, "triage", service.spec_of(quiz))
+    obi = {q.question_id: q for q in result.questions}["obi"]
+    assert {option_id: n for option_id, _text, n, _right in obi.options} == {
+        "true": 3,
+        "false": 2,
+    }
+    assert [right for *_rest, right in obi.options] == [True, False]
+
+
+def test_filters_narrowing_to_fewer_than_five_attempts_show_nothing_else(graded):
     version, _people = graded
     quiz = service.quiz_of(db.session, version.modules[0])
     spec = service.spec_of(quiz)
@@ -128,11 +151,16 @@ def test_statistics_filter_by_organisation_and_audience(graded):
     only_police = stats.quiz_stats(
         db.session, version.course_id, "triage", spec, organisation_id=police
     )
-    assert only_police.attempts == 2 and only_police.passed == 1
+    assert only_police.withheld and only_police.questions == []
+    assert only_police.pass_rate is None and only_police.mean_percent is None
     triage = stats.quiz_stats(
         db.session, version.course_id, "triage", spec, audience_code="triage_asst"
     )
-    assert triage.attempts == 2 and triage.passed == 0
+    assert triage.withheld  # three people
+    header_only = stats.stats_csv(only_police).splitlines()
+    assert len(header_only) == 1 and header_only[0].startswith("question_id")
+    everyone = stats.quiz_stats(db.session, version.course_id, "triage", spec)
+    assert not everyone.withheld and everyone.attempts == 5
 
 
 def test_trainer_sees_statistics_and_csv_operator_does_not(graded, app: Flask, make_user):
@@ -146,12 +174,20 @@ def test_trainer_sees_statistics_and_csv_operator_does_not(graded, app: Flask, m
     client = app.test_client()
     login(client, trainer.email)
     page = client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
-    assert "Tentativi: 4" in page and "50%" in page
+    assert "5 tentativi" in page and "superati: 40,0\u00a0%" in page  # Italian: 40,0 %
+    assert "<svg" in page and "Tentativi superati, modulo per modulo" in page
     for person in people.values():
         assert person.full_name not in page or person.full_name == "Persona di Prova"
     csv_text = client.get("/quizzes/stats/corso-quiz/triage.csv").get_data(as_text=True)
     assert csv_text.splitlines()[0].startswith("question_id,type,attempts")
-    assert "codice,single,4,50.0" in csv_text
+    assert "codice,single,5,60.0" in csv_text  # files for machines keep the dot
+    police = organisation_by_code(db.session, "CDM-PL-NTDM").id
+    filtered = client.get(f"/quizzes/stats/corso-quiz/?organisation={police}")
+    filtered_page = filtered.get_data(as_text=True)
+    assert "Meno di 5 tentativi" in filtered_page and "Codice giallo" not in filtered_page
+    trainer.locale = "en"
+    db.session.commit()
+    assert "40.0%" in client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
     operator = app.test_client()
     login(operator, people["A"].email)
     assert operator.get("/quizzes/stats/corso-quiz/").status_code == 403
