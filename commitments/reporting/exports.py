@@ -122,26 +122,75 @@ def matrix_csv(
     audiences: dict[int, Audience],
     locale: str,
 ) -> bytes:
-    """One file for every commitment of the organisation, one line per person and commitment."""
+    """One table for every commitment of the organisation, one line per person and
+    commitment, its header on the first line (what a spreadsheet or a script expects; the
+    organisation and the date are in the file's name). Commitments with different courses
+    share the columns: a course's columns stay empty on the lines of commitments without it.
+    """
     out = io.StringIO()
     writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
     reports = evaluation.relevant(organisation.id)
-    width = max((len(matrix_header(r, evaluation.course_titles)) for r in reports), default=6)
-    writer.writerow([safe_cell(organisation.name), evaluation.moment.on.isoformat()])
+    course_ids: dict[int, str] = {}
+    amount_headings: dict[str, None] = {}
     for report in reports:
-        writer.writerow([])
-        header = matrix_header(report, evaluation.course_titles)
-        writer.writerow([safe_cell(h) for h in header] + [""] * (width - len(header)))
+        for link in report.commitment.courses:
+            course_ids.setdefault(
+                link.course_id, evaluation.course_titles.get(link.course_id, link.course.slug)
+            )
+        for kind, required in report.commitment.amounts:
+            amount_headings.setdefault(amount_heading(kind, required))
+    header = [
+        _("Impegno"),
+        _("Nome e cognome"),
+        _("E-mail"),
+        _("Profilo"),
+        _("Stato"),
+        _("Valido fino al"),
+    ]
+    for title in course_ids.values():
+        header += [
+            f"{title} – {_('stato')}",
+            f"{title} – {_('completato il')}",
+            f"{title} – {_('valido fino al')}",
+        ]
+    header += list(amount_headings)
+    writer.writerow([safe_cell(h) for h in header])
+    for report in reports:
+        columns = {link.course_id: i for i, link in enumerate(report.commitment.courses)}
+        headings = [amount_heading(k, r) for k, r in report.commitment.amounts]
         for values in matrix_rows(report, audiences, locale):
-            writer.writerow([_iso(v) if isinstance(v, dt.date) else safe_cell(v) for v in values])
+            line = values[:6]
+            for course_id in course_ids:
+                i = columns.get(course_id)
+                line += ["", "", ""] if i is None else values[6 + 3 * i : 9 + 3 * i]
+            amounts = dict(zip(headings, values[6 + 3 * len(columns) :], strict=False))
+            line += [amounts.get(h, "") for h in amount_headings]
+            writer.writerow([_iso(v) if isinstance(v, dt.date) else safe_cell(v) for v in line])
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")
 
 
-def _sheet_title(text: str, used: set[str]) -> str:
-    cleaned = "".join("_" if ch in "[]:*?/\\'" else ch for ch in text)[:28].strip() or "Impegno"
-    title, n = cleaned, 2
+SHEET_TITLE_MAX = 31  # Excel's limit
+
+
+def sheet_title(text: str, used: set[str]) -> str:
+    """A worksheet name people can read: Excel refuses []:*?/\\ and names over 31
+    characters, so "Polizia Locale: la Rete e l'accoglienza" becomes "Polizia Locale - la
+    Rete e" (a colon or slash as a dash, cut at a word, never an underscore); a name
+    already used gets " (2)", " (3)"."""
+    cleaned = text.replace(":", " -").replace("/", "-").replace("\\", "-")
+    cleaned = " ".join("".join(" " if ch in "[]*?" else ch for ch in cleaned).split())
+    cleaned = cleaned.strip("'") or _("Impegno")
+
+    def cut(limit: int) -> str:
+        if len(cleaned) <= limit:
+            return cleaned
+        head = cleaned[: limit + 1].rsplit(" ", 1)[0] if " " in cleaned[:limit] else ""
+        return (head or cleaned[:limit]).rstrip(" -'")
+
+    title, n = cut(SHEET_TITLE_MAX), 2
     while title.lower() in used:
-        title = f"{cleaned[:25]} ({n})"
+        suffix = f" ({n})"
+        title = cut(SHEET_TITLE_MAX - len(suffix)) + suffix
         n += 1
     used.add(title.lower())
     return title
@@ -209,7 +258,7 @@ def matrix_xlsx(
         summary.append(values, bold=index in (0, 3))
     used = {summary.sheet.name.lower()}
     for report in reports:
-        sheet = _Sheet(workbook, _sheet_title(report.commitment.title, used), formats)
+        sheet = _Sheet(workbook, sheet_title(report.commitment.title, used), formats)
         header = matrix_header(report, evaluation.course_titles)
         sheet.sheet.freeze_panes(1, 2)
         sheet.sheet.set_column(0, 3, 30)

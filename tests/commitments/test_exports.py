@@ -6,6 +6,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -98,7 +99,8 @@ def test_csv_export_contents_and_escaping(app, make_user, two_courses):
     assert "impegni-cdm-pl-ntdm-" in response.headers["Content-Disposition"]
     assert response.data.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(response.data[3:].decode("utf-8")), delimiter=";"))
-    header = rows[2]
+    header = rows[0]  # the header first: no metadata line above it
+    assert all(len(row) == len(header) for row in rows)  # one table
     assert header[:6] == [
         "Impegno",
         "Nome e cognome",
@@ -110,7 +112,7 @@ def test_csv_export_contents_and_escaping(app, make_user, two_courses):
     assert (
         "Corso della Rete – stato" in header and "Corso Polizia Locale – valido fino al" in header
     )
-    people = {row[1]: row for row in rows[3:]}
+    people = {row[1]: row for row in rows[1:]}
     anna = people["Anna Rossi"]
     assert anna[4] == "Completato"
     assert (
@@ -128,7 +130,11 @@ def test_csv_export_contents_and_escaping(app, make_user, two_courses):
             select(AuditEntry).where(AuditEntry.action == "commitments.matrix_exported")
         )
     assert entry.actor_id == referent.id and entry.details["format"] == "csv"
-    assert rows[0][1] <= today.isoformat()
+    # The date of the situation is in the file's name (no metadata line in the table).
+    disposition = response.headers["Content-Disposition"]
+    assert re.search(r"impegni-cdm-pl-ntdm-(\d{4}-\d{2}-\d{2})", disposition).group(1) <= (
+        today.isoformat()
+    )
 
 
 def test_xlsx_export_opens_with_summary_matrix_and_escaping(app, make_user, two_courses):
@@ -204,3 +210,29 @@ def test_pdf_stays_on_one_page_with_many_commitments(app, make_user, make_course
     assert len(reader.pages) == 1
     text = " ".join(reader.pages[0].extract_text().split())
     assert "Altri 3 impegni: vedi l'esportazione XLSX." in text
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Polizia Locale: la Rete e l'accoglienza delle donne", "Polizia Locale - la Rete e"),
+        ("Corso [base] / rinnovo?", "Corso base - rinnovo"),
+        ("Breve", "Breve"),
+        ("x" * 40, "x" * 31),
+    ],
+)
+def test_sheet_titles_are_readable_and_valid(title, expected):
+    from commitments.reporting.exports import sheet_title
+
+    name = sheet_title(title, set())
+    assert name == expected
+    assert len(name) <= 31 and not set(name) & set("[]:*?/\\") and "_" not in name
+
+
+def test_sheet_titles_stay_unique_within_the_limit():
+    from commitments.reporting.exports import sheet_title
+
+    used: set[str] = set()
+    names = [sheet_title("Formazione di base per tutto il personale", used) for _ in range(3)]
+    assert len(set(names)) == 3 and all(len(n) <= 31 for n in names)
+    assert names[1].endswith(" (2)") and names[2].endswith(" (3)")
