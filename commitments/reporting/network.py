@@ -1,10 +1,10 @@
 """The coordinator's view of the whole network: aggregated and anonymised.
 
 Built from :func:`commitments.reporting.coverage.evaluate` with ``with_names=False``, so
-no name or e-mail address is ever read. Every count below
-:data:`MIN_COUNT` is shown as ``"<5"``, and a coverage percentage is withheld
-when the people in scope or the people covered are fewer than that (it would
-give the small count away). Sorting treats withheld values as equal, so the
+no name or e-mail address is ever read. Every count from 1 to :data:`MIN_COUNT` - 1 is
+shown as ``"<5"`` (0 is shown: it singles nobody out), and a coverage percentage is
+withheld when the people in scope are fewer than that or the people covered are 1 to 4
+(it would give the small count away). Sorting treats withheld values as equal, so the
 order does not leak them either.
 """
 
@@ -29,8 +29,14 @@ SMALL = "<5"
 SORTS = ("name", "coverage", "in_scope", "gap")
 
 
+def withheld(n: int) -> bool:
+    """Counts of 1 to 4 people are withheld; 0 is said ("13 people, none trained" tells
+    the network something and singles nobody out, as "<5" would not)."""
+    return 0 < n < MIN_COUNT
+
+
 def masked(n: int) -> str:
-    return SMALL if n < MIN_COUNT else str(n)
+    return SMALL if withheld(n) else str(n)
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class NetworkGroup:
 
 
 def _row(organisation: Organisation, report: CommitmentReport) -> NetworkRow:
-    small = report.in_scope < MIN_COUNT or report.valid < MIN_COUNT
+    small = report.in_scope < MIN_COUNT or withheld(report.valid)
     coverage = report.coverage_percent
     return NetworkRow(
         organisation_id=organisation.id,
@@ -79,7 +85,7 @@ def _row(organisation: Organisation, report: CommitmentReport) -> NetworkRow:
         expiring=masked(report.counts[Status.EXPIRING]),
         coverage=_("n.d.") if small or coverage is None else percent(coverage),
         target_met=None if small else report.target_met,
-        in_scope_key=-1 if report.in_scope < MIN_COUNT else report.in_scope,
+        in_scope_key=-1 if withheld(report.in_scope) else report.in_scope,
         coverage_key=-1.0 if small or coverage is None else coverage,
         gap_key=-1.0 if small or coverage is None else coverage - report.commitment.target_percent,
     )
@@ -126,7 +132,7 @@ def network_overview(
     types = [t.value for t in OrganisationType if t.value in present]
     for org_type in types:
         in_scope, valid = totals[org_type]
-        small = in_scope < MIN_COUNT or valid < MIN_COUNT
+        small = in_scope < MIN_COUNT or withheld(valid)
         groups.append(
             NetworkGroup(
                 organisation_type=org_type,
@@ -141,9 +147,10 @@ def network_overview(
 
 
 def network_csv(groups: list[NetworkGroup], type_label, on_iso: str) -> bytes:  # noqa: ANN001
+    """One table, its header first (the date of the situation, ``on_iso``, is in the
+    file's name)."""
     out = io.StringIO()
     writer = csv_writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Rete antiviolenza di Milano: impegni formativi"), on_iso])
     writer.writerow(
         [
             _("Tipo di organizzazione"),

@@ -25,10 +25,12 @@ from tests.conftest import login
 
 NOW = dt.datetime.now(dt.UTC)
 CAV = "CAV-CADMI"
+MUNICIPIO = "MUNICIPIO-1"
 
 
 def network_of_various_sizes(app, make_user, two_courses):
-    """PL: 12 staff, 7 covered; ASST: 3 staff, 2 covered; CAV: 6 staff, 1 covered."""
+    """PL: 12 staff, 7 covered; ASST: 3 staff, 2 covered; CAV: 6 staff, 1 covered;
+    Municipio 1: 13 staff, none covered."""
     network, _specific = two_courses
     with app.app_context():
         make_commitment(
@@ -40,10 +42,12 @@ def network_of_various_sizes(app, make_user, two_courses):
         pl = bulk_staff(PL, 12, prefix="agente")
         asst = bulk_staff(ASST, 3, audience="triage_asst", prefix="infermiera")
         cav = bulk_staff(CAV, 6, audience="operatrici_cav", prefix="operatrice")
+        municipio = bulk_staff(MUNICIPIO, 13, prefix="sportello")
         bulk_completions(pl[:7] + asst[:2] + cav[:1], network, NOW - dt.timedelta(days=60))
         coordinator = make_user(roles=(Role.COORDINATOR,), name="Coordinatrice")
-        names = list(db.session.scalars(select(User.full_name).where(User.id.in_(pl + asst + cav))))
-        emails = list(db.session.scalars(select(User.email).where(User.id.in_(pl + asst + cav))))
+        everyone = pl + asst + cav + municipio
+        names = list(db.session.scalars(select(User.full_name).where(User.id.in_(everyone))))
+        emails = list(db.session.scalars(select(User.email).where(User.id.in_(everyone))))
     return coordinator, names + emails
 
 
@@ -51,7 +55,7 @@ def assert_no_small_counts(cells: list[str]) -> None:
     for cell in cells:
         value = cell.strip()
         if re.fullmatch(r"\d+", value):
-            assert int(value) >= 5, f"count below 5 shown: {value}"
+            assert int(value) == 0 or int(value) >= 5, f"count of 1 to 4 shown: {value}"
         else:
             assert re.fullmatch(r"<5|n\.d\.|—|[\d.,]+ %|sì|no|raggiunto|non raggiunto", value) or (
                 not any(ch.isdigit() for ch in value)
@@ -74,9 +78,11 @@ def test_network_view_is_anonymous_and_masks_small_counts(app, make_user, two_co
     pl = next(v for k, v in by_org.items() if "Polizia Locale" in k)
     asst = next(v for k, v in by_org.items() if "Niguarda" in k)
     cav = next(v for k, v in by_org.items() if "Casa delle Donne" in k)
-    assert pl[:4] == ["12", "7", "&lt;5", "58,3 %"]
-    assert asst[:4] == ["&lt;5", "&lt;5", "&lt;5", "n.d."]  # 3 in scope, 2 covered
-    assert cav[:4] == ["6", "&lt;5", "&lt;5", "n.d."]  # 1 covered would give away the count
+    assert pl[:4] == ["12", "7", "0", "58,3 %"]  # none expiring: 0 singles nobody out
+    assert asst[:4] == ["&lt;5", "&lt;5", "0", "n.d."]  # 3 in scope, 2 covered
+    assert cav[:4] == ["6", "&lt;5", "0", "n.d."]  # 1 covered would give away the count
+    municipio = next(v for k, v in by_org.items() if "Municipio 1" in k)
+    assert municipio[:4] == ["13", "0", "0", "0 %"]  # none trained is said, not "n.d."
     for cells in by_org.values():
         assert_no_small_counts([c.replace("&lt;", "<") for c in cells])
     assert "n.d." in asst[-1] or "n.d." in html
@@ -102,14 +108,14 @@ def test_network_csv_and_pdf_are_masked_and_anonymous(app, make_user, two_course
     for value in personal:
         assert value not in text
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
-    assert rows[1][3:7] == [
+    assert rows[0][3:7] == [  # the header first
         "Persone nel perimetro",
         "Con formazione valida",
         "In scadenza",
         "Copertura",
     ]
-    body = rows[2:]
-    assert {r[1] for r in body} >= {"Tribunale Ordinario di Milano"} or len(body) == 3
+    body = rows[1:]
+    assert {r[1] for r in body} >= {"Tribunale Ordinario di Milano"} or len(body) == 4
     for row in body:
         assert_no_small_counts(row[3:6])
     pdf = client.get("/commitments/network/summary.pdf")
