@@ -12,7 +12,7 @@ from commitments.rules.status import LOCAL_TZ, AmountPart, Cell, Status
 from lms.i18n import lazy_gettext as _l
 
 STATUS_LABELS = {
-    Status.NOT_ENROLLED: _l("Non iscritta/o"),
+    Status.NOT_ENROLLED: _l("Nessuna iscrizione"),
     Status.NOT_STARTED: _l("Non iniziato"),
     Status.IN_PROGRESS: _l("In corso"),
     Status.COMPLETE: _l("Completato"),

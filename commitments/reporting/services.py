@@ -56,6 +56,9 @@ class DashboardReport:
     query: matrix.MatrixQuery | None = None
     page: matrix.MatrixPage | None = None
     trend: list[trend.TrendPoint] = field(default_factory=list)
+    # People in scope enrolled in none of the shown commitment's courses, whatever their
+    # status says (a late person who never enrolled counts as late in the tiles).
+    never_enrolled: int = 0
 
     @property
     def chart(self) -> trend.Chart | None:
@@ -135,7 +138,26 @@ def dashboard_report(
     )[report.commitment.id]
     result.report, result.titles, result.audience_names = report, evaluation.course_titles, names
     result.query, result.page, result.trend = query, page, series
+    result.never_enrolled = _never_enrolled(session, org_id, report, moment)
     return result
+
+
+def _never_enrolled(
+    session: Session, org_id: int, report: coverage.CommitmentReport, moment: Moment
+) -> int:
+    enrolled = set(
+        session.scalars(
+            select(Enrolment.user_id)
+            .join(Membership, Membership.user_id == Enrolment.user_id)
+            .where(
+                Membership.organisation_id == org_id,
+                Enrolment.course_id.in_(report.commitment.course_ids),
+                Enrolment.enrolled_at <= moment.at,
+            )
+            .distinct()
+        )
+    )
+    return sum(1 for row in report.rows if row.user_id not in enrolled)
 
 
 def matrix_query(

@@ -136,6 +136,7 @@ def dashboard(org_id: int) -> Any:
         cell_view=CellTexts(),
         statuses=STATUS_ORDER,
         expiring_days=found.expiring_days,
+        never_enrolled=found.never_enrolled,
     )
 
 

@@ -7,8 +7,9 @@ import re
 
 from sqlalchemy import func, select
 
-from courses.models import Enrolment
-from lms import db
+from courses.enrolment import enrol
+from courses.models import Enrolment, EnrolmentSource
+from lms import clock, db
 from lms.organisations.services import end_membership
 from tests.commitments.helpers import PL, bulk_staff, complete, make_commitment, org_id
 from tests.conftest import login, post_form
@@ -190,3 +191,22 @@ def test_dashboard_without_commitments_and_the_index_for_network_roles(app, make
     index = network_client.get("/commitments/").get_data(as_text=True)
     assert "/commitments/network/" in index and "/commitments/manage/" in index
     assert "/commitments/organisations/" not in index  # no named staff for the coordinator
+
+
+def test_people_enrolled_in_nothing_are_counted_even_when_late(app, make_user, two_courses):
+    """Past the deadline everyone untrained is "late", which took precedence over "not
+    enrolled" in the tiles: 12 people enrolled in nothing read as "Nessuna iscrizione 0"."""
+    network, _specific = two_courses
+    with app.app_context():
+        make_commitment([network], deadline=(clock.now() - dt.timedelta(days=30)).date())
+        referent = make_user(org=PL, referent=True, audience="amministrazione")
+        bulk_staff(PL, 12)
+        enrolled = make_user(org=PL, name="Elena Iscritta")
+        enrol(db.session, enrolled, network, source=EnrolmentSource.SELF)
+        db.session.commit()
+    client = app.test_client()
+    login(client, referent.email)
+    html = client.get(f"/commitments/organisations/{org_id_of(app)}/").get_data(as_text=True)
+    assert "12 persone non sono iscritte a nessun corso dell'impegno" in html
+    assert "Iscrivile ai corsi" in html
+    assert "Non iscritta/o" not in html and "iscritta/o" not in html

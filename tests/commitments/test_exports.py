@@ -187,7 +187,7 @@ def test_pdf_summary_is_one_page_with_counts_and_no_names(app, make_user, two_co
     assert "Impegno Polizia Locale" in text
     assert "Copertura 20 %" in text and "(1 su 5 persone)" in text
     assert "obiettivo 80 %" in text
-    assert "Non iscritta/o" in text and "In scadenza" in text
+    assert "Nessuna iscrizione" in text and "In scadenza" in text
     assert "Anna Rossi" not in text and "Mario" not in text
     fonts = {
         str(font.get("/BaseFont"))
