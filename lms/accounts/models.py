@@ -50,6 +50,8 @@ class User(UserMixin, Base):
     # back by the reset link or their referent (an erased account may not).
     dormant_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When a referent last sent the invitation again (the first one: ``created_at``).
+    invitation_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Optional, given by the person for accrediting bodies' reports: codice fiscale or
     # registration number with their professional order (bar, health, social work).
     professional_id: Mapped[str | None] = mapped_column(String(PROFESSIONAL_ID_LENGTH))

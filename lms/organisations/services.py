@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +233,45 @@ def reactivate_member(
         raise NotFound(_("Persona non trovata in questa organizzazione."))
     accounts.reactivate(db, membership.user, actor=actor, via="referent")
     return membership.user
+
+
+# The profile most people of an organisation of this type have, when it has no staff yet.
+_TYPE_AUDIENCE = {
+    "cav": "operatrici_cav",
+    "forze_ordine": "forze_ordine",
+    "magistratura": "magistratura",
+    "sociosanitario": "sanitario",
+    "comune": "amministrazione",
+}
+
+
+def usual_audience(db: Session, organisation: Organisation) -> str | None:
+    """The profile to propose when inviting someone: the one most of the organisation's
+    current staff have (a police command: "Polizia Locale"), else the usual one for its
+    type; never simply the first of the list."""
+    code = db.scalar(
+        select(Audience.code)
+        .join(Membership, Membership.audience_id == Audience.id)
+        .where(Membership.organisation_id == organisation.id, Membership.ended_at.is_(None))
+        .group_by(Audience.code)
+        .order_by(func.count(Membership.id).desc(), Audience.code)
+        .limit(1)
+    )
+    return code or _TYPE_AUDIENCE.get(str(organisation.type))
+
+
+class InvitationState(StrEnum):
+    ACCEPTED = "accepted"  # the person chose a password
+    PENDING = "pending"  # invited, the link still valid
+    EXPIRED = "expired"  # invited, the link expired without use
+
+
+def invitation_state(user: User, now: dt.datetime, max_age_seconds: int) -> InvitationState:
+    """Where an invitation stands. Links are valid ``max_age_seconds`` from the account's
+    creation or the last time one was sent again (``invitation_sent_at``)."""
+    if user.password_hash:
+        return InvitationState.ACCEPTED
+    sent = user.invitation_sent_at or user.created_at
+    if now - sent > dt.timedelta(seconds=max_age_seconds):
+        return InvitationState.EXPIRED
+    return InvitationState.PENDING

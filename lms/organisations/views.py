@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from lms import db
+from lms import audit, clock, db, throttle
 from lms.accounts.mailing import send_invitation, send_password_reset
 from lms.authz import authenticated, current_person, organisation_manager
-from lms.errors import ServiceError
+from lms.errors import NotFound, ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.organisations import services
 from lms.organisations.forms import InviteMemberForm, RemoveMemberForm
@@ -42,20 +52,27 @@ def index() -> Any:
     return render_template("organisations/index.html", summaries=summaries, manageable=manageable)
 
 
-def _invite_form() -> InviteMemberForm:
+def _invite_form(organisation: Any) -> InviteMemberForm:
     form = InviteMemberForm()
     locale = str(get_locale())
     form.audience.choices = [
         SelectChoice(a.code, a.name(locale)) for a in services.list_audiences(db.session)
     ]
+    if not form.is_submitted():
+        form.audience.data = services.usual_audience(db.session, organisation)
     return form
+
+
+def _invitation_states(members: list[Any]) -> dict[int, services.InvitationState]:
+    now, max_age = clock.now(), current_app.config["LMS_INVITE_TOKEN_MAX_AGE"]
+    return {m.user_id: services.invitation_state(m.user, now, max_age) for m in members}
 
 
 @bp.route("/<id:org_id>/", methods=["GET", "POST"])
 @organisation_manager()
 def detail(org_id: int) -> Any:
     organisation = services.get_organisation(db.session, org_id)
-    form = _invite_form()
+    form = _invite_form(organisation)
     if form.validate_on_submit():
         try:
             membership, created = services.add_member(
@@ -77,22 +94,40 @@ def detail(org_id: int) -> Any:
                 flash(_("Invito inviato a %(email)s.", email=membership.user.email), "success")
             else:
                 flash(
-                    _("%(name)s è stata/o aggiunta/o.", name=membership.user.full_name), "success"
+                    _("%(name)s fa ora parte dell'organizzazione.", name=membership.user.full_name),
+                    "success",
                 )
             return redirect(url_for("organisations.detail", org_id=org_id))
+    members = services.current_members(db.session, org_id)
     return render_template(
         "organisations/detail.html",
         organisation=organisation,
-        members=services.current_members(db.session, org_id),
+        members=members,
+        invitations=_invitation_states(members),
         form=form,
         remove_form=RemoveMemberForm(),
         locale=str(get_locale()),
     )
 
 
-@bp.route("/<id:org_id>/members/<id:user_id>/remove", methods=["POST"])
+def _current_member(org_id: int, user_id: int) -> Any:
+    for membership in services.current_members(db.session, org_id):
+        if membership.user_id == user_id:
+            return membership
+    raise NotFound(_("Persona non trovata in questa organizzazione."))
+
+
+@bp.route("/<id:org_id>/members/<id:user_id>/remove", methods=["GET", "POST"])
 @organisation_manager()
 def remove_member(org_id: int, user_id: int) -> Any:
+    """GET asks for confirmation (who, and what removing means); POST removes."""
+    if request.method == "GET":
+        return render_template(
+            "organisations/remove_member.html",
+            organisation=services.get_organisation(db.session, org_id),
+            membership=_current_member(org_id, user_id),
+            form=RemoveMemberForm(),
+        )
     if not RemoveMemberForm().validate_on_submit():
         abort(400)
     try:
@@ -109,6 +144,41 @@ def remove_member(org_id: int, user_id: int) -> Any:
             ),
             "success",
         )
+    return redirect(url_for("organisations.detail", org_id=org_id))
+
+
+@bp.route("/<id:org_id>/members/<id:user_id>/invitation", methods=["POST"])
+@organisation_manager()
+def resend_invitation(org_id: int, user_id: int) -> Any:
+    """Send a pending or expired invitation again (a new link, valid from now)."""
+    if not RemoveMemberForm().validate_on_submit():
+        abort(400)
+    membership = _current_member(org_id, user_id)
+    user = membership.user
+    state = services.invitation_state(
+        user, clock.now(), current_app.config["LMS_INVITE_TOKEN_MAX_AGE"]
+    )
+    if state is services.InvitationState.ACCEPTED:
+        flash(_("%(name)s ha già accettato l'invito.", name=user.full_name), "info")
+    elif throttle.is_limited(
+        db.session, RESEND_SCOPE, str(user.id), limit=3, window=dt.timedelta(days=1)
+    ):
+        flash(_("L'invito è già stato inviato di nuovo tre volte oggi: riprova domani."), "error")
+    else:
+        throttle.record(db.session, RESEND_SCOPE, str(user.id))
+        user.invitation_sent_at = clock.now()
+        audit.record(
+            db.session,
+            "organisations.invitation_resent",
+            actor=current_person(),
+            organisation_id=org_id,
+            object_type="user",
+            object_id=user.id,
+        )
+        db.session.commit()
+        organisation = services.get_organisation(db.session, org_id)
+        send_invitation(user, organisation.name, current_user.full_name)
+        flash(_("Invito inviato di nuovo a %(email)s.", email=user.email), "success")
     return redirect(url_for("organisations.detail", org_id=org_id))
 
 
@@ -136,6 +206,8 @@ def reactivate_member(org_id: int, user_id: int) -> Any:
         )
     return redirect(url_for("organisations.detail", org_id=org_id))
 
+
+RESEND_SCOPE = "organisations.invitation_resend"
 
 TYPE_LABELS = {
     OrganisationType.COMUNE: _l("Comune di Milano e Municipi"),

@@ -70,8 +70,13 @@ CORE: Table = {
         "GET": signed_in(403, **_MANAGERS_OF_A),
         "POST": signed_in(403, **_MANAGERS_OF_A),
     },
-    "organisations.remove_member": {"POST": signed_in(403, referent_a=302, admin=302)},
+    # GET: the confirmation page; POST removes.
+    "organisations.remove_member": {
+        "GET": signed_in(403, referent_a=200, admin=200),
+        "POST": signed_in(403, referent_a=302, admin=302),
+    },
     "organisations.reactivate_member": {"POST": signed_in(403, referent_a=302, admin=302)},
+    "organisations.resend_invitation": {"POST": signed_in(403, referent_a=302, admin=302)},
 }
 
 CORE.update(
@@ -403,6 +408,8 @@ FORMS: dict[str, Form] = {
     "organisations.remove_member": Form("referent_a", lambda w: {}),
     # The operator is not asleep: refused with a message, nothing changes.
     "organisations.reactivate_member": Form("referent_a", lambda w: {}, changes_state=False),
+    # The operator accepted the invitation long ago: refused with a message.
+    "organisations.resend_invitation": Form("referent_a", lambda w: {}, changes_state=False),
     "admin.change_role": Form("admin", lambda w: {"role": "trainer", "action": "grant"}),
     "admin.erase": Form("admin", lambda w: {"confirm_email": w.email("operator")}),
     "admin.privacy_notice": Form("admin", lambda w: {"text": "## Nuova informativa"}),
