@@ -8,7 +8,7 @@ from flask import current_app, render_template, request
 
 from commitments.blueprint import bp
 from commitments.config import setting
-from commitments.reporting import network, pdf
+from commitments.reporting import charts, network, pdf
 from commitments.reporting.views import chosen_moment
 from lms import db
 from lms.accounts.models import Role
@@ -37,6 +37,13 @@ def network_view() -> Any:
     return render_template(
         "commitments/network.html",
         groups=groups,
+        charts={
+            g.organisation_type: charts.network_chart(
+                g, organisation_type_label(g.organisation_type)
+            )
+            for g in groups
+            if g.rows
+        },
         sort=sort,
         descending=descending,
         moment=moment,

@@ -60,12 +60,6 @@ class DashboardReport:
     # status says (a late person who never enrolled counts as late in the tiles).
     never_enrolled: int = 0
 
-    @property
-    def chart(self) -> trend.Chart | None:
-        if self.report is None:
-            return None
-        return trend.chart(self.trend, self.report.commitment.target_percent)
-
 
 @dataclass
 class PersonReport:

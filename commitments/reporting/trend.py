@@ -9,8 +9,7 @@ current memberships and those inside a validity period; otherwise the periods'
 definition is replayed in Python from the completions. (A membership's audience
 is its current one: audience changes are not historised.)
 
-The chart is server-rendered SVG: this module computes the geometry, the
-template only writes the elements.
+The chart is drawn by :mod:`commitments.reporting.charts` from these points.
 """
 
 from __future__ import annotations
@@ -187,55 +186,3 @@ def _counted_series(
         TrendPoint(day, int(total or 0), int(valid or 0))
         for day, total, valid in zip(days, in_scope, covered, strict=True)
     ]
-
-
-# --- Chart geometry -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChartPoint:
-    x: float
-    y: float
-    point: TrendPoint
-
-
-@dataclass(frozen=True)
-class Chart:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
-    points: tuple[ChartPoint, ...]
-    target_y: float
-    gridlines: tuple[tuple[int, float], ...]  # (percent, y)
-
-    @property
-    def polyline(self) -> str:
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points if p.point.in_scope)
-
-    @property
-    def bottom(self) -> int:
-        return self.top + self.plot_height
-
-    @property
-    def right(self) -> int:
-        return self.left + self.plot_width
-
-
-def chart(
-    points: list[TrendPoint], target_percent: int, *, width: int = 640, height: int = 220
-) -> Chart:
-    left, top, right_pad, bottom_pad = 44, 12, 16, 36
-    plot_w, plot_h = width - left - right_pad, height - top - bottom_pad
-
-    def y_of(percent: float) -> float:
-        return top + plot_h * (1 - percent / 100)
-
-    step = plot_w / max(1, len(points) - 1)
-    placed = tuple(
-        ChartPoint(left + i * step, y_of(p.percent or 0.0), p) for i, p in enumerate(points)
-    )
-    grid = tuple((pct, y_of(pct)) for pct in (0, 25, 50, 75, 100))
-    return Chart(width, height, left, top, plot_w, plot_h, placed, y_of(target_percent), grid)

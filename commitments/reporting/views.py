@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -22,7 +22,7 @@ from wtforms import SelectChoice
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import DateChoiceForm, MatrixFilterForm
-from commitments.reporting import coverage, services
+from commitments.reporting import charts, coverage, services
 from commitments.reporting.labels import (
     STATUS_LABELS,
     CellTexts,
@@ -132,7 +132,8 @@ def dashboard(org_id: int) -> Any:
         date_form=date_form,
         moment=moment,
         audience_names=found.audience_names,
-        chart=found.chart,
+        status_chart=charts.status_chart(found.report),
+        trend_chart=charts.trend_chart(found.trend, found.report.commitment.target_percent),
         cell_view=CellTexts(),
         statuses=STATUS_ORDER,
         expiring_days=found.expiring_days,
@@ -179,7 +180,10 @@ def enrol_all(org_id: int) -> Any:
             flash(str(error), "error")
         else:
             db.session.commit()
-            flash(_("Iscrizioni effettuate: %(n)d.", n=count), "success")
+            flash(
+                ngettext("%(num)d iscrizione creata.", "%(num)d iscrizioni create.", count),
+                "success",
+            )
             return redirect(url_for("commitments.dashboard", org_id=org_id))
     return render_template(
         "commitments/enrol_all.html", organisation=found.organisation, plan=found.plan, form=form

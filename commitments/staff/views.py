@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -28,7 +29,7 @@ from lms.organisations.services import get_organisation, list_audiences
 
 ACTION_LABELS = {
     Action.NEW: _l("Nuovo account (riceverà l'invito)"),
-    Action.ADD: _l("Account esistente: aggiunta/o all'organizzazione"),
+    Action.ADD: _l("Account esistente: entra nell'organizzazione"),
     Action.REACTIVATE: _l("Di nuovo nell'organizzazione (storico conservato)"),
     Action.AUDIENCE: _l("Profilo aggiornato"),
     Action.UNCHANGED: _l("Già presente, nessuna modifica"),
@@ -119,20 +120,32 @@ def staff_import_apply(org_id: int) -> Any:
     db.session.commit()
     for user in result.invited:
         send_invitation(user, organisation.name, current_user.full_name)
-    counts = result.plan.counts
-    flash(
-        _(
-            "Importazione completata: %(new)d nuovi account invitati, %(added)d aggiunte/i, "
-            "%(back)d di nuovo attive/i, %(changed)d profili aggiornati, %(same)d invariate/i.",
-            new=counts[staff_import.Action.NEW],
-            added=counts[staff_import.Action.ADD],
-            back=counts[staff_import.Action.REACTIVATE],
-            changed=counts[staff_import.Action.AUDIENCE],
-            same=counts[staff_import.Action.UNCHANGED],
-        ),
-        "success",
-    )
+    flash(import_summary(result.plan.counts), "success")
     return redirect(url_for("commitments.dashboard", org_id=org_id))
+
+
+def import_summary(counts: Mapping[Action, int]) -> str:
+    """What an import did, each count with its own plural form ("1 profilo aggiornato")."""
+    parts = [
+        ngettext(
+            "%(num)d nuovo account invitato", "%(num)d nuovi account invitati", counts[Action.NEW]
+        ),
+        ngettext("%(num)d persona aggiunta", "%(num)d persone aggiunte", counts[Action.ADD]),
+        ngettext(
+            "%(num)d persona di nuovo attiva",
+            "%(num)d persone di nuovo attive",
+            counts[Action.REACTIVATE],
+        ),
+        ngettext(
+            "%(num)d profilo aggiornato", "%(num)d profili aggiornati", counts[Action.AUDIENCE]
+        ),
+        ngettext(
+            "%(num)d persona senza modifiche",
+            "%(num)d persone senza modifiche",
+            counts[Action.UNCHANGED],
+        ),
+    ]
+    return _("Importazione completata: %(parts)s.", parts=", ".join(parts))
 
 
 def _audience_pairs() -> list[tuple[str, str]]:

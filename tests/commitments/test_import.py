@@ -263,7 +263,7 @@ def test_good_files_in_every_encoding(app, referent_client, outbox, encoding, da
     assert shown in unescaped
     for name in GOOD_NAMES:
         assert name in unescaped
-    assert "Nuovo account (riceverà l'invito): <strong>2</strong>" in preview
+    assert "Nuovo account (riceverà l'invito): <strong>2 persone</strong>" in preview
     assert writes(app) == before  # the preview writes nothing
     done = confirm(referent_client, preview)
     assert done.status_code == 302
@@ -302,7 +302,7 @@ def test_xlsx_from_the_template_then_idempotent_reimport(app, referent_client, o
     after_first = writes(app)
     again = upload(referent_client, out.getvalue(), "personale.xlsx").get_data(as_text=True)
     assert "Nessuna modifica: il file corrisponde già al personale registrato." in again
-    assert "Già presente, nessuna modifica: <strong>2</strong>" in again
+    assert "Già presente, nessuna modifica: <strong>2 persone</strong>" in again
     assert 'name="payload"' not in again
     assert writes(app) == after_first and len(outbox.messages()) == 2
 
@@ -336,7 +336,7 @@ def test_existing_accounts_rejoin_update_and_note_other_organisations(
     preview = upload(referent_client, data).get_data(as_text=True)
     assert "Di nuovo nell'organizzazione (storico conservato)" in preview
     assert "Profilo aggiornato" in preview
-    assert "già registrata/o in un'altra organizzazione della Rete" in preview
+    assert "account già presente in un'altra organizzazione della Rete" in preview
     assert "Triage" not in preview and "Niguarda" not in preview  # the other one is not named
     confirm(referent_client, preview)
     with app.app_context():

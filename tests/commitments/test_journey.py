@@ -58,8 +58,8 @@ def test_polizia_locale_referent_journey(app, outbox):
         {"file": (io.BytesIO(officers_csv()), "agenti.csv")},
         content_type="multipart/form-data",
     ).get_data(as_text=True)
-    assert "Nuovo account (riceverà l&#39;invito): <strong>50</strong>" in preview or (
-        "Nuovo account (riceverà l'invito): <strong>50</strong>" in preview
+    assert "Nuovo account (riceverà l&#39;invito): <strong>50 persone</strong>" in preview or (
+        "Nuovo account (riceverà l'invito): <strong>50 persone</strong>" in preview
     )
     payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', preview).group(1)
     applied = post_form(
@@ -78,7 +78,7 @@ def test_polizia_locale_referent_journey(app, outbox):
     enrol_url = dashboard_url + "enrol"
     assert "Conferma: crea 104 iscrizioni" in client.get(enrol_url).get_data(as_text=True)
     enrolled = post_form(client, enrol_url, {}, follow_redirects=True).get_data(as_text=True)
-    assert "Iscrizioni effettuate: 104." in enrolled
+    assert "104 iscrizioni create." in enrolled
 
     # 3. One officer completes both courses (quizzes passed, questionnaire answered): coverage
     # moves.
