@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from certificates import accreditation, codes, keys, signing
 from certificates.models import Certificate, CertificateKind
-from lms import audit, clock
+from lms import audit, clock, signals
 from lms.accounts.models import User
 from lms.dates import add_months
 from lms.errors import NotFound, ServiceError
@@ -179,6 +179,13 @@ def issue(
         log.info("certificate for %s already issued concurrently", event.completion_ref)
         return winner
     log.info("certificate issued serial=%s user=%s", cert.serial, user.id)
+    signals.send(
+        signals.certificate_issued,
+        session=session,
+        user_id=user.id,
+        certificate_id=cert.id,
+        title=cert.title,
+    )
     return cert
 
 

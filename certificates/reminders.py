@@ -24,11 +24,11 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from certificates.models import Certificate, ReminderSent
 from certificates.pdf import local_date
-from lms import clock, mail
+from lms import clock, mail, signals
 from lms.accounts.models import User
 from lms.organisations.models import Membership, Organisation
 
@@ -129,7 +129,15 @@ def _remind(item: Due, link: str) -> None:
             expires=local_date(item.certificate.expires_at, holder.locale),
             link=link,
         )
-    mail.send(holder.email, subject, body)
+    key = f"certificate:{item.certificate.id}:{item.threshold_days}"
+    _mail(holder, "certificate_expiring", key, subject, body, link)
+
+
+def _mail(user: User, kind: str, key: str, subject: str, body: str, link: str) -> None:
+    """Through the notifications (listed, preferences kept) when installed, else mailed."""
+    message = signals.Message(user, kind, key, subject, body, link)
+    if not signals.handled(signals.message_ready, session=object_session(user), message=message):
+        mail.send(user.email, subject, body)
 
 
 def _digest(referent: User, organisation: Organisation, items: list[Due], link: str) -> None:
@@ -142,7 +150,8 @@ def _digest(referent: User, organisation: Organisation, items: list[Due], link: 
             items=[(i, local_date(i.certificate.expires_at, referent.locale)) for i in items],
             link=link,
         )
-    mail.send(referent.email, subject, body)
+    key = f"certificates-digest:{organisation.id}:{clock.now().isoformat()}"
+    _mail(referent, "digest", key, subject, body, link)
 
 
 def send_reminders(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from courses.catalogue import latest_versions_query
 from courses.models import Course, CourseCompletion, CourseVersion, Enrolment, EnrolmentSource
-from courses.signals import LearningChanges, learning_changed
+from courses.signals import LearningChanges, enrolled, learning_changed
 from lms import audit, clock, signals
 from lms.accounts.models import User
 from lms.errors import Forbidden, NotFound
@@ -111,6 +111,9 @@ def enrol(
         enrolment.enrolled_at = clock.now()
     session.flush()
     announce_change(session, user.id, version.course_id)
+    signals.send(
+        enrolled, session=session, enrolment=enrolment, version=version, by_id=by.id if by else None
+    )
     return enrolment
 
 

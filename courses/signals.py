@@ -40,3 +40,7 @@ class LearningChanges:
     @classmethod
     def of(cls, user_id: int, course_id: int, *, activity_only: bool = False) -> LearningChanges:
         return cls({user_id: frozenset({course_id})}, frozenset({user_id} if activity_only else ()))
+
+#: sent with ``session``, ``enrolment`` (an Enrolment just made or renewed), ``version`` and
+#: ``by_id`` (who enrolled the person: None or their own id when they enrolled themself)
+enrolled = _signals.signal("courses-enrolled")

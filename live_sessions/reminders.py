@@ -23,12 +23,12 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, object_session
 
 from live_sessions.models import LiveSession, Registration, RegistrationStatus, SessionStatus
 from live_sessions.rosters import when
 from live_sessions.scheduling import local
-from lms import clock, mail
+from lms import clock, mail, signals
 from lms.accounts.models import User
 
 log = logging.getLogger(__name__)
@@ -43,19 +43,29 @@ def external_url(endpoint: str, **values: Any) -> str:
         return base + url_for(endpoint, **values)
 
 
-def _send(registration: Registration, template: str, subject: str, **context: Any) -> None:
+def _send(
+    registration: Registration, template: str, subject: str, *, key: str = "", **context: Any
+) -> None:
+    """Mail one registration's message; ``key`` (the reminder) goes through the
+    notifications when installed: listed, and mailed unless the person turned it off."""
     user, live = registration.user, registration.live_session
     with force_locale(user.locale):
+        page = external_url("live_sessions.detail", session_id=live.id)
         body = render_template(
             f"live_sessions/email/{template}.txt",
             user=user,
             live=live,
             registration=registration,
             when=when(live, user.locale),
-            page=external_url("live_sessions.detail", session_id=live.id),
+            page=page,
             ics=external_url("live_sessions.calendar_file", session_id=live.id),
             **context,
         )
+        if key:
+            message = signals.Message(user, "session_reminder", key, str(subject), body, page)
+            session = object_session(registration)
+            if signals.handled(signals.message_ready, session=session, message=message):
+                return
         mail.send(user.email, str(subject), body)
 
 
@@ -163,7 +173,8 @@ def _remind(session: Session, registration: Registration, now: dt.datetime) -> b
             return False
         with force_locale(registration.user.locale):
             subject = _("Promemoria: domani %(title)s", title=registration.live_session.title)
-        _send(registration, "reminder", subject)
+        key = f"session:{registration.id}:{registration.live_session.starts_at.isoformat()}"
+        _send(registration, "reminder", subject, key=key)
     return True
 
 

@@ -60,3 +60,41 @@ def send(signal: NamedSignal, **kwargs: Any) -> None:
 
 #: sent by the app with ``session`` (SQLAlchemy session) and ``event`` (CompletionEvent)
 completion_recorded = _signals.signal("completion-recorded")
+
+
+def handled(signal: NamedSignal, **kwargs: Any) -> bool:
+    """Send ``signal`` (as :func:`send`) and tell whether a receiver took charge (returned
+    a true value): the sender does the work itself when no plugin does."""
+    if not has_app_context():
+        return False
+    results = signal.send(current_app._get_current_object(), **kwargs)  # type: ignore[attr-defined]
+    return any(value for _receiver, value in results)
+
+
+#: sent by certificates with ``session``, ``user_id``, ``certificate_id``, ``title`` when a
+#: certificate is issued for a completion (not for a re-issue), in the issuing transaction
+certificate_issued = _signals.signal("certificate-issued")
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message to one person, from a scheduled reminder (not from a request).
+
+    ``kind`` is one of the notifications' kinds (``certificate_expiring``,
+    ``session_reminder``, ``digest``); ``key`` names the subject and the occasion so
+    the message is recorded once; ``subject`` and ``body`` are the e-mail as written.
+    """
+
+    user: Any  # lms.accounts.models.User
+    kind: str
+    key: str
+    subject: str
+    body: str
+    link: str = ""
+
+
+#: sent by reminder runs with ``session`` and ``message`` (:class:`Message`) instead of
+#: sending the e-mail themselves: a receiver that returns True has recorded it and sent it
+#: (or not, if the person turned that kind off); with no such receiver the sender mails it.
+#: Raising undoes what the receiver wrote, as a failed send does.
+message_ready = _signals.signal("message-ready")

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from commitments.models import DigestSent
 from commitments.reporting.coverage import CommitmentReport, PersonRow, evaluate
 from commitments.rules.status import Moment, Status
-from lms import clock, mail
+from lms import clock, mail, signals
 from lms.accounts.models import User
 from lms.organisations.models import Membership
 
@@ -166,7 +166,12 @@ def send_digests(
                         max_listed=MAX_LISTED,
                         link=dashboard_link(org_id),
                     )
-                mail.send(user.email, subject, body)
+                message = signals.Message(
+                    user, "digest", f"commitments-digest:{org_id}:{period}", subject, body,
+                    dashboard_link(org_id),
+                )
+                if not signals.handled(signals.message_ready, session=session, message=message):
+                    mail.send(user.email, subject, body)  # no notifications, or a forced resend
             except Exception:  # noqa: BLE001 - one bad item (data, address, server) stops no other
                 log.exception("digest not sent to user %s (organisation %s)", user.id, org_id)
                 failed += 1
