@@ -40,9 +40,9 @@ def test_person_page_shows_tracked_time_in_hours_and_minutes(app, make_user, two
     login(client, referent.email)
     page = client.get(f"/commitments/organisations/{org}/people/{anna.id}").get_data(as_text=True)
     assert "Tempo tracciato" in page
-    rows = {line.split("</td>")[0]: line for line in page.split("<tr><td>")[1:]}
+    rows = {line.split("</th>")[0]: line for line in page.split('<tr><th scope="row">')[1:]}
     [network_row] = [line for title, line in rows.items() if "Corso della Rete" in title]
     [specific_row] = [line for title, line in rows.items() if "Corso Polizia Locale" in title]
-    assert "<td>3:05</td>" in network_row
-    assert "<td>0:25</td>" in specific_row
+    assert '<td data-label="Tempo tracciato">3:05</td>' in network_row
+    assert '<td data-label="Tempo tracciato">0:25</td>' in specific_row
     assert "tempo tracciato 3:05" in page  # the completion in the history
