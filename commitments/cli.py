@@ -108,9 +108,10 @@ def digest_command(on: dt.datetime | None, force: bool, dry_run: bool) -> None:
     )
     db.session.commit()
     verb = "da inviare" if dry_run else "inviati"
+    organisations = "organizzazione" if report.organisations == 1 else "organizzazioni"
     click.echo(
         f"Promemoria {verb}: {report.messages} a referenti di {report.organisations} "
-        f"organizzazioni; già inviati questo mese: {report.skipped}; "
+        f"{organisations}; già inviati questo mese: {report.skipped}; "
         f"non inviati per errore: {report.failed}."
     )
     if report.failed:  # each failure is in the log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from lms import db
 from tests.commitments.helpers import ASST, PL, complete, make_commitment, org_id
@@ -48,7 +49,7 @@ def test_digest_lists_people_needing_attention_once_a_month(app, make_user, two_
     runner = app.test_cli_runner()
     dry = runner.invoke(args=["lms", "commitments", "digest", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "Promemoria da inviare: 2 a referenti di 1 organizzazioni" in dry.output
+    assert "Promemoria da inviare: 2 a referenti di 1 organizzazione" in dry.output
     assert outbox.messages() == []
 
     result = runner.invoke(args=["lms", "commitments", "digest"])
@@ -86,3 +87,21 @@ def test_no_digest_when_nothing_needs_attention(app, make_user, two_courses, out
     result = app.test_cli_runner().invoke(args=["lms", "commitments", "digest"])
     assert "Promemoria inviati: 0" in result.output
     assert outbox.messages() == []
+
+
+def test_digest_counts_the_people_not_listed_in_the_right_form(
+    app, make_user, two_courses, outbox, monkeypatch
+):
+    """Past the list's length the rest is counted: "e 1 altra persona", not "e altre 1
+    persone"; the target as a percentage in the locale's format."""
+    from commitments.reporting import reminders
+
+    referents, _asst = prepare(app, make_user, two_courses)
+    monkeypatch.setattr(reminders, "MAX_LISTED", 1)
+    result = app.test_cli_runner().invoke(args=["lms", "commitments", "digest"])
+    assert result.exit_code == 0, result.output
+    body = next(m for m in outbox.messages() if m["To"] == referents[0].email).get_content()
+    late = body.split("In ritardo (2):")[1]
+    assert "… e 1 altra persona." in late.split("\n\n")[0]
+    assert "altre 1 persone" not in body
+    assert re.search(r"obiettivo \d+ % entro il", body)

@@ -30,7 +30,7 @@ def test_a_failing_referent_is_counted_and_the_others_get_theirs(
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["lms", "commitments", "digest"])
     assert result.exit_code == 1, result.output
-    assert "Promemoria inviati: 1 a referenti di 1 organizzazioni" in result.output
+    assert "Promemoria inviati: 1 a referenti di 1 organizzazione" in result.output
     assert "non inviati per errore: 1." in result.output
     [message] = outbox.messages()
     assert message["To"] == referents[1].email and message["Bcc"] is None
