@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
@@ -204,7 +205,9 @@ def quiz_state(
         reason, needs_study = refusal(rules, spec, left, beyond, failed_at, studied, fresh_from)
         if reason is None and next_start is not None and next_start > now:
             minutes = max(1, int((next_start - now).total_seconds() + 59) // 60)
-            reason = _("Puoi riprovare tra %(n)d minuti.", n=minutes)
+            reason = ngettext(
+                "Puoi riprovare tra %(num)d minuto.", "Puoi riprovare tra %(num)d minuti.", minutes
+            )
     return QuizState(
         quiz,
         spec,

@@ -142,15 +142,19 @@ def refusal(
         # The profile's limit stopped a quiz that asks for more: say why.
         profile_limit = not beyond and rules.same_questions != spec.attempts
         if no_fresh_draw or (profile_limit and rules.fresh_share):
-            message = _(
-                "Hai esaurito i %(n)d tentativi con le stesse domande e il quiz non ha "
-                "abbastanza domande per un tentativo con domande nuove. Contatta la/il "
-                "referente per riaprirli.",
-                n=rules.same_questions,
+            message = ngettext(
+                "Hai esaurito l'unico tentativo con le stesse domande e il quiz non ha "
+                "abbastanza domande per un tentativo con domande nuove. Chiedi a chi fa da "
+                "referente della tua organizzazione di riaprire il quiz.",
+                "Hai esaurito i %(num)d tentativi con le stesse domande e il quiz non ha "
+                "abbastanza domande per un tentativo con domande nuove. Chiedi a chi fa da "
+                "referente della tua organizzazione di riaprire il quiz.",
+                rules.same_questions,
             )
         else:
             message = _(
-                "Hai esaurito i tentativi disponibili. Contatta la/il referente per riaprirli."
+                "Hai esaurito i tentativi disponibili. Chiedi a chi fa da referente della tua "
+                "organizzazione di riaprire il quiz."
             )
         return message, False
     if studied < rules.minimum_seconds:

@@ -156,7 +156,7 @@ def quiz_stats(
                     + choices.get((question.id, value.capitalize()), 0),
                     (value == "true") == bool(question.answer),
                 )
-                for value, label in (("true", "Vero"), ("false", "Falso"))
+                for value, label in (("true", _("Vero")), ("false", _("Falso")))
             ]
         questions.append(
             QuestionStats(
@@ -210,6 +210,33 @@ def pass_rate_chart(results: list[tuple[Quiz, QuizStats]]) -> Markup:
         title=_("Tentativi superati, modulo per modulo"),
         headers=(_("Modulo"), _("Superati")),
     )
+
+
+def facility_chart(quiz: Quiz, stats: QuizStats) -> Markup:
+    """Each question's mean score (the facility index): the hard ones stand out. Nothing
+    for a withheld group or a quiz without attempts (the page says why)."""
+    if stats.withheld or not stats.attempts:
+        return Markup("")
+    bars = [
+        Bar(
+            f"{n}. {_shorten(q.text, 60)}",
+            None if q.facility is None else q.facility / 100,
+            percent_text(q.facility, 0),
+            tone="primary",
+        )
+        for n, q in enumerate(stats.questions, start=1)
+    ]
+    return bar_chart(
+        bars,
+        title=_("Punteggio medio per domanda: %(title)s", title=quiz.module.title),
+        headers=(_("Domanda"), _("Punteggio medio")),
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    """A question's first words for a chart label (its full text is in the table)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def module_quizzes(session: Session, course_id: int) -> list[Quiz]:

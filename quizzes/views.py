@@ -228,8 +228,9 @@ def _chosen_texts(question: Any, response: Any) -> list[str]:
 @bp.route("/stats/")
 @roles_required(Role.TRAINER)
 def stats_index() -> Any:
+    courses = authored_courses(db.session, current_person())
     return render_template(
-        "quizzes/stats_index.html", courses=authored_courses(db.session, current_person())
+        "quizzes/stats_index.html", courses=[(c, _course_title(c)) for c in courses]
     )
 
 
@@ -287,6 +288,7 @@ def stats(slug: str) -> Any:
         form=form,
         results=results,
         chart=statistics.pass_rate_chart(results),
+        question_charts=[statistics.facility_chart(quiz, s) for quiz, s in results],
     )
 
 

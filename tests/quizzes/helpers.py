@@ -189,7 +189,8 @@ def answers(html: str, *, right: bool) -> dict[str, object]:
 
     def token(question: str, label: str) -> str:
         match = re.search(
-            rf'name="q::{question}" id="[^"]+" value="([^"]+)"> <label[^>]*>{re.escape(label)}<',
+            rf'<input[^>]* name="q::{question}" id="[^"]+" value="([^"]+)">\s*'
+            rf"<label[^>]*>{re.escape(label)}<",
             html,
         )
         assert match, (question, label)

@@ -6,6 +6,9 @@
   if (!form) { return; }
   var progress = document.getElementById("quiz-progress");
   var warning = document.getElementById("unanswered");
+  var meter = document.getElementById("quiz-progress-bar");
+  var fill = meter ? meter.querySelector(".progress-bar") : null;
+  if (meter) { meter.hidden = false; }  // without the script, the text alone says the count
   var questions = Array.prototype.slice.call(form.querySelectorAll("fieldset.question"));
   var warned = false;
   function answered(fieldset) {
@@ -18,8 +21,16 @@
   }
   function update() {
     var done = questions.filter(answered).length;
-    progress.textContent = progress.getAttribute("data-template")
+    var text = progress.getAttribute("data-template")
       .replace("{done}", done).replace("{total}", questions.length);
+    progress.textContent = text;
+    if (meter && fill) {
+      // Widths are classes (qz-w-0 ... qz-w-100 in steps of 5): no style attribute.
+      var share = questions.length ? Math.floor(20 * done / questions.length) * 5 : 0;
+      fill.className = "progress-bar qz-w-" + share;
+      meter.setAttribute("aria-valuenow", String(done));
+      meter.setAttribute("aria-valuetext", text);
+    }
   }
   form.addEventListener("change", update);
   form.addEventListener("input", update);
