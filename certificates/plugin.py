@@ -105,21 +105,18 @@ class CertificatesPlugin(Plugin):
         return [Widget(_("Verificare un attestato"), "certificates/_public_widget.html", order=50)]
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
+        """The person's current certificates, each with its download link."""
         from flask_babel import gettext as _
 
-        from certificates import listing
         from certificates.config import expiring_days
+        from certificates.widgets import current_rows
         from lms import db
 
-        rows = [
-            row
-            for row in listing.with_status(listing.of_holder(db.session, user.id), expiring_days())
-            if row.certificate.superseded_at is None and row.certificate.revoked_at is None
-        ]
+        rows = current_rows(db.session, user.id, expiring_days())
         return [
             Widget(
                 title=_("I miei attestati"),
-                template="certificates/_widget.html",
+                template="certificates/widgets/mine.html",
                 context=(("certificate_rows", tuple(rows[:5])), ("certificate_total", len(rows))),
                 order=40,
             )

@@ -84,6 +84,14 @@ def study_time(seconds: int) -> str:
     return _("%(h)d h %(m)d min", h=hours, m=minutes)
 
 
+@bp.app_template_global()
+def certificate_for_course(course_slug: str) -> Certificate | None:
+    """The signed-in person's current certificate for a course (the home's course cards)."""
+    from certificates.widgets import for_course
+
+    return for_course(db.session, current_user.id, course_slug)
+
+
 def _now() -> dt.datetime:
     return clock.now()
 

@@ -48,7 +48,30 @@ class CoursesPlugin(Plugin):
         return items
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
-        return [Widget(str(_l("I miei corsi")), "courses/_widget_my_courses.html", order=10)]
+        """The person's courses with their progress and next step (after the commitments'
+        "Da fare"); a trainer's own and co-authored courses."""
+        from courses.authoring import authored_courses
+        from courses.next_step import learning_rows
+        from lms import db
+
+        widgets = [
+            Widget(
+                str(_l("I miei corsi")),
+                "courses/widgets/my_courses.html",
+                context=(("learning", tuple(learning_rows(db.session, user.id))),),
+                order=10,
+            )
+        ]
+        if user.has_role(Role.TRAINER):
+            widgets.append(
+                Widget(
+                    str(_l("I corsi che curi")),
+                    "courses/widgets/authored.html",
+                    context=(("authored", tuple(authored_courses(db.session, user))),),
+                    order=30,
+                )
+            )
+        return widgets
 
     def public_widgets(self) -> Iterable[Widget]:
         from courses.public import public_courses
@@ -79,6 +102,10 @@ class CoursesPlugin(Plugin):
             lines.append(
                 f"Corsi da {name}: {len(results)} ({published} nuove versioni pubblicate)."
             )
+        from courses.authoring import give_ownerless_courses
+
+        given = give_ownerless_courses(session, "formatrice@rete-milano.test")
+        lines.append(f"Corsi affidati alla formatrice dimostrativa: {given}.")
         return lines
 
 

@@ -439,6 +439,18 @@ def resume_module(version: CourseVersion, progress: CourseProgress) -> Module | 
     return version.modules[0]
 
 
+#: How long before a completion expires its renewal may start (a new cycle).
+RENEWAL_WINDOW = dt.timedelta(days=90)
+
+
+def renewal_opens_at(completion: CourseCompletion) -> dt.datetime | None:
+    """When the person may renew ``completion``; None: it never expires, nothing to renew.
+    One rule for the renewal view, the course page and the home page."""
+    if completion.expires_at is None:
+        return None
+    return completion.expires_at - RENEWAL_WINDOW
+
+
 def start_renewal(
     session: Session, user: User, version: CourseVersion, *, now: dt.datetime | None = None
 ) -> Enrolment:
@@ -448,7 +460,8 @@ def start_renewal(
     completion = completion_for_cycle(session, user.id, version.course_id, enrolment.cycle)
     if completion is None:
         raise ServiceError(_("Il corso non è ancora completato: non c'è nulla da rinnovare."))
-    if completion.expires_at is None or completion.expires_at - now > dt.timedelta(days=90):
+    opens = renewal_opens_at(completion)
+    if opens is None or now < opens:
         raise ServiceError(_("Il rinnovo si apre 90 giorni prima della scadenza."))
     enrolment.cycle += 1
     enrolment.last_module_slug = None

@@ -69,9 +69,9 @@ class LiveSessionsPlugin(Plugin):
         widgets = [
             Widget(
                 _("I miei incontri in presenza"),
-                "live_sessions/_widget.html",
+                "live_sessions/widgets/mine.html",
                 context=(("registrations", tuple(my_registrations(db.session, user.id)[:5])),),
-                order=20,
+                order=15,
             )
         ]
         if user.has_role(Role.TRAINER):
@@ -80,9 +80,9 @@ class LiveSessionsPlugin(Plugin):
             widgets.append(
                 Widget(
                     _("Incontri che conduci"),
-                    "live_sessions/_widget_trainer.html",
+                    "live_sessions/widgets/trainer.html",
                     context=(("sessions", tuple(reversed(mine[-5:]))),),
-                    order=25,
+                    order=35,
                 )
             )
         return widgets

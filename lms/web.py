@@ -60,12 +60,23 @@ def home() -> str:
             "lms/landing.html", widgets=_in_order(w for p in plugins for w in p.public_widgets())
         )
     user = current_person()
+    # Each plugin contributes its part (commitments' "Da fare" first, then courses, live
+    # sessions, certificates; referents', trainers' and coordinators' views after).
     widgets = _in_order(w for p in plugins for w in p.dashboard_widgets(user))
     from lms.organisations.services import memberships_of
 
     return render_template(
-        "lms/home.html", widgets=widgets, memberships=memberships_of(db.session, user.id)
+        "lms/home.html",
+        widgets=widgets,
+        memberships=memberships_of(db.session, user.id),
+        first_name=_first_name(user.full_name),
     )
+
+
+def _first_name(full_name: str) -> str:
+    """"Maria Rossi" -> "Maria": the home greets by first name (the full one if single)."""
+    parts = full_name.split()
+    return parts[0] if parts else full_name
 
 
 def _in_order(widgets: Iterable[Widget]) -> list[Widget]:

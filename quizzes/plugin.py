@@ -10,7 +10,7 @@ from flask import Blueprint, Flask
 
 from lms.accounts.models import Role, User
 from lms.i18n import lazy_gettext as _l
-from lms.plugins import NavItem, Plugin, PrivacyProvider, registry
+from lms.plugins import NavItem, Plugin, PrivacyProvider, Widget, registry
 
 
 def _on_version_published(sender: Any, *, session: Any, version: Any) -> None:
@@ -68,6 +68,22 @@ class QuizzesPlugin(Plugin):
         if user.has_role(Role.TRAINER, Role.ADMIN):
             return [NavItem(str(_l("Statistiche quiz")), "quizzes.stats_index", order=65)]
         return []
+
+    def dashboard_widgets(self, user: User) -> Iterable[Widget]:
+        """A trainer's recent results in their courses (fewer than 5 attempts withheld)."""
+        if not user.has_role(Role.TRAINER):
+            return []
+        from lms import db
+        from quizzes.home import RECENT_DAYS, recent_results
+
+        return [
+            Widget(
+                str(_l("Risultati recenti dei quiz")),
+                "quizzes/widgets/results.html",
+                (("results", tuple(recent_results(db.session, user))), ("days", RECENT_DAYS)),
+                order=32,
+            )
+        ]
 
 
 plugin = QuizzesPlugin()
