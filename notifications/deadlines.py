@@ -53,7 +53,7 @@ def due(session: Session, now: dt.datetime) -> list[Due]:
     from commitments.rules.status import Moment, Status
 
     moment = Moment.now(now)
-    evaluation = evaluate(session, None, moment, with_names=False, depth="people")
+    evaluation = evaluate(session, None, moment, with_names=False, depth="cells")
     found: dict[tuple[int, int], Due] = {}
     for reports in evaluation.reports.values():
         for report in reports:
