@@ -55,6 +55,9 @@ class Course(Base):
     owners: Mapped[list[CourseOwner]] = relationship(
         back_populates="course", cascade="all, delete-orphan"
     )
+    coauthors: Mapped[list[CourseCoauthor]] = relationship(
+        back_populates="course", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<Course {self.slug}>"
@@ -73,6 +76,27 @@ class CourseOwner(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
 
     course: Mapped[Course] = relationship(back_populates="owners")
+    user: Mapped[User] = relationship()
+
+
+class CourseCoauthor(Base):
+    """Trainers an owner added to write and publish a course with them (issue 17).
+
+    Co-authors edit and publish like owners; only owners (and admins) add or remove them,
+    so a course cannot be taken away from the people who own it.
+    """
+
+    __tablename__ = "courses_coauthor"
+    __table_args__ = (
+        UniqueConstraint("course_id", "user_id", name="uq_courses_coauthor_course_user"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses_course.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lms_user.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    course: Mapped[Course] = relationship(back_populates="coauthors")
     user: Mapped[User] = relationship()
 
 
@@ -137,6 +161,9 @@ class CourseVersion(Base):
     # Readable by anyone without an account and without tracking (courses.public).
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     intro_md: Mapped[str] = mapped_column(Text, default="")
+    # course.md's front matter as the author wrote it (comments, quotes, key order), so
+    # that export and the editor give it back unchanged; None: written before 0015.
+    front_matter: Mapped[str | None] = mapped_column(Text, nullable=True)
     intro_html: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -180,6 +207,8 @@ class Module(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # The module's Markdown as written, plugins' blocks included (export gives it back as is).
     body_md: Mapped[str] = mapped_column(Text)
+    # The module file's front matter as written (see CourseVersion.front_matter).
+    front_matter: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Sanitised lesson HTML (plugins' blocks removed), rendered once per saved version.
     body_html: Mapped[str] = mapped_column(Text, default="")
     # Holds a plugin's block that decides its completion (the column keeps its first name).

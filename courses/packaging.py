@@ -215,14 +215,17 @@ def version_files(version: CourseVersion) -> dict[str, bytes]:
             if getattr(accreditation, key):
                 declared[key] = getattr(accreditation, key)
         meta["accreditation"] = declared
-    files = {"course.md": (_front_matter(meta) + version.intro_md + "\n").encode()}
+    # The author's own front matter when kept (0015): comments, quotes and key order.
+    front = f"---\n{version.front_matter}---\n" if version.front_matter else _front_matter(meta)
+    files = {"course.md": (front + version.intro_md + "\n").encode()}
     for module in version.modules:
         header: dict[str, object] = {"title": module.title}
         if module.estimated_minutes:
             header["estimated_minutes"] = module.estimated_minutes
         if not module.required:
             header["required"] = False
-        files[module.filename] = (_front_matter(header) + module.body_md).encode()
+        front = f"---\n{module.front_matter}---\n" if module.front_matter else None
+        files[module.filename] = ((front or _front_matter(header)) + module.body_md).encode()
     for asset in version.assets:
         files[asset.path] = asset.content
     return files
