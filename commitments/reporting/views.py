@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -255,6 +255,14 @@ def amount_heading_global(kind: str, required: Any) -> str:
 @bp.app_template_filter("commitments_hours_minutes")
 def hours_minutes_filter(seconds: int | None) -> str:
     return hours_minutes(seconds)
+
+
+@bp.app_template_filter("commitments_count")
+def count_filter(value: int | str) -> str:
+    """A count in the locale's format ("1.234" / "1,234"); a withheld one ("<5") as is."""
+    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        return format_decimal(int(value), format="#,##0")
+    return str(value)
 
 
 @bp.app_template_filter("commitments_percent")
