@@ -8,13 +8,16 @@ Details never hold secrets: keys that look like passwords or tokens are dropped.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from flask import current_app, has_app_context
+from sqlalchemy import JSON, ForeignKey, Index, Select, String, event, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lms import clock
 from lms.db import Base, UTCDateTime
+from lms.i18n import lazy_gettext as _l
 
 SECRET_WORDS = ("password", "token", "secret", "hash", "signature", "key")
 
@@ -112,29 +115,200 @@ def _append_only(session: Session, _context: Any, _instances: Any) -> None:
             raise PermissionError("audit entries cannot be changed or deleted")
 
 
+def _filtered(
+    stmt: Select[Any],
+    *,
+    organisation_id: int | None,
+    action: str | None,
+    person_id: int | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> Select[Any]:
+    if organisation_id is not None:
+        stmt = stmt.where(AuditEntry.organisation_id == organisation_id)
+    if action:
+        # "certificate." asks for a family of actions, "role.granted" for one exactly.
+        stmt = stmt.where(
+            AuditEntry.action.startswith(action)
+            if action.endswith(".")
+            else AuditEntry.action == action
+        )
+    if person_id is not None:
+        stmt = stmt.where(or_(AuditEntry.actor_id == person_id, AuditEntry.subject_id == person_id))
+    if since is not None:
+        stmt = stmt.where(AuditEntry.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEntry.created_at < until)
+    return stmt
+
+
 def search(
     session: Session,
     *,
     organisation_id: int | None = None,
     action: str | None = None,
+    person_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
     limit: int | None = 500,
 ) -> list[AuditEntry]:
-    from sqlalchemy import select
-
-    stmt = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    if organisation_id is not None:
-        stmt = stmt.where(AuditEntry.organisation_id == organisation_id)
-    if action:
-        stmt = stmt.where(AuditEntry.action.startswith(action))
-    if since is not None:
-        stmt = stmt.where(AuditEntry.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(AuditEntry.created_at < until)
+    stmt = _filtered(
+        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        organisation_id=organisation_id,
+        action=action,
+        person_id=person_id,
+        since=since,
+        until=until,
+    )
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
+
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the log, newest first, with what the pager needs."""
+
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def search_page(
+    session: Session,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    organisation_id: int | None = None,
+    action: str | None = None,
+    person_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> AuditPage:
+    """A bounded page: never more than ``per_page`` rows, whatever the filters."""
+    filters: dict[str, Any] = {
+        "organisation_id": organisation_id,
+        "action": action,
+        "person_id": person_id,
+        "since": since,
+        "until": until,
+    }
+    total = session.scalar(_filtered(select(func.count(AuditEntry.id)), **filters)) or 0
+    page = max(1, page)
+    stmt = _filtered(
+        select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()),
+        **filters,
+    )
+    entries = list(session.scalars(stmt.offset((page - 1) * per_page).limit(per_page)))
+    return AuditPage(entries, total, page, per_page)
+
+
+def people_names(session: Session, entries: list[AuditEntry]) -> dict[int, str]:
+    """Names of the actors and subjects of ``entries``, in one query."""
+    from lms.accounts.models import User
+
+    ids = {e.actor_id for e in entries} | {e.subject_id for e in entries}
+    ids.discard(None)
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
+    return {row.id: row.full_name for row in rows}
+
+
+# --- Labels ----------------------------------------------------------------------
+# What each action code means, in words. A plugin may add or override labels with a
+# class attribute ``audit_labels = {"code": lazy_gettext("...")}``; an unknown code is
+# shown as it is, so a new action is never hidden.
+
+ACTION_LABELS: dict[str, Any] = {
+    "login": _l("Accesso alla piattaforma"),
+    "login.failed": _l("Accesso non riuscito"),
+    "logout": _l("Uscita dalla piattaforma"),
+    "password.changed": _l("Password cambiata"),
+    "password.reset_requested": _l("Richiesto il ripristino della password"),
+    "password.reset": _l("Password reimpostata"),
+    "profile.changed": _l("Profilo modificato"),
+    "account.created": _l("Account creato dall'amministrazione"),
+    "account.reactivated": _l("Account riattivato"),
+    "role.granted": _l("Ruolo assegnato"),
+    "role.revoked": _l("Ruolo tolto"),
+    "membership.added": _l("Persona aggiunta a un ente"),
+    "membership.ended": _l("Persona tolta da un ente"),
+    "membership.audience_changed": _l("Profilo professionale cambiato"),
+    "organisation.created": _l("Ente creato"),
+    "organisation.updated": _l("Ente modificato"),
+    "organisations.invitation_resent": _l("Invito inviato di nuovo"),
+    "privacy.exported": _l("Esportati i dati personali"),
+    "privacy.erased": _l("Cancellati i dati personali"),
+    "privacy.notice_changed": _l("Informativa sulla privacy modificata"),
+    "privacy.controller_changed": _l("Dati del titolare del trattamento modificati"),
+    "retention.warned": _l("Preavviso di disattivazione per inattività"),
+    "retention.deactivated": _l("Account disattivato per inattività"),
+    "course.published": _l("Corso pubblicato"),
+    "course.republished": _l("Nuova versione del corso pubblicata"),
+    "course.unpublished": _l("Corso ritirato"),
+    "course.coauthor_added": _l("Aggiunta una persona alla redazione del corso"),
+    "course.coauthor_removed": _l("Tolta una persona dalla redazione del corso"),
+    "enrolment.by_referent": _l("Iscrizione fatta dalla persona referente"),
+    "quiz.attempts_reset": _l("Tentativi del quiz azzerati"),
+    "certificate.revoked": _l("Attestato revocato"),
+    "certificate.reissued": _l("Attestato emesso di nuovo"),
+    "commitment.created": _l("Impegno formativo creato"),
+    "commitment.updated": _l("Impegno formativo modificato"),
+    "commitments.matrix_exported": _l("Esportata la matrice degli impegni"),
+    "live_sessions.attendance_marked": _l("Presenze registrate"),
+    "live_sessions.attendance_corrected": _l("Presenze corrette"),
+}
+
+ROLE_LABELS: dict[str, Any] = {
+    "admin": _l("Amministrazione"),
+    "coordinator": _l("Coordinamento di rete"),
+    "trainer": _l("Formazione"),
+    "referent": _l("Referente"),
+    "operator": _l("Operatrice o operatore"),
+    "system": _l("Sistema"),
+}
+
+
+def _labels() -> dict[str, Any]:
+    labels = dict(ACTION_LABELS)
+    if has_app_context() and "lms" in current_app.extensions:
+        for plugin in current_app.extensions["lms"].plugins:
+            labels.update(getattr(plugin, "audit_labels", None) or {})
+    return labels
+
+
+def action_label(code: str) -> str:
+    """The action in words; the code itself when nobody gave it a label."""
+    found = _labels().get(code)
+    return str(found) if found is not None else code
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """Every labelled action, by label, for the log's filter."""
+    return sorted(((code, str(label)) for code, label in _labels().items()), key=lambda c: c[1])
+
+
+def role_label(code: str) -> str:
+    """A role code (``admin``, ``referent`` ...) in words; the code when unknown."""
+    found = ROLE_LABELS.get(code)
+    return str(found) if found is not None else code
 
 
 def to_csv(entries: list[AuditEntry]) -> str:

@@ -8,6 +8,7 @@ what happened, while nothing identifies the person any more.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -18,6 +19,7 @@ from lms import audit, clock
 from lms.accounts.models import User
 from lms.db import Base
 from lms.errors import NotFound, ServiceError
+from lms.i18n import lazy_gettext as _l
 from lms.organisations.models import Membership
 from lms.plugins import PrivacyProvider
 from lms.settings import Setting
@@ -163,4 +165,78 @@ def erase_user(session: Session, user_id: int, *, actor: User, confirm_email: st
         object_id=user_id,
         subject_id=user_id,
     )
+    session.flush()
+
+
+# --- The controller's details (GDPR Art. 13(1)(a)-(b)) ---------------------------
+# Each installation has its own controller: the administrator enters them in the browser
+# (``lms_setting``); until then the notice says they are not configured, never a
+# placeholder that reads like a value.
+
+CONTROLLER_PREFIX = "privacy."
+
+
+@dataclass(frozen=True)
+class ControllerField:
+    key: str
+    label: Any
+    required: bool
+    email: bool = False
+
+
+CONTROLLER_FIELDS: tuple[ControllerField, ...] = (
+    ControllerField("controller_name", _l("Titolare del trattamento"), True),
+    ControllerField("controller_address", _l("Sede del titolare"), True),
+    ControllerField("controller_email", _l("E-mail o PEC del titolare"), True, email=True),
+    ControllerField("dpo_name", _l("Responsabile della protezione dei dati (RPD)"), False),
+    ControllerField(
+        "dpo_email", _l("E-mail del Responsabile della protezione dei dati"), True, email=True
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ControllerDetails:
+    values: dict[str, str]
+
+    @property
+    def missing(self) -> list[ControllerField]:
+        """Required details not filled yet."""
+        return [f for f in CONTROLLER_FIELDS if f.required and not self.values.get(f.key)]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def rows(self) -> list[tuple[ControllerField, str]]:
+        return [(f, self.values.get(f.key, "")) for f in CONTROLLER_FIELDS]
+
+
+def controller_details(session: Session) -> ControllerDetails:
+    keys = [CONTROLLER_PREFIX + f.key for f in CONTROLLER_FIELDS]
+    found = {
+        s.key.removeprefix(CONTROLLER_PREFIX): s.value.strip()
+        for s in session.scalars(select(Setting).where(Setting.key.in_(keys)))
+    }
+    return ControllerDetails({k: v for k, v in found.items() if v})
+
+
+def save_controller_details(session: Session, values: dict[str, str], *, actor: User) -> None:
+    """Store the details (blank ones too: clearing a value is allowed) and audit it."""
+    from lms.settings import set_setting
+
+    changed = []
+    current = controller_details(session).values
+    for f in CONTROLLER_FIELDS:
+        value = (values.get(f.key) or "").strip()
+        if value != current.get(f.key, ""):
+            set_setting(session, CONTROLLER_PREFIX + f.key, value, by_id=actor.id)
+            changed.append(f.key)
+    if changed:
+        audit.record(
+            session,
+            "privacy.controller_changed",
+            actor=actor,
+            details={"fields": ", ".join(changed)},
+        )
     session.flush()

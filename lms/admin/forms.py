@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
+from lms.forms import SingleLine
 from lms.i18n import lazy_gettext as _l
+from lms.privacy import CONTROLLER_FIELDS
+
+ROLE_CHOICES = [
+    SelectChoice("trainer", _l("Formazione")),
+    SelectChoice("coordinator", _l("Coordinamento di rete")),
+    SelectChoice("admin", _l("Amministrazione")),
+]
 
 
 class UserSearchForm(FlaskForm):
@@ -17,14 +34,7 @@ class UserSearchForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(
-        _l("Ruolo"),
-        choices=[
-            SelectChoice("trainer", _l("Formatrice/formatore")),
-            SelectChoice("coordinator", _l("Coordinamento di rete")),
-            SelectChoice("admin", _l("Amministrazione")),
-        ],
-    )
+    role = SelectField(_l("Ruolo"), choices=ROLE_CHOICES)
 
 
 class EraseForm(FlaskForm):
@@ -38,12 +48,89 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    action = StringField(_l("Azione"), validators=[Optional(), Length(max=60)])
+    # Choices are filled by the view (labelled actions, organisations); any value is
+    # accepted so that an old link with an action nobody labelled still filters.
+    action = SelectField(_l("Azione"), validators=[Optional()], validate_choice=False)
+    person = IntegerField(_l("Persona"), validators=[Optional(), NumberRange(min=1)])
+    organisation = SelectField(_l("Ente"), validators=[Optional()], validate_choice=False)
     since = DateField(_l("Dal"), validators=[Optional()])
     until = DateField(_l("Al"), validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)])
 
 
 class PrivacyNoticeForm(FlaskForm):
     text = TextAreaField(
         _l("Informativa (Markdown)"), validators=[DataRequired(), Length(max=200_000)]
+    )
+
+
+class CreateUserForm(FlaskForm):
+    """A new account: the person sets their own password from the invitation."""
+
+    full_name = StringField(
+        _l("Nome e cognome"),
+        validators=[DataRequired(), Length(max=200), SingleLine(_l("Il nome"))],
+    )
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(
+        _l("Ruolo sulla piattaforma"),
+        choices=[SelectChoice("", _l("Nessun ruolo particolare")), *ROLE_CHOICES],
+        validators=[Optional()],
+    )
+    organisation = SelectField(_l("Ente"), validators=[Optional()])
+    audience = SelectField(_l("Profilo professionale"), validators=[Optional()])
+    is_referent = BooleanField(_l("Referente dell'ente"))
+
+    def validate(self, extra_validators: object = None) -> bool:
+        ok = super().validate(extra_validators)  # type: ignore[arg-type]
+        if self.organisation.data and not self.audience.data:
+            self.audience.errors.append(_l("Scegli il profilo professionale nell'ente."))
+            ok = False
+        if self.is_referent.data and not self.organisation.data:
+            self.is_referent.errors.append(_l("Chi è referente deve far parte di un ente."))
+            ok = False
+        return ok
+
+
+ORGANISATION_CODE = Regexp(
+    r"^[A-Z0-9][A-Z0-9-]{1,39}$",
+    message=_l("Il codice usa lettere maiuscole, cifre e trattini (da 2 a 40 caratteri)."),
+)
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        _l("Nome dell'ente"),
+        validators=[DataRequired(), Length(max=255), SingleLine(_l("Il nome"))],
+    )
+    type = SelectField(_l("Tipo di ente"))
+    signatory = BooleanField(_l("Firmatario del Protocollo"), default=True)
+
+
+class NewOrganisationForm(OrganisationForm):
+    code = StringField(
+        _l("Codice"),
+        description=_l("Per esempio CDM-PL-NTDM; non si può cambiare dopo."),
+        validators=[DataRequired(), ORGANISATION_CODE],
+        filters=[lambda value: value.strip().upper() if isinstance(value, str) else value],
+    )
+
+
+class EditOrganisationForm(OrganisationForm):
+    active = BooleanField(_l("Ente attivo"))
+
+
+class PrivacyControllerForm(FlaskForm):
+    """The controller's details, one field per ``lms.privacy.CONTROLLER_FIELDS``."""
+
+
+for _field in CONTROLLER_FIELDS:
+    setattr(
+        PrivacyControllerForm,
+        _field.key,
+        StringField(
+            _field.label,
+            validators=[Optional(), Length(max=300), SingleLine(_field.label)]
+            + ([Email(message=_l("Indirizzo e-mail non valido."))] if _field.email else []),
+        ),
     )

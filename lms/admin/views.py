@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -15,14 +14,24 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from wtforms import SelectChoice
 
 from lms import audit, clock, db, privacy
 from lms.accounts.models import Role, User, UserRole
-from lms.admin.forms import AuditFilterForm, EraseForm, PrivacyNoticeForm, RoleForm, UserSearchForm
-from lms.authz import current_person, organisation_manager, roles_required
+from lms.admin.forms import (
+    CreateUserForm,
+    EraseForm,
+    PrivacyControllerForm,
+    PrivacyNoticeForm,
+    RoleForm,
+    UserSearchForm,
+)
+from lms.admin.services import create_account
+from lms.authz import current_person, roles_required
 from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.limits import EDITOR, body_limit
@@ -30,6 +39,16 @@ from lms.settings import get_setting, set_setting
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 admin_only = roles_required(Role.ADMIN)
+
+
+@bp.app_template_filter("role_label")
+def role_label_filter(code: str) -> str:
+    return audit.role_label(code)
+
+
+@bp.app_template_filter("action_label")
+def action_label_filter(code: str) -> str:
+    return audit.action_label(code)
 
 
 @bp.route("/users/")
@@ -40,7 +59,67 @@ def users() -> Any:
     if form.q.data:
         pattern = f"%{form.q.data.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(User.full_name).like(pattern), User.email.like(pattern)))
-    return render_template("admin/users.html", form=form, users=list(db.session.scalars(stmt)))
+    return render_template(
+        "admin/users.html",
+        form=form,
+        users=list(db.session.scalars(stmt)),
+        controller=privacy.controller_details(db.session),
+    )
+
+
+def _create_user_form() -> CreateUserForm:
+    from lms.organisations.services import list_audiences, list_organisations
+
+    form = CreateUserForm()
+    locale = str(get_locale())
+    form.organisation.choices = [SelectChoice("", _("Nessun ente"))] + [
+        SelectChoice(str(s.organisation.id), s.organisation.name)
+        for s in list_organisations(db.session)
+        if s.organisation.active
+    ]
+    form.audience.choices = [SelectChoice("", _("Nessuno"))] + [
+        SelectChoice(a.code, a.name(locale)) for a in list_audiences(db.session)
+    ]
+    return form
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def new_user() -> Any:
+    """Create an account and send the usual invitation: the person sets the password."""
+    from lms.accounts.mailing import send_invitation
+
+    form = _create_user_form()
+    if form.validate_on_submit():
+        org_id = int(form.organisation.data) if form.organisation.data else None
+        try:
+            person = create_account(
+                db.session,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                role=form.role.data or None,
+                organisation_id=org_id,
+                audience_code=form.audience.data or None,
+                is_referent=form.is_referent.data,
+                actor=current_person(),
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error), "error")  # the form keeps what was typed
+        else:
+            db.session.commit()
+            org_name = ""
+            if org_id is not None:
+                from lms.organisations.services import get_organisation
+
+                org_name = get_organisation(db.session, org_id).name
+            send_invitation(person, org_name, current_user.full_name)
+            flash(
+                _("Account creato: l'invito è stato inviato a %(email)s.", email=person.email),
+                "success",
+            )
+            return redirect(url_for("admin.user", user_id=person.id))
+    return render_template("admin/new_user.html", form=form)
 
 
 @bp.route("/users/<id:user_id>")
@@ -68,7 +147,9 @@ def change_role(user_id: int) -> Any:
     role = form.role.data
     if request.form.get("action") == "revoke":
         if person.id == current_user.id and role == Role.ADMIN:
-            flash(_("Non puoi togliere a te stessa/o il ruolo di amministrazione."), "error")
+            flash(
+                _("Non puoi togliere il ruolo di amministrazione al tuo stesso account."), "error"
+            )
             return redirect(url_for("admin.user", user_id=user_id))
         for granted in [r for r in person.roles if r.role == role]:
             person.roles.remove(granted)
@@ -135,61 +216,6 @@ def erase(user_id: int) -> Any:
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-def _audit_filters() -> tuple[AuditFilterForm, dict[str, Any]]:
-    form = AuditFilterForm(request.args)
-    form.validate()
-    since = form.since.data
-    until = form.until.data
-    return form, {
-        "action": form.action.data or None,
-        "since": dt.datetime.combine(since, dt.time(), dt.UTC) if since else None,
-        "until": dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), dt.UTC)
-        if until
-        else None,
-    }
-
-
-@bp.route("/audit/")
-@roles_required(Role.ADMIN, Role.COORDINATOR)
-def audit_log() -> Any:
-    form, filters = _audit_filters()
-    if request.args.get("format") == "csv":
-        return _csv(audit.search(db.session, limit=None, **filters), "registro-attivita.csv")
-    return render_template(
-        "admin/audit.html",
-        form=form,
-        entries=audit.search(db.session, **filters),
-        organisation=None,
-    )
-
-
-@bp.route("/organisations/<id:org_id>/audit/")
-@organisation_manager()
-def organisation_audit(org_id: int) -> Any:
-    """A referent sees only entries about their own organisation."""
-    from lms.organisations.services import get_organisation
-
-    form, filters = _audit_filters()
-    entries = audit.search(
-        db.session,
-        organisation_id=org_id,
-        limit=None if request.args.get("format") == "csv" else 500,
-        **filters,
-    )
-    if request.args.get("format") == "csv":
-        return _csv(entries, f"registro-attivita-{org_id}.csv")
-    return render_template(
-        "admin/audit.html",
-        form=form,
-        entries=entries,
-        organisation=get_organisation(db.session, org_id),
-    )
-
-
-def _csv(entries: list[audit.AuditEntry], filename: str) -> Any:
-    return attachment(audit.to_csv(entries), filename, "text/csv")
-
-
 @bp.route("/privacy", methods=["GET", "POST"])
 @admin_only
 @body_limit(EDITOR)
@@ -206,3 +232,35 @@ def privacy_notice() -> Any:
     if request.method == "GET":
         form.text.data = get_setting(db.session, PRIVACY_KEY, default_privacy_notice())
     return render_template("admin/privacy_notice.html", form=form)
+
+
+@bp.route("/privacy/controller", methods=["GET", "POST"])
+@admin_only
+def privacy_controller() -> Any:
+    """The controller's and the DPO's details that the privacy notice shows."""
+    form = PrivacyControllerForm()
+    if form.validate_on_submit():
+        values = {f.key: getattr(form, f.key).data or "" for f in privacy.CONTROLLER_FIELDS}
+        privacy.save_controller_details(db.session, values, actor=current_person())
+        db.session.commit()
+        flash(_("Dati del titolare del trattamento salvati."), "success")
+        return redirect(url_for("admin.privacy_controller"))
+    if request.method == "GET":
+        details = privacy.controller_details(db.session)
+        for f in privacy.CONTROLLER_FIELDS:
+            getattr(form, f.key).data = details.values.get(f.key, "")
+    return render_template(
+        "admin/privacy_controller.html",
+        form=form,
+        controller=privacy.controller_details(db.session),
+        fields=privacy.CONTROLLER_FIELDS,
+    )
+
+
+@bp.app_template_global()
+def privacy_controller_details() -> privacy.ControllerDetails:
+    """For the public notice: the details configured, and which are missing."""
+    return privacy.controller_details(db.session)
+
+
+from lms.admin import audit_views, organisation_views  # noqa: E402,F401  (routes on bp)

@@ -275,3 +275,81 @@ def invitation_state(user: User, now: dt.datetime, max_age_seconds: int) -> Invi
     if now - sent > dt.timedelta(seconds=max_age_seconds):
         return InvitationState.EXPIRED
     return InvitationState.PENDING
+
+
+def _check_name(db: Session, name: str, organisation_id: int | None = None) -> str:
+    from lms.text import single_line
+
+    name = single_line(name, what=_("Il nome"))
+    if not name:
+        raise ServiceError(_("Il nome dell'ente è obbligatorio."))
+    clash = db.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower()))
+    if clash is not None and clash != organisation_id:
+        raise ServiceError(_("Esiste già un ente con il nome «%(name)s».", name=name))
+    return name
+
+
+def create_organisation(
+    db: Session,
+    *,
+    name: str,
+    code: str,
+    type: str,
+    signatory: bool = True,
+    actor: User | None = None,
+) -> Organisation:
+    """A new organisation in the database, which is the registry at run time (the YAML
+    file only seeds it: ``lms seed-organisations`` adds and renames by code, never deletes)."""
+    code = code.strip().upper()
+    name = _check_name(db, name)
+    try:
+        org_type = OrganisationType(type)
+    except ValueError:
+        raise ServiceError(_("Tipo di ente sconosciuto.")) from None
+    if db.scalar(select(Organisation.id).where(Organisation.code == code)) is not None:
+        raise ServiceError(_("Esiste già un ente con il codice %(code)s.", code=code))
+    org = Organisation(name=name, code=code, type=org_type.value, signatory=signatory)
+    db.add(org)
+    db.flush()
+    audit.record(
+        db,
+        "organisation.created",
+        actor=actor,
+        organisation_id=org.id,
+        object_type="organisation",
+        object_id=org.id,
+        details={"code": code},
+    )
+    return org
+
+
+def update_organisation(
+    db: Session,
+    organisation: Organisation,
+    *,
+    name: str,
+    type: str,
+    signatory: bool,
+    active: bool,
+    actor: User | None = None,
+) -> None:
+    """Rename, re-type or (de)activate; the code stays, it is how the registry knows it."""
+    name = _check_name(db, name, organisation.id)
+    try:
+        org_type = OrganisationType(type)
+    except ValueError:
+        raise ServiceError(_("Tipo di ente sconosciuto.")) from None
+    before = (organisation.name, organisation.type, organisation.signatory, organisation.active)
+    organisation.name, organisation.type = name, org_type.value
+    organisation.signatory, organisation.active = signatory, active
+    if before != (name, org_type.value, signatory, active):
+        audit.record(
+            db,
+            "organisation.updated",
+            actor=actor,
+            organisation_id=organisation.id,
+            object_type="organisation",
+            object_id=organisation.id,
+            details={"active": active},
+        )
+    db.flush()
