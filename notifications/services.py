@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -98,9 +99,9 @@ def read_unsubscribe_token(token: str) -> tuple[int, Kind]:
         user_id, kind = _serializer().loads(token)
         found = Kind(kind)
     except (BadSignature, ValueError, TypeError) as error:
-        raise NotFound() from error
+        raise NotFound(_("Questo link non è valido.")) from error
     if not found.optional or not isinstance(user_id, int):
-        raise NotFound()
+        raise NotFound(_("Questo link non è valido."))
     return user_id, found
 
 
@@ -305,7 +306,7 @@ def own_notification(session: Session, user_id: int, notification_id: int) -> No
     """One of the person's own notifications; anyone else's is as unknown as a missing one."""
     found = session.get(Notification, notification_id)
     if found is None or found.user_id != user_id:
-        raise NotFound()
+        raise NotFound(_("Notifica non trovata."))
     return found
 
 

@@ -78,7 +78,7 @@ def unsubscribe(token: str) -> Any:
     user_id, kind = services.read_unsubscribe_token(token)
     person = db.session.get(User, user_id)
     if person is None:
-        raise NotFound()
+        raise NotFound(_("Questo link non è valido."))
     form = ActionForm()
     done = False
     if form.validate_on_submit():

@@ -39,4 +39,6 @@ def course(app: Flask, make_course) -> Any:  # noqa: ANN001
     from tests.conftest import service_context
 
     with service_context(app):
-        return make_course(slug="corso-notifiche", title="Corso delle notifiche", modules=("primo",))
+        return make_course(
+            slug="corso-notifiche", title="Corso delle notifiche", modules=("primo",)
+        )

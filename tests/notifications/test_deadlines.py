@@ -40,8 +40,9 @@ def test_reminders_30_and_7_days_ahead_then_late(
         complete(done_person, version, clock.now())
         db.session.commit()
     deadline = today + dt.timedelta(days=40)
-    make_commitment([version], code="impegno-scadenze", title="Formazione di base",
-                    deadline=deadline)
+    make_commitment(
+        [version], code="impegno-scadenze", title="Formazione di base", deadline=deadline
+    )
 
     def kinds(user_id: int) -> list[str]:
         return [n.key.rsplit(":", 1)[1] for n in notifications_of(user_id)]
