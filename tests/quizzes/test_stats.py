@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics as pystats
 
 import pytest
@@ -69,7 +70,8 @@ ANSWERS = {  # person: answers, expected percent
             "strumento": "",
         },
         0.0,
-    ),    "E": (
+    ),
+    "E": (
         {
             "codice": "Codice giallo",
             "garanzie": ["Stanza dedicata", "Figli con la madre"],
@@ -191,3 +193,54 @@ def test_trainer_sees_statistics_and_csv_operator_does_not(graded, app: Flask, m
     operator = app.test_client()
     login(operator, people["A"].email)
     assert operator.get("/quizzes/stats/corso-quiz/").status_code == 403
+
+
+def _trainer_client(app: Flask, make_user):
+    from courses.models import CourseOwner
+
+    trainer = make_user(roles=(Role.TRAINER,))
+    course = authoring.get_course(db.session, "corso-quiz")
+    db.session.add(CourseOwner(course_id=course.id, user_id=trainer.id))
+    db.session.commit()
+    client = app.test_client()
+    login(client, trainer.email)
+    return trainer, client
+
+
+def _figure(page: str, title: str):
+    """The chart whose SVG title is ``title``, parsed as XML (it must be well formed)."""
+    import xml.etree.ElementTree as ET
+
+    for chunk in re.findall(r'<figure class="lms-chart">.*?</figure>', page, re.S):
+        if title in chunk:
+            return ET.fromstring(chunk)
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def test_mean_score_per_question_drawn_with_its_table(graded, app: Flask, make_user):
+    version, _people = graded
+    trainer, client = _trainer_client(app, make_user)
+    page = client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
+    figure = _figure(page, "Punteggio medio per domanda: Triage")
+    svg = "{http://www.w3.org/2000/svg}"
+    bars = [r for r in figure.iter(f"{svg}rect") if r.get("fill") not in (None, "none")]
+    assert len(bars) == 4  # codice, garanzie, obi, strumento
+    full = max(float(r.get("width")) for r in figure.iter(f"{svg}rect") if r.get("fill") == "none")
+    widths = [float(r.get("width")) / full for r in bars]
+    # facility: codice 60 %, garanzie 50 %, obi 60 % (A, C, E said true), strumento 60 %
+    assert widths == pytest.approx([0.6, 0.5, 0.6, 0.6], abs=0.01)
+    rows = [
+        (row.find("th").text, row.find("td").text)
+        for row in figure.iter("tr")
+        if row.find("td") is not None
+    ]
+    assert [value for _label, value in rows] == ["60\u00a0%", "50\u00a0%", "60\u00a0%", "60\u00a0%"]
+    assert rows[0][0].startswith("1. Quale codice")
+    assert " style=" not in page
+    police = organisation_by_code(db.session, "CDM-PL-NTDM").id
+    filtered = client.get(f"/quizzes/stats/corso-quiz/?organisation={police}")
+    assert "Punteggio medio per domanda" not in filtered.get_data(as_text=True)  # 2 people
+    trainer.locale = "en"
+    db.session.commit()
+    page = client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
+    assert "60%" in page and "\u00a0%" not in page
