@@ -40,6 +40,7 @@ from courses.progress import (
     missing_prerequisites,
     open_module,
     progress_for,
+    renewal_opens_at,
     require_access,
     resume_module,
     start_renewal,
@@ -52,7 +53,7 @@ from courses.study import (
     read_page_token,
     status_line,
 )
-from lms import db
+from lms import clock, db
 from lms.authz import authenticated, current_person, organisation_manager
 from lms.downloads import attachment
 from lms.errors import ServiceError
@@ -103,10 +104,13 @@ def catalogue() -> Any:
 def course(slug: str) -> Any:
     version = published_version(db.session, slug)
     progress = progress_for(db.session, current_user.id, version)
+    opens = renewal_opens_at(progress.completion) if progress.completion else None
     return render_template(
         "courses/course.html",
         version=version,
         progress=progress,
+        renewal_opens=opens,
+        renewal_open=opens is not None and clock.now() >= opens,
         missing=missing_prerequisites(db.session, current_user.id, version),
         resume=resume_module(version, progress),
         locale=str(get_locale()),

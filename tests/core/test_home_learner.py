@@ -116,3 +116,17 @@ def test_renewal_is_a_date_outside_its_window_and_a_button_inside(app, operator)
     html = home(app, operator)
     assert 'action="/courses/finito/renew"' in html
     assert "Rinnovo disponibile dal" not in html
+
+
+def test_the_course_page_follows_the_same_renewal_rule(app, operator):
+    """The course page used to offer "Avvia il rinnovo" on any completed course, which then
+    answered that renewal opens 90 days before expiry."""
+    client = app.test_client()
+    login(client, operator.email)
+    clock.set_now(T0 + dt.timedelta(days=30))
+    page = client.get("/courses/finito/").get_data(as_text=True)
+    assert "Rinnovo disponibile dal 4 dicembre 2031" in page
+    assert 'action="/courses/finito/renew"' not in page
+    assert re.search(r'href="/certificates/\d+/download"', page)
+    clock.set_now(dt.datetime(2031, 12, 10, 9, 0, tzinfo=dt.UTC))
+    assert 'action="/courses/finito/renew"' in client.get("/courses/finito/").get_data(as_text=True)

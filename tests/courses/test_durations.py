@@ -217,7 +217,7 @@ def test_pages_print_the_computed_or_declared_duration(app, make_user, make_cour
     client = app.test_client()
     login(client, make_user().email)
     course = client.get("/courses/corso-prova/").get_data(as_text=True)
-    assert "0,1 ore" in course and "· 5 min" in course and "· 1 min" in course
+    assert "0,1 ore" in course and "5 minuti" in course and "1 minuto" in course
     assert "0,1 ore" in client.get("/courses/").get_data(as_text=True)
     post_form(client, "/courses/corso-prova/enrol", {}, form_url="/courses/corso-prova/")
     module = client.get("/courses/corso-prova/modules/primo").get_data(as_text=True)
