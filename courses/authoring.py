@@ -439,6 +439,10 @@ def _styled(old: Any, new: Any) -> Any:
     return new
 
 
+#: Values the format assumes when a key is absent (docs/course-format.md).
+_DEFAULTS: dict[str, Any] = {"self_enrolment": True}
+
+
 def set_front_matter(source: str, changes: dict[str, Any], *, file: str = "course.md") -> str:
     """``source`` (a whole .md file) with ``changes`` written into its front matter.
 
@@ -463,7 +467,10 @@ def set_front_matter(source: str, changes: dict[str, Any], *, file: str = "cours
         raise FormatError([FormatIssue(file, 2, message)])
     for key, value in changes.items():
         if value is None:
-            data.pop(key, None)
+            if data.get(key):  # an empty value ([], false) means the same: left as written
+                del data[key]
+        elif key not in data and _DEFAULTS.get(key, ...) == value:
+            continue  # the format's default, not written unless the author wrote it
         elif key not in data or not _same(data[key], value):
             data[key] = _styled(data.get(key), value)
     out = io.StringIO()

@@ -346,3 +346,23 @@ def test_ownerless_courses_go_to_the_demo_trainer(app: Flask, make_user, make_co
     owners = db.session.query(CourseOwner).all()
     assert [o.user_id for o in owners] == [trainer.id]
     assert authoring.give_ownerless_courses(db.session, trainer.email) == 0
+
+
+def test_form_does_not_add_or_drop_keys_it_did_not_change():
+    source = course_files()["course.md"].decode()  # prerequisites: [] and no self_enrolment
+    data = authoring.read_front_matter(source)
+    changes = {
+        "title": data["title"],
+        "summary": data["summary"],
+        "audiences": ["all"],
+        "objectives": ["Primo obiettivo"],
+        "prerequisites": None,
+        "renewal_months": None,
+        "evidence": None,
+        "self_enrolment": True,
+        "public": None,
+    }
+    assert authoring.set_front_matter(source, changes) == source
+    renewed = authoring.set_front_matter(source, {**changes, "renewal_months": 24})
+    assert renewed.count("renewal_months: 24") == 1
+    assert "renewal_months" not in authoring.set_front_matter(renewed, changes)

@@ -24,3 +24,19 @@
   });
   render();
 })();
+
+// Question form: show only the fields of the chosen type (without script all are shown,
+// each labelled with the types it is for).
+(function () {
+  "use strict";
+  var type = document.getElementById("type");
+  var parts = document.querySelectorAll("[data-types]");
+  if (!type || !parts.length) { return; }
+  function update() {
+    Array.prototype.forEach.call(parts, function (part) {
+      part.hidden = part.getAttribute("data-types").split(" ").indexOf(type.value) < 0;
+    });
+  }
+  type.addEventListener("change", update);
+  update();
+})();
