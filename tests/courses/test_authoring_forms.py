@@ -366,3 +366,64 @@ def test_form_does_not_add_or_drop_keys_it_did_not_change():
     renewed = authoring.set_front_matter(source, {**changes, "renewal_months": 24})
     assert renewed.count("renewal_months: 24") == 1
     assert "renewal_months" not in authoring.set_front_matter(renewed, changes)
+
+
+def test_starter_course_saved_unchanged_through_the_forms(app: Flask, make_user, make_course):
+    """A real starter course: the course form and a question saved as loaded change
+    nothing in the files (quotes, flow lists, the other questions)."""
+    from pathlib import Path
+
+    from courses import packaging
+
+    folder = Path(__file__).resolve().parents[2] / "content" / "conoscere-la-violenza"
+    files = packaging.read_folder(folder)
+    trainer, client = _trainer_client(app, make_user)
+    make_course(files, user=trainer)
+    slug = "conoscere-la-violenza"
+    course_url = f"{BASE}/{slug}/"
+    post_form(client, f"{BASE}/{slug}/edit", {}, form_url=course_url)
+    data = authoring.read_front_matter(files["course.md"].decode())
+    saved = post_form(
+        client,
+        f"{BASE}/{slug}/meta",
+        {
+            "title": data["title"],
+            "summary": data["summary"],
+            "audiences": data["audiences"],
+            "objectives": "\n".join(data["objectives"]),
+            "evidence": data["evidence"],
+            "self_enrolment": "y",
+            "public": "y",
+            "intro": authoring.body_of(files["course.md"].decode()),
+        },
+        form_url=course_url,
+    )
+    assert saved.status_code == 302
+    course = authoring.get_course(db.session, slug)
+    after = authoring.draft_files(db.session, course, trainer)
+    front = files["course.md"].decode().split("---\n")[1]
+    assert after["course.md"].decode().split("---\n")[1] == front
+    module = authoring.get_draft(db.session, course.id).modules[0]
+    quiz, _yaml = authoring.quiz_of(module.body_md)
+    question = quiz["questions"][0]
+    form = {
+        "qid": question["id"],
+        "type": question["type"],
+        "text": question["text"],
+        "points": "1",
+        "answer": "true",
+        "save": "S",
+    }
+    for index, option in enumerate(question["options"]):
+        form[f"options-{index}-text"] = option["text"]
+        if option.get("correct"):
+            form[f"options-{index}-correct"] = "y"
+        if option.get("feedback"):
+            form[f"options-{index}-feedback"] = option["feedback"]
+    if question.get("feedback"):
+        form["feedback"] = question["feedback"]
+    url = f"{BASE}/{slug}/modules/{module.slug}/quiz/questions/{question['id']}"
+    response = post_form(client, url, form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    name = module.filename
+    assert authoring.draft_files(db.session, course, trainer)[name] == files[name]
