@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -68,7 +68,8 @@ def new_organisation() -> Any:
 @admin_only
 def edit_organisation(org_id: int) -> Any:
     org = db.session.get(Organisation, org_id) or abort(404)
-    form = _with_types(EditOrganisationForm(obj=org))
+    # The organisation fills the form only on GET: a POST says every field itself.
+    form = _with_types(EditOrganisationForm(obj=org if request.method == "GET" else None))
     if form.validate_on_submit():
         try:
             services.update_organisation(

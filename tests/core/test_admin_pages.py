@@ -72,7 +72,9 @@ def test_create_user_sends_invitation(admin_client, outbox):
     body = outbox.messages()[-1].get_content()
     assert org.name in body and "/o" not in body
     created = db.session.scalar(
-        select(AuditEntry).where(AuditEntry.action == "account.created", AuditEntry.subject_id == user.id)
+        select(AuditEntry).where(
+            AuditEntry.action == "account.created", AuditEntry.subject_id == user.id
+        )
     )
     assert created is not None
 

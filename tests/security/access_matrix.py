@@ -97,6 +97,13 @@ ADMIN: Table = {
     "admin.audit_log": {"GET": signed_in(403, coordinator=200, admin=200)},
     "admin.organisation_audit": {"GET": signed_in(403, **_MANAGERS_OF_A)},
     "admin.privacy_notice": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},
+    # Empty POSTs: the creation forms answer with their errors (200); the controller's
+    # details are all optional, so an empty form is saved (302).
+    "admin.new_user": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},
+    "admin.organisations": {"GET": _ADMIN_ONLY},
+    "admin.new_organisation": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},
+    "admin.edit_organisation": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},
+    "admin.privacy_controller": {"GET": _ADMIN_ONLY, "POST": signed_in(403, admin=302)},
 }
 
 # --- Courses and quizzes -------------------------------------------------------------------
@@ -124,11 +131,8 @@ COURSES: Table = {
     },
     "courses.author_index": {"GET": signed_in(403, **_OWNERS)},
     "courses.author_upload": {"POST": signed_in(403, trainer=302, admin=302)},
-    # With no fields the form keeps its template course.md, which is valid: a new draft.
-    "courses.author_new": {
-        "GET": signed_in(403, **_OWNERS),
-        "POST": signed_in(403, trainer=302, admin=302),
-    },
+    # With no fields the course form answers with its errors.
+    "courses.author_new": {"GET": signed_in(403, **_OWNERS), "POST": signed_in(403, **_OWNERS)},
     "courses.author_course": {"GET": signed_in(403, **_OWNERS)},
     "courses.author_start_draft": {"POST": signed_in(403, trainer=302, admin=302)},
     "courses.author_meta": {"POST": signed_in(403, trainer=302, admin=302)},
@@ -136,7 +140,24 @@ COURSES: Table = {
     "courses.author_module_new": {"POST": signed_in(403, trainer=302, admin=302)},
     "courses.author_module_move": {"POST": signed_in(403, trainer=302, admin=302)},
     "courses.author_module_delete": {"POST": signed_in(403, trainer=302, admin=302)},
-    "courses.author_publish": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_publish": {
+        "GET": signed_in(403, **_OWNERS),  # the confirmation, with the diff
+        "POST": signed_in(403, trainer=302, admin=302),
+    },
+    "courses.author_source": {"GET": signed_in(403, **_OWNERS), "POST": signed_in(403, **_OWNERS)},
+    "courses.author_help": {"GET": signed_in(403, **_OWNERS)},
+    # Only owners (the trainer) and admins manage co-authors; an unknown e-mail is explained.
+    "courses.author_coauthor_add": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_coauthor_remove": {"POST": signed_in(403, trainer=302, admin=302)},
+    "courses.author_quiz": {
+        "GET": signed_in(403, **_OWNERS),
+        "POST": signed_in(403, trainer=302, admin=302),
+    },
+    "courses.author_question": {
+        "GET": signed_in(403, **_OWNERS),
+        "POST": signed_in(403, **_OWNERS),
+    },
+    "courses.author_question_delete": {"POST": signed_in(403, trainer=302, admin=302)},
     "courses.author_archive": {"POST": signed_in(403, trainer=302, admin=302)},
     "courses.author_diff": {"GET": signed_in(403, **_OWNERS)},
     "courses.author_export": {"GET": signed_in(403, **_OWNERS)},
@@ -299,6 +320,13 @@ PARAMS: dict[str, Resolver] = {
 ENDPOINT_PARAMS: dict[str, dict[str, Resolver]] = {
     # A module without quiz (completed by hand) and a quiz nobody has started yet.
     "courses.module_complete": {"module_slug": lambda w: (_course(w), "extra")[1]},
+    "courses.author_question": {"question_id": lambda w: "nuova"},
+    "courses.author_coauthor_remove": {"user_id": lambda w: _other_trainer(w, coauthor=True)},
+    # A question of the quiz of module "verifica" (tests/quizzes/helpers.py).
+    "courses.author_question_delete": {
+        "module_slug": lambda w: (_course(w), "verifica")[1],
+        "question_id": lambda w: "codice",
+    },
     "quizzes.start": {"module_slug": lambda w: (_course(w), "verifica")[1]},
     "accounts.reset_password": {"token": lambda w: w.reset_token},
     "accounts.accept_invitation": {"token": lambda w: w.invitation_token},
@@ -379,6 +407,37 @@ audiences: [all]
 Intro.
 """
 
+_NEW_COURSE_FIELDS = {
+    "slug": "nuovo-corso-csrf",
+    "title": "Corso nuovo",
+    "summary": "Prova.",
+    "audiences": ["all"],
+    "objectives": "Un obiettivo",
+    "self_enrolment": "y",
+}
+
+
+def _other_trainer(world: World, *, coauthor: bool) -> int:
+    """A second trainer, co-author of the matrix course or not as the form needs."""
+    from courses import authoring
+    from lms import db
+    from lms.accounts.models import Role
+    from lms.accounts.services import create_user, get_user_by_email
+
+    email = "coautrice-matrice@rete-milano.test"
+    user = get_user_by_email(db.session, email) or create_user(
+        db.session, email, "Coautrice Matrice", password=None, roles=(Role.TRAINER,)
+    )
+    course = authoring.get_course(db.session, _course(world)["slug"])
+    present = any(c.user_id == user.id for c in course.coauthors)
+    if coauthor and not present:
+        authoring.add_coauthor(db.session, course, email, actor=None)
+    elif not coauthor and present:
+        authoring.remove_coauthor(db.session, course, user.id, actor=None)
+    db.session.commit()
+    return user.id
+
+
 FORMS: dict[str, Form] = {
     "lms.set_language": Form("operator", lambda w: {"locale": "en", "next": "/"}),
     "accounts.login": Form(
@@ -413,6 +472,16 @@ FORMS: dict[str, Form] = {
     "admin.change_role": Form("admin", lambda w: {"role": "trainer", "action": "grant"}),
     "admin.erase": Form("admin", lambda w: {"confirm_email": w.email("operator")}),
     "admin.privacy_notice": Form("admin", lambda w: {"text": "## Nuova informativa"}),
+    "admin.new_user": Form(
+        "admin", lambda w: {"full_name": "Persona Forgiata", "email": "forgiata@rete-milano.test"}
+    ),
+    "admin.new_organisation": Form(
+        "admin", lambda w: {"name": "Ente forgiato", "code": "FORGIATO", "type": "altro"}
+    ),
+    "admin.edit_organisation": Form(
+        "admin", lambda w: {"name": "Ente rinominato", "type": "altro"}
+    ),
+    "admin.privacy_controller": Form("admin", lambda w: {"controller_name": "Titolare forgiato"}),
     "courses.enrol": Form("trainer", lambda w: {}),
     "courses.unenrol": Form("operator", lambda w: {}),
     "courses.renew": Form("operator", lambda w: {}, changes_state=False),
@@ -422,11 +491,36 @@ FORMS: dict[str, Form] = {
         "referent_a", lambda w: {"course": "corso-matrice", "member": str(w.user_id("referent_a"))}
     ),
     "courses.author_upload": Form("trainer", lambda w: {"archive": (_zipped_course(), "c.zip")}),
-    "courses.author_new": Form("trainer", lambda w: {"source": _NEW_COURSE}),
+    "courses.author_new": Form("trainer", lambda w: _NEW_COURSE_FIELDS),
     "courses.author_start_draft": Form("trainer", lambda w: _without_draft(w)),
     "courses.author_meta": Form(
+        "trainer", lambda w: {**_NEW_COURSE_FIELDS, "slug": "", "title": "Corso: rinominato"}
+    ),
+    "courses.author_source": Form(
         "trainer", lambda w: {"source": _NEW_COURSE.replace("nuovo-corso-csrf", "corso-matrice")}
     ),
+    "courses.author_coauthor_add": Form(
+        "trainer",
+        lambda w: (
+            _other_trainer(w, coauthor=False),
+            {"email": "coautrice-matrice@rete-milano.test"},
+        )[1],
+    ),
+    "courses.author_coauthor_remove": Form(
+        "trainer", lambda w: (_other_trainer(w, coauthor=True), {})[1]
+    ),
+    "courses.author_quiz": Form("trainer", lambda w: {"pass_mark": "60"}),
+    "courses.author_question": Form(
+        "trainer",
+        lambda w: {
+            "qid": "forgiata",
+            "type": "true_false",
+            "text": "Vero?",
+            "answer": "true",
+            "save": "S",
+        },
+    ),
+    "courses.author_question_delete": Form("trainer", lambda w: {}),
     "courses.author_module": Form(
         "trainer", lambda w: {"title": "Nuovo titolo", "estimated_minutes": "1", "body": "x"}
     ),
