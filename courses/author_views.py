@@ -431,15 +431,12 @@ def author_publish(slug: str) -> Any:
     course = _authored(slug)
     if request.method == "GET":
         draft = authoring.get_draft(db.session, course.id)
-        if draft is None:
-            flash(_("Non c'è una bozza da pubblicare."), "error")
-            return redirect(url_for("courses.author_course", slug=slug))
         return render_template(
             "courses/author/publish.html",
             course=course,
             draft=draft,
             published=authoring.latest_published(db.session, course.id),
-            lines=authoring.diff_against_published(db.session, course),
+            lines=authoring.diff_against_published(db.session, course) if draft else [],
             action_form=ActionForm(),
         )
     if not ActionForm().validate_on_submit():
