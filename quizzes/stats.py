@@ -6,10 +6,10 @@ correlation between a question's score and the rest of the attempt's score
 Every submitted attempt counts (Moodle's "all attempts"); filters restrict to
 the current staff of an organisation and/or an audience.
 
-Small cells: when the attempts counted (after any filter) are fewer than
+Small cells: when the people whose attempts are counted (after any filter) are fewer than
 :data:`MIN_COUNT`, nothing but that fact is returned — no pass rate, mean, facility or
 option count — since a filter narrowed to one person would otherwise show that person's
-answers.
+answers. People, not attempts: one person's five attempts are still one person's answers.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ class QuizStats:
     passed: int
     mean_percent: float | None
     questions: list[QuestionStats]
-    withheld: bool = False  # fewer than MIN_COUNT attempts: only that is said
+    withheld: bool = False  # fewer than MIN_COUNT people: only that is said
+    people: int = 0  # distinct people behind the attempts
 
     @property
     def pass_rate(self) -> float | None:
@@ -91,14 +92,15 @@ def quiz_stats(
     audience_code: str | None = None,
 ) -> QuizStats:
     conditions = _filters(course_id, module_slug, organisation_id, audience_code)
-    total, passed, mean = session.execute(
+    total, people, passed, mean = session.execute(
         select(
             func.count(Attempt.id),
+            func.count(func.distinct(Attempt.user_id)),
             func.sum(case((Attempt.passed.is_(True), 1), else_=0)),
             func.avg(cast(Attempt.percent, Float)),
         ).where(*conditions)
     ).one()
-    if 0 < (total or 0) < MIN_COUNT:
+    if 0 < (people or 0) < MIN_COUNT:
         return QuizStats(0, 0, None, [], withheld=True)
     x = cast(AttemptAnswer.fraction, Float)
     weight = cast(AttemptAnswer.points, Float)
@@ -164,7 +166,11 @@ def quiz_stats(
             )
         )
     return QuizStats(
-        int(total or 0), int(passed or 0), float(mean) if mean is not None else None, questions
+        int(total or 0),
+        int(passed or 0),
+        float(mean) if mean is not None else None,
+        questions,
+        people=int(people or 0),
     )
 
 

@@ -186,7 +186,7 @@ def test_trainer_sees_statistics_and_csv_operator_does_not(graded, app: Flask, m
     police = organisation_by_code(db.session, "CDM-PL-NTDM").id
     filtered = client.get(f"/quizzes/stats/corso-quiz/?organisation={police}")
     filtered_page = filtered.get_data(as_text=True)
-    assert "Meno di 5 tentativi" in filtered_page and "Codice giallo" not in filtered_page
+    assert "Meno di 5 persone" in filtered_page and "Codice giallo" not in filtered_page
     trainer.locale = "en"
     db.session.commit()
     assert "40.0%" in client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
@@ -244,3 +244,49 @@ def test_mean_score_per_question_drawn_with_its_table(graded, app: Flask, make_u
     db.session.commit()
     page = client.get("/quizzes/stats/corso-quiz/").get_data(as_text=True)
     assert "60%" in page and "\u00a0%" not in page
+
+
+def test_one_persons_five_attempts_stay_withheld_until_five_people(
+    app: Flask, make_user, make_course
+):
+    """The small-cell rule counts people: five attempts of one person are still hers."""
+    with app.app_context():
+        _one_person_then_five(make_user, make_course)
+
+
+def _one_person_then_five(make_user, make_course) -> None:
+    version = make_course(quiz_course_files())
+    module = version.modules[0]
+    quiz = service.quiz_of(db.session, module)
+    spec = service.spec_of(quiz)
+    wrong, right = ANSWERS["D"][0], ANSWERS["A"][0]
+
+    def attempt(user, choices) -> None:
+        started = service.start_attempt(db.session, user, version, module)
+        service.submit_attempt(
+            db.session,
+            user,
+            started.id,
+            _answer(started, {k: v for k, v in choices.items() if v}),
+        )
+
+    alone = make_user(org="ASST-NIGUARDA", audience="triage_asst")
+    enrol(db.session, alone, version, source=EnrolmentSource.SELF)
+    for _ in range(5):
+        attempt(alone, wrong)
+    db.session.commit()
+    result = stats.quiz_stats(db.session, version.course_id, "triage", spec)
+    assert result.withheld and result.questions == [] and result.pass_rate is None
+    assert stats.stats_csv(result).count("\n") == 1  # the header alone
+    others = []
+    for _ in range(4):
+        person = make_user(org="ASST-NIGUARDA", audience="triage_asst")
+        enrol(db.session, person, version, source=EnrolmentSource.SELF)
+        attempt(person, right)
+        others.append(person)
+    db.session.commit()
+    result = stats.quiz_stats(db.session, version.course_id, "triage", spec)
+    assert not result.withheld and result.people == 5 and result.attempts == 9
+    assert result.pass_rate == pytest.approx(400 / 9)
+    obi = next(q for q in result.questions if q.question_id == "obi")
+    assert {text: n for _id, text, n, _right in obi.options} == {"Vero": 4, "Falso": 5}
