@@ -70,11 +70,9 @@ class CommitmentsPlugin(Plugin):
         return [f"Situazioni degli impegni ricalcolate: {written}."]
 
     def demo_data(self, session: Session) -> Iterable[str]:
-        from commitments.manage.definitions import load_defaults
+        from commitments.demo import load_demo
 
-        outcomes = load_defaults(session)
-        created = sum(1 for o in outcomes if o.state == "created")
-        return [f"Impegni formativi predefiniti: {len(outcomes)} ({created} nuovi)."]
+        return load_demo(session)
 
 
 plugin = CommitmentsPlugin()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -229,11 +230,14 @@ DEMO_ACCOUNTS = [
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Load organisations and one demo account per role (idempotent), then plugin demo data."""
+    """Load organisations, one demo account per role and a demo staff (idempotent), then
+    plugin demo data (the staff's training history among them), timed."""
     from lms.accounts.services import create_user as create
     from lms.accounts.services import get_user_by_email
+    from lms.demo import load_staff
     from lms.organisations.services import add_member, organisation_by_code, seed_registry
 
+    started = time.perf_counter()
     seed_registry(db.session)
     rows = []
     for email, name, roles, org_code, audience, referent in DEMO_ACCOUNTS:
@@ -257,11 +261,14 @@ def demo() -> None:
                 org_code or "-",
             )
         )
+    for line in load_staff(db.session):
+        click.echo(line)
     db.session.commit()
     for plugin in current_app.extensions["lms"].plugins:
         for line in plugin.demo_data(db.session):
             click.echo(line)
         db.session.commit()
+    click.echo(f"Dati dimostrativi pronti in {time.perf_counter() - started:.1f} s.")
     click.echo("")
     click.echo(f"Account dimostrativi (password per tutti: {DEMO_PASSWORD}):")
     for email, role, org in rows:

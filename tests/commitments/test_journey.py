@@ -7,22 +7,29 @@ import codecs
 import io
 import re
 
+from babel.numbers import format_percent
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from commitments.models import Commitment
 from courses.api import ModuleProgress, minimum_study_seconds
 from courses.catalogue import published_version
 from courses.progress import complete_module
 from lms import db
 from lms.accounts.models import User
 from lms.cli import DEMO_PASSWORD
+from lms.demo import PLANS
 from surveys.answering import submit
 from surveys.questions import questions
 from tests.conftest import login, post_form
 from tests.surveys.conftest import SCORES
 
 REFERENT = "referente.pl@rete-milano.test"
+PL_STAFF = next(plan for plan in PLANS if plan.org_code == "CDM-PL-NTDM")
+IN_SCOPE = 52 + PL_STAFF.size
+VALID = dict(PL_STAFF.counts)["complete"] + dict(PL_STAFF.counts)["expiring"]
+PERCENT = format_percent((VALID + 1) / IN_SCOPE, "#,##0.0 %", locale="it_IT")
 
 
 def officers_csv() -> bytes:
@@ -71,14 +78,21 @@ def test_polizia_locale_referent_journey(app, outbox):
     )
     assert "Importazione completata: 50 nuovi account invitati" in applied.get_data(as_text=True)
     assert len(outbox.messages()) == 50
-    page = client.get(dashboard_url).get_data(as_text=True)
-    assert "con formazione valida: 0 su 52 persone nel perimetro" in page  # + agente, referent
+    # The demo also holds demo commitments (lms demo): the Polizia Locale one is chosen.
+    with app.app_context():
+        chosen = db.session.scalar(select(Commitment.id).where(Commitment.code == "polizia-locale"))
+    page = client.get(f"{dashboard_url}?c={chosen}").get_data(as_text=True)
+    # In scope: the 50 officers, agente@ and the referent, and the demo staff of lms.demo,
+    # of whom those who completed (or whose completion is about to expire) are covered.
+    assert f"con formazione valida: {VALID} su {IN_SCOPE} persone nel perimetro" in page
 
     # 2. Enrol everyone in scope, after the confirmation page.
     enrol_url = dashboard_url + "enrol"
-    assert "Conferma: crea 104 iscrizioni" in client.get(enrol_url).get_data(as_text=True)
+    # Two courses for the 52 and for the demo staff never enrolled.
+    to_enrol = 2 * (52 + dict(PL_STAFF.counts)["not_enrolled"])
+    assert f"Conferma: crea {to_enrol} iscrizioni" in client.get(enrol_url).get_data(as_text=True)
     enrolled = post_form(client, enrol_url, {}, follow_redirects=True).get_data(as_text=True)
-    assert "104 iscrizioni create." in enrolled
+    assert f"{to_enrol} iscrizioni create." in enrolled
 
     # 3. One officer completes both courses (quizzes passed, questionnaire answered): coverage
     # moves.
@@ -104,9 +118,9 @@ def test_polizia_locale_referent_journey(app, outbox):
                 )
             submit(db.session, officer, version.course_id, questions(), SCORES)  # questionnaire
         db.session.commit()
-    after = client.get(dashboard_url).get_data(as_text=True)
-    assert "con formazione valida: 1 su 52 persone nel perimetro" in after
-    assert "1,9 %" in after
+    after = client.get(f"{dashboard_url}?c={chosen}").get_data(as_text=True)
+    assert f"con formazione valida: {VALID + 1} su {IN_SCOPE} persone nel perimetro" in after
+    assert PERCENT in after
 
     # 4. Exports for the Art. 6 meeting.
     xlsx = client.get(dashboard_url + "export.xlsx")
@@ -115,10 +129,10 @@ def test_polizia_locale_referent_journey(app, outbox):
     matrix = workbook[workbook.sheetnames[1]]
     statuses = {row[1]: row[4] for row in matrix.iter_rows(min_row=2, values_only=True)}
     assert statuses["Agente Numero 07"] == "Completato"
-    assert len(statuses) == 52
+    assert len(statuses) == IN_SCOPE
     pdf = client.get(dashboard_url + "summary.pdf")
     reader = PdfReader(io.BytesIO(pdf.data))
     assert len(reader.pages) == 1
     text = " ".join(reader.pages[0].extract_text().split())
-    assert "Copertura 1,9 % (1 su 52 persone)" in text
+    assert f"Copertura {PERCENT} ({VALID + 1} su {IN_SCOPE} persone)" in text
     assert "Agente Numero 07" not in text
