@@ -102,7 +102,7 @@ class CertificatesPlugin(Plugin):
     def public_widgets(self) -> Iterable[Widget]:
         from flask_babel import gettext as _
 
-        return [Widget(_("Verificare un attestato"), "certificates/_public_widget.html", order=50)]
+        return [Widget(_("Verificare un attestato"), "certificates/widgets/public.html", order=50)]
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
         """The person's current certificates, each with its download link."""

@@ -83,7 +83,7 @@ class CoursesPlugin(Plugin):
         return [
             Widget(
                 str(_l("Conoscere la violenza, sapere a chi rivolgersi")),
-                "courses/_public_widget.html",
+                "courses/widgets/public.html",
                 context=(("public_courses", versions),),
                 order=10,
             )
