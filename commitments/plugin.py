@@ -52,7 +52,8 @@ class CommitmentsPlugin(Plugin):
         return []
 
     def dashboard_widgets(self, user: User) -> Iterable[Widget]:
-        from commitments.reporting.widgets import widgets_for
+        """Operator's "Da fare", referent's organisation at a glance, network chart."""
+        from commitments.home import widgets_for
 
         return widgets_for(user)
 
