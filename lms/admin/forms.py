@@ -13,7 +13,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
+from wtforms.fields import Field
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from lms.forms import SingleLine
 from lms.i18n import lazy_gettext as _l
@@ -120,6 +128,18 @@ class EditOrganisationForm(OrganisationForm):
     active = BooleanField(_l("Ente attivo"))
 
 
+def _email_address(form: FlaskForm, field: Field) -> None:
+    """The platform's own e-mail rule (the one accounts use), not WTForms' stricter one."""
+    from lms.accounts.emails import normalise_email
+    from lms.errors import ServiceError
+
+    if field.data:
+        try:
+            normalise_email(field.data)
+        except ServiceError:
+            raise ValidationError(_l("Indirizzo e-mail non valido.")) from None
+
+
 class PrivacyControllerForm(FlaskForm):
     """The controller's details, one field per ``lms.privacy.CONTROLLER_FIELDS``."""
 
@@ -131,6 +151,6 @@ for _field in CONTROLLER_FIELDS:
         StringField(
             _field.label,
             validators=[Optional(), Length(max=300), SingleLine(_field.label)]
-            + ([Email(message=_l("Indirizzo e-mail non valido."))] if _field.email else []),
+            + ([_email_address] if _field.email else []),
         ),
     )
