@@ -123,6 +123,13 @@ def scan(session: Session, now: dt.datetime) -> int:
                     date=when,
                     title=item.title,
                 )
+            elif item.days_left == 0:
+                title = _("Scade oggi: %(title)s", title=item.title)
+                body = _(
+                    "Oggi è l'ultimo giorno per completare la formazione «%(title)s», che "
+                    "non risulta ancora completata.",
+                    title=item.title,
+                )
             else:
                 title = ngettext(
                     "Manca %(num)d giorno alla scadenza: %(title)s",
