@@ -221,4 +221,4 @@ def test_pages_print_the_computed_or_declared_duration(app, make_user, make_cour
     assert "0,1 ore" in client.get("/courses/").get_data(as_text=True)
     post_form(client, "/courses/corso-prova/enrol", {}, form_url="/courses/corso-prova/")
     module = client.get("/courses/corso-prova/modules/primo").get_data(as_text=True)
-    assert "· 5 min" in module
+    assert "5 minuti" in module
