@@ -297,7 +297,7 @@ def test_trainer_uploads_a_course_fixes_it_and_publishes_an_edit(browser_page: P
     assert page.url.endswith(f"/courses/author/{slug}/"), page.url
 
     follow(page, page.get_by_role("button", name="Modifica (crea una bozza)"))
-    follow(page, page.locator("main").get_by_role("link", name="Il modulo unico"))
+    follow(page, page.locator("main").get_by_role("link", name="Il modulo unico", exact=True))
     body = page.get_by_label("Testo del modulo (Markdown)")
     lesson = body.input_value()
     assert "```quiz" in lesson  # the module's quiz stays as it is
@@ -308,8 +308,11 @@ def test_trainer_uploads_a_course_fixes_it_and_publishes_an_edit(browser_page: P
     axe_check(page)  # the page with the preview filled in
     follow(page, page.get_by_role("button", name="Salva nella bozza"))
     expect(page.get_by_role("status").first).to_contain_text("Modulo salvato nella bozza")
-    follow(page, page.get_by_role("navigation", name="Percorso").get_by_role("link", name=slug))
-    follow(page, page.get_by_role("button", name="Pubblica la bozza"))
+    crumbs = page.get_by_role("navigation", name="Percorso")
+    follow(page, crumbs.get_by_role("link", name="Corso caricato"))
+    follow(page, page.get_by_role("link", name="Pubblica la bozza"))
+    expect(page.locator("main pre.diff")).to_contain_text("+Testo **in evidenza**")
+    follow(page, page.get_by_role("button", name="Conferma e pubblica"))
     expect(page.locator("main")).to_contain_text("Pubblicata la versione 2")
 
 
