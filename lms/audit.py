@@ -279,7 +279,7 @@ ACTION_LABELS: dict[str, Any] = {
 ROLE_LABELS: dict[str, Any] = {
     "admin": _l("Amministrazione"),
     "coordinator": _l("Coordinamento di rete"),
-    "trainer": _l("Formazione"),
+    "trainer": _l("Formatrice o formatore"),
     "referent": _l("Referente"),
     "operator": _l("Operatrice o operatore"),
     "system": _l("Sistema"),

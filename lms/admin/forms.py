@@ -28,7 +28,7 @@ from lms.i18n import lazy_gettext as _l
 from lms.privacy import CONTROLLER_FIELDS
 
 ROLE_CHOICES = [
-    SelectChoice("trainer", _l("Formazione")),
+    SelectChoice("trainer", _l("Formatrice o formatore")),
     SelectChoice("coordinator", _l("Coordinamento di rete")),
     SelectChoice("admin", _l("Amministrazione")),
 ]

@@ -44,7 +44,7 @@ def test_only_admins_reach_admin_pages(app: Flask, make_user, who: str):
 def test_role_labels_instead_of_codes(admin_client, make_user):
     trainer = make_user(roles=(Role.TRAINER, Role.COORDINATOR), name="Teresa Formatrice")
     page = admin_client.get(f"/admin/users/{trainer.id}").get_data(as_text=True)
-    assert "Coordinamento di rete" in page and "Formazione" in page
+    assert "Coordinamento di rete" in page and "Formatrice o formatore" in page
     assert ">coordinator<" not in page and ">trainer<" not in page
     listing = admin_client.get("/admin/users/").get_data(as_text=True)
     assert "Amministrazione" in listing and ">admin<" not in listing
