@@ -82,7 +82,23 @@ def author_index() -> Any:
         courses=authoring.authored_courses(db.session, current_person()),
         upload_form=UploadCourseForm(),
         drafts=_draft_ids(),
+        titles=_titles(),
     )
+
+
+def _titles() -> dict[int, str]:
+    """Each course's title as its authors see it: the draft's, else the latest version's."""
+    from courses.models import CourseVersion
+
+    rows = db.session.execute(
+        select(CourseVersion.course_id, CourseVersion.title).order_by(
+            CourseVersion.course_id, CourseVersion.number.desc().nulls_first()
+        )
+    )
+    titles: dict[int, str] = {}
+    for course_id, title in rows:
+        titles.setdefault(course_id, title)
+    return titles
 
 
 def _draft_ids() -> set[int]:
@@ -120,6 +136,7 @@ def author_upload() -> Any:
             courses=authoring.authored_courses(db.session, current_person()),
             upload_form=form,
             drafts=_draft_ids(),
+            titles=_titles(),
         ), 422
     except ServiceError as error:
         db.session.rollback()

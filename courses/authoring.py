@@ -508,6 +508,10 @@ def set_body(source: str, body: str, *, file: str = "course.md") -> str:
 # --- YAML problems said in Italian ----------------------------------------------------------
 
 _ENGLISH_PROBLEM = re.compile(r"YAML non valido: (?P<problem>.*)$", re.DOTALL)
+#: Words of PyYAML's problems (scanner, parser, composer, constructor), never Italian.
+_PYYAML_WORDS = re.compile(
+    r"\b(?:while|expected|found|could not|not allowed|unacceptable|cannot|undefined)\b"
+)
 
 
 def yaml_issue(error: Exception, *, file: str, first_line: int = 1) -> FormatIssue:
@@ -530,8 +534,8 @@ def italian_issue(issue: FormatIssue) -> FormatIssue:
     if not match:
         return issue
     problem = match.group("problem")
-    if not re.search(r"[a-z]+ [a-z]+ (?:not|found|expected|while)|expected|found", problem):
-        return issue  # already Italian
+    if not _PYYAML_WORDS.search(problem):
+        return issue  # one of the platform's own (Italian) messages
     hint = syntax_hint(problem) or _("controlla virgolette, rientri e i ':'")
     return FormatIssue(issue.file, issue.line, _("YAML non valido: %(hint)s", hint=hint))
 
