@@ -123,6 +123,7 @@ def _filtered(
     person_id: int | None,
     since: dt.datetime | None,
     until: dt.datetime | None,
+    person_ids: list[int] | None = None,
 ) -> Select[Any]:
     if organisation_id is not None:
         stmt = stmt.where(AuditEntry.organisation_id == organisation_id)
@@ -135,6 +136,10 @@ def _filtered(
         )
     if person_id is not None:
         stmt = stmt.where(or_(AuditEntry.actor_id == person_id, AuditEntry.subject_id == person_id))
+    if person_ids is not None:  # any of these people, as actor or subject ([]: nobody)
+        stmt = stmt.where(
+            or_(AuditEntry.actor_id.in_(person_ids), AuditEntry.subject_id.in_(person_ids))
+        )
     if since is not None:
         stmt = stmt.where(AuditEntry.created_at >= since)
     if until is not None:
@@ -150,6 +155,7 @@ def search(
     person_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    person_ids: list[int] | None = None,
     limit: int | None = 500,
 ) -> list[AuditEntry]:
     stmt = _filtered(
@@ -159,6 +165,7 @@ def search(
         person_id=person_id,
         since=since,
         until=until,
+        person_ids=person_ids,
     )
     if limit is not None:
         stmt = stmt.limit(limit)
@@ -200,6 +207,7 @@ def search_page(
     person_id: int | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    person_ids: list[int] | None = None,
 ) -> AuditPage:
     """A bounded page: never more than ``per_page`` rows, whatever the filters."""
     filters: dict[str, Any] = {
@@ -208,6 +216,7 @@ def search_page(
         "person_id": person_id,
         "since": since,
         "until": until,
+        "person_ids": person_ids,
     }
     total = session.scalar(_filtered(select(func.count(AuditEntry.id)), **filters)) or 0
     page = max(1, page)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from wtforms import SelectChoice
 
 from lms import audit, db
@@ -46,7 +46,19 @@ def _audit_filters(*, fixed_organisation: int | None) -> tuple[AuditFilterForm, 
 
         if db.session.get(Organisation, organisation) is None:
             abort(404)
+    person_ids = None
+    if current_user.is_admin and form.who.data and form.who.data.strip():
+        # Names are the admin's to search: the coordinator sees none.
+        pattern = f"%{form.who.data.strip().lower()}%"
+        person_ids = list(
+            db.session.scalars(
+                select(User.id)
+                .where(or_(func.lower(User.full_name).like(pattern), User.email.like(pattern)))
+                .limit(200)
+            )
+        )
     return form, {
+        "person_ids": person_ids,
         "action": form.action.data or None,
         "person_id": person,
         "organisation_id": organisation,

@@ -60,6 +60,7 @@ class AuditFilterForm(FlaskForm):
     # accepted so that an old link with an action nobody labelled still filters.
     action = SelectField(_l("Azione"), validators=[Optional()], validate_choice=False)
     person = IntegerField(_l("Persona"), validators=[Optional(), NumberRange(min=1)])
+    who = StringField(_l("Persona (nome o e-mail)"), validators=[Optional(), Length(max=100)])
     organisation = SelectField(_l("Ente"), validators=[Optional()], validate_choice=False)
     since = DateField(_l("Dal"), validators=[Optional()])
     until = DateField(_l("Al"), validators=[Optional()])
