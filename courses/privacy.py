@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from courses.models import (
     Course,
+    CourseCoauthor,
     CourseCompletion,
     CourseOwner,
     CourseVersion,
@@ -67,6 +68,11 @@ def export(session: Session, user_id: int) -> dict[str, Any]:
                 select(Course.slug).join(CourseOwner).where(CourseOwner.user_id == user_id)
             )
         ),
+        "coauthored_courses": list(
+            session.scalars(
+                select(Course.slug).join(CourseCoauthor).where(CourseCoauthor.user_id == user_id)
+            )
+        ),
     }
 
 
@@ -75,6 +81,7 @@ def erase(session: Session, user_id: int) -> None:
     clock (when the last heartbeat came) goes."""
     session.execute(delete(StudyClock).where(StudyClock.user_id == user_id))
     session.execute(delete(CourseOwner).where(CourseOwner.user_id == user_id))
+    session.execute(delete(CourseCoauthor).where(CourseCoauthor.user_id == user_id))
     session.execute(
         update(CourseVersion)
         .where(CourseVersion.created_by_id == user_id)
@@ -89,6 +96,7 @@ PROVIDER = PrivacyProvider(
     tables=frozenset(
         {
             "courses_owner",
+            "courses_coauthor",
             "courses_version",
             "courses_enrolment",
             "courses_module_progress",

@@ -427,3 +427,16 @@ def test_starter_course_saved_unchanged_through_the_forms(app: Flask, make_user,
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     name = module.filename
     assert authoring.draft_files(db.session, course, trainer)[name] == files[name]
+
+
+def test_coauthorship_is_exported_and_erased(app: Flask, make_user, make_course):
+    from courses import privacy
+
+    owner = make_user(roles=(Role.TRAINER,))
+    coauthor = make_user(roles=(Role.TRAINER,))
+    make_course(user=owner)
+    course = authoring.get_course(db.session, "corso-prova")
+    authoring.add_coauthor(db.session, course, coauthor.email.upper(), actor=owner)
+    assert privacy.export(db.session, coauthor.id)["coauthored_courses"] == ["corso-prova"]
+    privacy.erase(db.session, coauthor.id)
+    assert db.session.query(CourseCoauthor).count() == 0
