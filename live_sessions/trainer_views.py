@@ -11,8 +11,17 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import get_locale
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -172,12 +181,18 @@ def edit_session(session_id: int) -> Any:
     return render_template("live_sessions/form.html", form=form, live=live)
 
 
-@bp.route("/<id:session_id>/cancel-session", methods=["POST"])
+@bp.route("/<id:session_id>/cancel-session", methods=["GET", "POST"])
 @roles_required(Role.TRAINER)
 def cancel_session(session_id: int) -> Any:
-    if not ActionForm().validate_on_submit():
+    """GET: what cancelling means (who is told), and the button; POST: cancel."""
+    form = ActionForm()
+    live = _managed(session_id)
+    if request.method == "GET":
+        if live.is_cancelled:
+            return redirect(url_for("live_sessions.roster", session_id=session_id))
+        return render_template("live_sessions/cancel_session.html", live=live, form=form)
+    if not form.validate_on_submit():
         abort(400)
-    _managed(session_id)
     user = current_person()
     try:
         live = commit_with_retries(
@@ -188,7 +203,14 @@ def cancel_session(session_id: int) -> Any:
         flash(str(error), "error")
     else:
         count = reminders.notify_session_cancelled(db.session, live)
-        flash(_("Incontro annullato: %(n)d persone avvisate.", n=count), "success")
+        flash(
+            ngettext(
+                "Incontro annullato: %(num)d persona avvisata.",
+                "Incontro annullato: %(num)d persone avvisate.",
+                count,
+            ),
+            "success",
+        )
     return redirect(url_for("live_sessions.roster", session_id=session_id))
 
 

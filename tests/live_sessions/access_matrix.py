@@ -46,7 +46,10 @@ LIVE_SESSIONS: Table = {
         "GET": signed_in(403, **_RUNNERS),
         "POST": signed_in(403, **_RUNNERS),
     },
-    "live_sessions.cancel_session": {"POST": signed_in(403, **_RUNNERS_REDIRECT)},
+    "live_sessions.cancel_session": {
+        "GET": signed_in(403, **_RUNNERS),
+        "POST": signed_in(403, **_RUNNERS_REDIRECT),
+    },
     "live_sessions.roster": {"GET": signed_in(403, **_RUNNERS)},
     "live_sessions.mark_attendance": {"POST": signed_in(403, **_RUNNERS_REDIRECT)},
     "live_sessions.import_attendance": {
