@@ -185,22 +185,23 @@ class _Learner:
         number: int = 0,
     ) -> None:
         """Enrol at ``enrolled_at`` and study the modules evenly until ``done_at``; all of
-        them (then the questionnaire) unless ``modules`` says how many."""
+        them (then the questionnaire) unless ``modules`` says how many. With ``fail_first``
+        one quiz is failed once (the last one studied when stopping half way, else one
+        chosen by ``number``, so that every quiz has some failures)."""
+        from quizzes.demo import take_quiz
+
         self.enrol(version, enrolled_at)
         todo = sorted(version.modules, key=lambda m: m.position)
         if modules is not None:
             todo = todo[:modules]
-        from quizzes.demo import take_quiz
-
+        fail_index = len(todo) - 1 if modules is not None else number % len(todo)
         step = (done_at - enrolled_at) / (len(todo) + 1)
-        failed_once = False
-        for n, module in enumerate(todo, 1):
-            at = enrolled_at + step * n
+        for n, module in enumerate(todo):
+            at = enrolled_at + step * (n + 1)
             self.track(version, module, at)
             if not module.completed_by_block:
                 continue
-            if fail_first and not failed_once:
-                failed_once = True
+            if fail_first and n == fail_index:
                 take_quiz(self.session, self.user, version, module, at, right=False)
                 if modules is not None:
                     return  # stuck on the quiz for now

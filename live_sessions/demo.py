@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import zip_longest
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -148,9 +149,13 @@ def _staff_sessions(session: Session) -> list[str]:
                 ),
                 actor=trainer,
             )
-        chosen = [p for p in people if p.audience in plan.audiences and p.email in users][
-            : plan.registered
+        # Alternating between the profiles the session is for.
+        by_audience = [
+            [p for p in people if p.audience == code and p.email in users]
+            for code in plan.audiences
         ]
+        mixed = [p for group in zip_longest(*by_audience) for p in group if p is not None]
+        chosen = mixed[: plan.registered]
         with clock.frozen(created_at + dt.timedelta(days=2)):
             for person in chosen:
                 actor = referents.get(person.org_code) or trainer
