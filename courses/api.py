@@ -40,7 +40,13 @@ from courses.progress import (
     study_seconds,
     tracked_seconds,
 )
-from courses.signals import LearningChanges, learning_changed, module_completed, version_published
+from courses.signals import (
+    LearningChanges,
+    enrolled,
+    learning_changed,
+    module_completed,
+    version_published,
+)
 from courses.study import StudyTime
 
 __all__ = [
@@ -80,6 +86,7 @@ __all__ = [
     "learning_changed",
     "module_completed",
     "version_published",
+    "enrolled",
     # catalogue
     "catalogue",
     "find_module",

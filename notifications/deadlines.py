@@ -49,8 +49,7 @@ def due(session: Session, now: dt.datetime) -> list[Due]:
     """Everyone who should hear about a deadline at ``now`` (before de-duplication)."""
     if current_app.extensions["lms"].plugin("commitments") is None:
         return []
-    from commitments.reporting.coverage import evaluate
-    from commitments.rules.status import Moment, Status
+    from commitments.api import Moment, Status, evaluate
 
     moment = Moment.now(now)
     evaluation = evaluate(session, None, moment, with_names=False, depth="cells")

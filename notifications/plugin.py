@@ -41,7 +41,7 @@ class NotificationsPlugin(Plugin):
         certificate_issued.connect(on_certificate_issued, sender=app, weak=False)
         message_ready.connect(on_message_ready, sender=app, weak=False)
         try:
-            from courses.signals import enrolled
+            from courses.api import enrolled
         except ImportError:  # courses not installed: no enrolments to tell about
             return
         enrolled.connect(on_enrolled, sender=app, weak=False)

@@ -14,8 +14,8 @@ from wtforms import SelectChoice
 
 from lms import audit, db
 from lms.accounts.models import Role, User
+from lms.admin.blueprint import bp
 from lms.admin.forms import AuditFilterForm
-from lms.admin.views import bp
 from lms.authz import organisation_manager, roles_required
 from lms.downloads import attachment
 

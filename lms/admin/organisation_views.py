@@ -14,8 +14,8 @@ from wtforms import SelectChoice
 
 from lms import db
 from lms.accounts.models import Role
+from lms.admin.blueprint import bp
 from lms.admin.forms import EditOrganisationForm, NewOrganisationForm, OrganisationForm
-from lms.admin.views import bp
 from lms.authz import current_person, roles_required
 from lms.errors import ServiceError
 from lms.organisations import services

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     redirect,
@@ -22,6 +21,7 @@ from wtforms import SelectChoice
 
 from lms import audit, clock, db, privacy
 from lms.accounts.models import Role, User, UserRole
+from lms.admin.blueprint import bp
 from lms.admin.forms import (
     CreateUserForm,
     EraseForm,
@@ -37,7 +37,6 @@ from lms.errors import ServiceError
 from lms.limits import EDITOR, body_limit
 from lms.settings import get_setting, set_setting
 
-bp = Blueprint("admin", __name__, template_folder="templates")
 admin_only = roles_required(Role.ADMIN)
 
 
@@ -263,4 +262,4 @@ def privacy_controller_details() -> privacy.ControllerDetails:
     return privacy.controller_details(db.session)
 
 
-from lms.admin import audit_views, organisation_views  # noqa: E402,F401  (routes on bp)
+from lms.admin import audit_views, organisation_views  # noqa: E402,F401  (their routes on bp)

@@ -96,6 +96,8 @@ def test_every_platform_view_has_a_cap_and_only_declared_views_exceed_the_form_c
         "courses.author_meta",
         "courses.author_module",
         "courses.author_preview",
+        "courses.author_source",  # the raw editor of course.md and modules
+        "courses.author_question",  # a question's text and feedback, as long as a lesson's
         "certificates.verify_upload",
         "commitments.staff_import_page",
         "commitments.manage",
