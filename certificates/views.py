@@ -317,9 +317,13 @@ def _certificate_or_404(cert_id: int) -> Certificate:
 @bp.route("/admin/<id:cert_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def admin_detail(cert_id: int) -> Any:
-    """Revoke with a reason (the form posts here)."""
+    """The certificate; ``?revoke=1`` asks to confirm the revocation, with a reason (the
+    form posts here; a reason refused shows that page again with the error)."""
     cert = _certificate_or_404(cert_id)
     form = RevokeForm()
+    confirming = request.args.get("revoke") == "1" and cert.revoked_at is None
+    if request.method == "POST" and not form.validate_on_submit():
+        confirming = cert.revoked_at is None
     if form.validate_on_submit():
         try:
             issuing.revoke(db.session, cert, form.reason.data, actor=current_person())
@@ -335,6 +339,13 @@ def admin_detail(cert_id: int) -> Any:
     while previous is not None and len(chain) < 50:
         chain.append(previous)
         previous = previous.previous
+    if confirming:
+        return render_template(
+            "certificates/revoke.html",
+            cert=cert,
+            status=cert.status(_now(), expiring_days()),
+            form=form,
+        )
     return render_template(
         "certificates/admin_detail.html",
         cert=cert,
