@@ -24,6 +24,14 @@ TONES = {
     "info": "#174a8b",
 }
 _ids = count(1)
+# The drawings' width in SVG units: text of 15 units reads at about 12 px on a 360 px phone
+# and, with the chart's width capped by lms.css, at about 19 px on a laptop.
+WIDTH = 400
+
+
+def _short(label: str, limit: int) -> str:
+    """A label cut to fit the drawing (the data table beside it has it in full)."""
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -90,7 +98,7 @@ def bar_chart(
     if not bars:
         return _empty(title)
     uid = f"chart-{next(_ids)}"
-    width, bar_height, row_height = 600, 18, 44
+    width, bar_height, row_height = WIDTH, 18, 46
     height = row_height * len(bars) + 8
     parts = [
         Markup(
@@ -105,11 +113,11 @@ def bar_chart(
         length = 0.0 if bar.value is None else max(0.0, min(1.0, bar.value / top)) * (width - 90)
         parts.append(
             Markup(
-                '<text x="0" y="{y}" font-size="14" fill="#1b1b1f">{label}</text>'
+                '<text x="0" y="{y}" font-size="15" fill="#1b1b1f">{label}</text>'
                 '<rect x="0" y="{by}" width="{bw:.1f}" height="{bh}" rx="3" fill="{fill}"/>'
                 '<rect x="0" y="{by}" width="{full}" height="{bh}" rx="3" fill="none" '
                 'stroke="#c9c9d1"/>'
-                '<text x="{tx:.1f}" y="{ty}" font-size="14" font-weight="600" '
+                '<text x="{tx:.1f}" y="{ty}" font-size="15" font-weight="600" '
                 'fill="#1b1b1f">{display}</text>'
             ).format(
                 y=y,
@@ -140,7 +148,7 @@ def stacked_bar(segments: Sequence[Segment], *, title: str, caption: str = "") -
     if total == 0:
         return _empty(title)
     uid = f"chart-{next(_ids)}"
-    width = 600
+    width = WIDTH
     legend_rows = (len(segments) + 1) // 2
     height = 40 + legend_rows * 24
     parts = [
@@ -164,7 +172,7 @@ def stacked_bar(segments: Sequence[Segment], *, title: str, caption: str = "") -
         parts.append(
             Markup(
                 '<rect x="{x}" y="{y}" width="14" height="14" fill="{f}"/>'
-                '<text x="{tx}" y="{ty}" font-size="14" fill="#1b1b1f">{label}: {value}</text>'
+                '<text x="{tx}" y="{ty}" font-size="15" fill="#1b1b1f">{label}: {value}</text>'
             ).format(
                 x=lx,
                 y=ly,
@@ -199,7 +207,7 @@ def line_chart(
     if not known:
         return _empty(title)
     uid = f"chart-{next(_ids)}"
-    width, height, pad = 600, 220, 30
+    width, height, pad = WIDTH, 200, 30
     top = max_value if max_value > 0 else 1.0
     step = (width - 2 * pad) / max(1, len(points) - 1)
 
@@ -242,8 +250,8 @@ def line_chart(
     first, last = points[0][0], points[-1][0]
     parts.append(
         Markup(
-            '<text x="{p}" y="{yy}" font-size="13" fill="#1b1b1f">{a}</text>'
-            '<text x="{r}" y="{yy}" font-size="13" text-anchor="end" '
+            '<text x="{p}" y="{yy}" font-size="15" fill="#1b1b1f">{a}</text>'
+            '<text x="{r}" y="{yy}" font-size="15" text-anchor="end" '
             'fill="#1b1b1f">{b}</text></svg>'
         ).format(p=pad, r=width - pad, yy=height - 8, a=first, b=last)
     )

@@ -1,7 +1,8 @@
 """A trainer's recent quiz results on the home page: attempts and pass rate per course.
 
 The network's small-cell rule as the statistics pages apply it (:data:`stats.MIN_COUNT`):
-a course with fewer than 5 attempts in the period says only that.
+a course whose attempts in the period come from fewer than 5 people says only that (one
+person's five attempts are still one person).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ class CourseResults:
     title: str
     attempts: int
     passed: int
+    people: int = 0
 
     @property
     def withheld(self) -> bool:
-        return 0 < self.attempts < MIN_COUNT
+        return self.attempts > 0 and self.people < MIN_COUNT
 
     @property
     def pass_rate(self) -> float | None:
@@ -52,12 +54,13 @@ def recent_results(
     since = (now or clock.now()) - dt.timedelta(days=RECENT_DAYS)
     ids = [c.id for c in courses]
     counts = {
-        course_id: (total, passed or 0)
-        for course_id, total, passed in session.execute(
+        course_id: (total, passed or 0, people)
+        for course_id, total, passed, people in session.execute(
             select(
                 Attempt.course_id,
                 func.count(Attempt.id),
                 func.sum(case((Attempt.passed.is_(True), 1), else_=0)),
+                func.count(func.distinct(Attempt.user_id)),
             )
             .where(
                 Attempt.course_id.in_(ids),
@@ -72,7 +75,8 @@ def recent_results(
         for v in session.scalars(latest_versions_query().where(CourseVersion.course_id.in_(ids)))
     }
     rows = [
-        CourseResults(c.slug, titles.get(c.id, c.slug), *counts.get(c.id, (0, 0))) for c in courses
+        CourseResults(c.slug, titles.get(c.id, c.slug), *counts.get(c.id, (0, 0, 0)))
+        for c in courses
     ]
     rows.sort(key=lambda r: (-r.attempts, r.title.lower()))
     return rows[:limit]

@@ -64,10 +64,12 @@ def test_a_trainer_sees_their_courses_and_recent_results(app, make_user, make_co
     assert "Corso curato" in html and '<td class="text-end">0</td>' in html  # no attempts
 
 
-def test_recent_results_withhold_fewer_than_five_attempts():
-    four = CourseResults("a", "A", 4, 4)
+def test_recent_results_withhold_groups_of_fewer_than_five_people():
+    four = CourseResults("a", "A", 4, 4, people=4)
     assert four.withheld and four.pass_rate is None
-    assert CourseResults("a", "A", 5, 4).pass_rate == 80
+    one_person_five_times = CourseResults("a", "A", 5, 4, people=1)
+    assert one_person_five_times.withheld and one_person_five_times.pass_rate is None
+    assert CourseResults("a", "A", 5, 4, people=5).pass_rate == 80
     assert not CourseResults("a", "A", 0, 0).withheld
 
 
