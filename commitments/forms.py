@@ -110,7 +110,7 @@ class CommitmentForm(FlaskForm):
         validators=[DataRequired(), NumberRange(min=1, max=100)],
         default=80,
     )
-    deadline = DateField(_l("Scadenza"), validators=[DataRequired()])
+    deadline = DateField(_l("Termine"), validators=[DataRequired()])
     active = BooleanField(_l("Attivo"), default=True)
 
 

@@ -96,7 +96,7 @@ def _summary_rows(
             _("Con formazione valida"),
             _("Copertura %"),
             _("Obiettivo %"),
-            _("Scadenza"),
+            _("Termine"),
             *[status_label(s) for s in STATUS_ORDER],
         ],
     ]

@@ -161,7 +161,7 @@ def network_csv(groups: list[NetworkGroup], type_label, on_iso: str) -> bytes:  
             _("In scadenza"),
             _("Copertura"),
             _("Obiettivo %"),
-            _("Scadenza"),
+            _("Termine"),
             _("Obiettivo raggiunto"),
         ]
     )
