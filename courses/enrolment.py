@@ -120,7 +120,7 @@ def enrol(
 def unenrol(session: Session, user_id: int, course_id: int) -> None:
     enrolment = active_enrolment(session, user_id, course_id)
     if enrolment is None:
-        raise NotFound(_("Non risulti iscritta/o a questo corso."))
+        raise NotFound(_("Non risulta un'iscrizione a questo corso."))
     enrolment.ended_at = clock.now()
     session.flush()
     announce_change(session, user_id, course_id)

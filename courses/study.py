@@ -226,7 +226,7 @@ def heartbeat(session: Session, grant: PageGrant, *, now: dt.datetime | None = N
     found = session.execute(_BEAT_STATE, keys).first()
     if found is None or found[1] != grant.cycle:
         raise HeartbeatRefused(
-            _("Non sei iscritta/o a questo corso in questo ciclo: ricarica la pagina."), 403
+            _("Non risulta un'iscrizione a questo corso in questo ciclo: ricarica la pagina."), 403
         )
     enrolment_id, cycle, last_module, progress_id, tracked, seen = found
     if progress_id is None:  # the first heartbeat on the module starts it

@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -303,7 +303,14 @@ def enrol_staff(org_id: int) -> Any:
                 flash(str(error), "error")
             else:
                 db.session.commit()
-                flash(_("Iscritte/i al corso: %(n)d.", n=count), "success")
+                flash(
+                    ngettext(
+                        "%(num)d persona iscritta al corso.",
+                        "%(num)d persone iscritte al corso.",
+                        count,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("courses.enrol_staff", org_id=org_id))
     return render_template(
         "courses/enrol_staff.html",

@@ -109,9 +109,7 @@ def register(
     if person is None or not person.active:
         raise NotFound(_("Persona non trovata."))
     if not can_act_for(session, actor, person_id):
-        raise Forbidden(
-            _("Puoi iscrivere solo te stessa/o o il personale della tua organizzazione.")
-        )
+        raise Forbidden(_("Puoi iscrivere solo te o il personale della tua organizzazione."))
     state = registration_state(live, now)
     if state == "cancelled":
         raise ServiceError(_("L'incontro è stato annullato."))
@@ -119,7 +117,7 @@ def register(
         raise ServiceError(_("Le iscrizioni a questo incontro non sono aperte."))
     if active_registration(session, live.id, person_id) is not None:
         raise ServiceError(
-            _("%(name)s è già iscritta/o o in lista d'attesa.", name=person.full_name)
+            _("%(name)s ha già un posto o è in lista d'attesa.", name=person.full_name)
         )
     if live.confirmed_count < live.capacity and _take_seat(session, live):
         status = RegistrationStatus.CONFIRMED

@@ -175,7 +175,7 @@ def logout() -> Any:
         audit.record(db.session, "logout", actor=user, subject_id=user.id)
         db.session.commit()
         logout_user()
-        flash(_("Sei uscita/o dalla piattaforma."), "info")
+        flash(_("Hai chiuso la sessione. A presto!"), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -308,7 +308,10 @@ def _set_password_page(token: str, salt: str, max_age_key: str, title: str, acti
             if current_user.is_authenticated:
                 logout_user()
             login_user(user)
-            flash(_("Password impostata. Benvenuta/o, %(name)s!", name=user.full_name), "success")
+            flash(
+                _("Password impostata. Ti diamo il benvenuto, %(name)s!", name=user.full_name),
+                "success",
+            )
             return _remember_device(redirect(url_for("lms.home")), devices, user.email)
     return render_template("accounts/set_password.html", form=form, title=title, user=user)
 

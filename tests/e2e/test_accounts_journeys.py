@@ -59,12 +59,12 @@ def test_referent_invites_an_officer_who_activates_the_account(
     confirm.fill("Verdi-password-2026")
     follow(officer, officer.get_by_role("button", name="Salva la password"))
     assert officer.url == live_server.url + "/"  # lands on the home page, logged in
-    expect(officer.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Giulia Verdi")
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Ciao, Giulia")
     expect(officer.get_by_role("status")).to_contain_text("Password impostata")
     logout(officer)
-    expect(officer.get_by_role("status")).to_contain_text("Sei uscita/o dalla piattaforma.")
+    expect(officer.get_by_role("status")).to_contain_text("Hai chiuso la sessione.")
     login(officer, "giulia.verdi@rete-milano.test", "Verdi-password-2026")
-    expect(officer.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Giulia Verdi")
+    expect(officer.get_by_role("heading", level=1)).to_have_text("Ciao, Giulia")
     expect(officer.get_by_role("main")).to_contain_text(PL_NAME)
 
 
@@ -84,7 +84,7 @@ def test_password_reset_by_email_link_and_old_password_stops_working(browser_pag
     page.get_by_label("Ripeti la nuova password").fill(new_password)
     follow(page, page.get_by_role("button", name="Salva la password"))
     assert is_logged_in(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Operatrice CAV Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ciao, Operatrice")
     logout(page)
 
     page.locator("#email").fill(email)
@@ -97,7 +97,7 @@ def test_password_reset_by_email_link_and_old_password_stops_working(browser_pag
     assert used.status == 400
     expect(page.get_by_role("heading", level=1)).to_have_text("Link non valido")
     login(page, email, new_password)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Operatrice CAV Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ciao, Operatrice")
 
 
 def _focused(page: Page) -> dict[str, str]:
@@ -136,7 +136,7 @@ def test_keyboard_only_login_and_skip_link(browser_page: Page):
     page.keyboard.type(DEMO_PASSWORD)
     follow(page, lambda: page.keyboard.press("Enter"))
     assert is_logged_in(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Agente Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ciao, Agente")
 
     page.keyboard.press("Tab")
     skip = _focused(page)

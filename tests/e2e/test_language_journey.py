@@ -34,9 +34,9 @@ def test_italian_to_english_and_back_before_and_after_login(browser_page: Page):
     expect(page.get_by_role("button", name="Cambia lingua")).to_be_visible()
 
     login(page, TRAINER)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Formatrice Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ciao, Formatrice")
     _switch(page, "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Formatrice Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Formatrice")
     expect(page.get_by_role("navigation", name="Main navigation")).to_be_visible()
     follow(page, page.get_by_role("link", name="Password", exact=True))
     expect(page.get_by_role("heading", level=1)).to_have_text("Change password")
@@ -48,7 +48,7 @@ def test_italian_to_english_and_back_before_and_after_login(browser_page: Page):
     page.context.clear_cookies()  # a new session: the choice is stored on the account
     login(page, TRAINER)
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Formatrice Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Formatrice")
     _switch(page, "it")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Benvenuta/o, Formatrice Demo")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ciao, Formatrice")
     expect(page.get_by_role("button", name="Esci")).to_be_visible()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lms import db
 from notifications.models import Notification, OutboxMessage
+from tests.certificates.conftest import complete  # noqa: F401  (the certificates' fixture)
 
 
 def send(app: Flask, *args: str) -> Any:

@@ -11,12 +11,10 @@ from flask import Flask
 from lms import clock, db
 from notifications.models import Kind
 from notifications.services import set_muted, unsubscribe_token
-from tests.certificates.conftest import event_for  # noqa: F401  (the certificate fixtures)
 from tests.certificates.test_reminders import completed_for_expiry_in, remind
 from tests.conftest import login, post_form, service_context
 from tests.notifications.conftest import notifications_of, to
 
-pytest_plugins = ["tests.certificates.conftest"]
 PL = "CDM-PL-NTDM"
 
 
