@@ -25,13 +25,14 @@ from courses.api import (
     Course,
     CourseVersion,
     Enrolment,
+    EnrolmentSource,
+    Module,
     ModuleProgress,
     complete_module,
+    enrol,
     minimum_study_seconds,
+    published_version,
 )
-from courses.catalogue import published_version
-from courses.enrolment import enrol
-from courses.models import EnrolmentSource, Module
 from lms import clock
 from lms.accounts.models import User
 from lms.demo import PLANS, DemoPerson, all_staff
@@ -162,7 +163,7 @@ class _Learner:
 
     def finish(self, version: CourseVersion, at: dt.datetime, number: int) -> None:
         """Answer the questionnaire, which completes the course (and issues the certificate)."""
-        from surveys.demo import answer_questionnaire
+        from surveys.api import answer_questionnaire
 
         answer_questionnaire(self.session, self.user, version.course_id, at, number)
 
@@ -188,7 +189,7 @@ class _Learner:
         them (then the questionnaire) unless ``modules`` says how many. With ``fail_first``
         one quiz is failed once (the last one studied when stopping half way, else one
         chosen by ``number``, so that every quiz has some failures)."""
-        from quizzes.demo import take_quiz
+        from quizzes.api import take_quiz
 
         self.enrol(version, enrolled_at)
         todo = sorted(version.modules, key=lambda m: m.position)

@@ -12,7 +12,7 @@ from courses.catalogue import (
     user_audience_codes,
 )
 from courses.durations import course_hours, course_minutes, module_minutes
-from courses.enrolment import active_enrolment, enrol_members
+from courses.enrolment import active_enrolment, enrol, enrol_members
 from courses.evidence import LEGACY, EvidenceProfile, evidence_of, minimum_study_seconds
 from courses.extensions import (
     COMPLETION_REQUIREMENTS,
@@ -27,6 +27,7 @@ from courses.models import (
     CourseCompletion,
     CourseVersion,
     Enrolment,
+    EnrolmentSource,
     Module,
     ModuleProgress,
     ProgressStatus,
@@ -87,6 +88,8 @@ __all__ = [
     "module_completed",
     "version_published",
     "enrolled",
+    "enrol",
+    "EnrolmentSource",
     # catalogue
     "catalogue",
     "find_module",
