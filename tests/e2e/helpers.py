@@ -19,7 +19,7 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, Route
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, Route, expect
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -39,7 +39,9 @@ LOGOUT_BUTTON = "form[action$='/account/logout'] button"
 __all__ = [
     "DEMO_PASSWORD",
     "axe_check",
+    "choose",
     "follow",
+    "menu_link",
     "go",
     "is_logged_in",
     "login",
@@ -279,6 +281,25 @@ def follow(page: Page, target: Locator | Callable[[], Any]) -> Response:
     response = navigation.value
     axe_check(page)
     return response
+
+
+def menu_link(page: Page, name: str) -> Locator:
+    """An entry of the header's menu, opening "Gestione" first when the entry is there
+    (work on others' training is grouped under it)."""
+    menu = page.get_by_role("navigation", name="Navigazione principale")
+    link = menu.get_by_role("link", name=name, exact=True)
+    if not link.is_visible():
+        menu.get_by_role("button", name="Gestione").click()
+    expect(link).to_be_visible()
+    return link
+
+
+def choose(scope: Page | Locator, label: str, *, exact: bool = False) -> None:
+    """Tick a radio button or check box as a person does, by clicking its label
+    (Bootstrap Italia draws the box on the label, over the native input)."""
+    box = scope.get_by_label(label, exact=exact)
+    scope.locator(f"label[for='{box.get_attribute('id')}']").click()
+    expect(box).to_be_checked()
 
 
 def is_logged_in(page: Page) -> bool:

@@ -14,6 +14,7 @@ from tests.e2e.helpers import (
     is_logged_in,
     login,
     logout,
+    menu_link,
     read_mail_link,
 )
 
@@ -26,8 +27,7 @@ def test_referent_invites_an_officer_who_activates_the_account(
 ):
     referent = open_page()
     login(referent, REFERENT_PL)
-    nav = referent.get_by_role("navigation", name="Navigazione principale")
-    follow(referent, nav.get_by_role("link", name="Organizzazioni"))
+    follow(referent, menu_link(referent, "Organizzazioni"))
     organisation = referent.get_by_role("link", name=PL_NAME, exact=False)
     expect(organisation).to_have_count(1)  # a referent sees only their own organisation
     follow(referent, organisation)

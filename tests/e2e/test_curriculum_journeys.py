@@ -18,9 +18,9 @@ def test_visitor_reads_the_public_path_without_an_account(browser_page: Page):
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "La formazione della Rete antiviolenza di Milano"
     )
-    expect(page.get_by_role("link", name="Accedi")).to_be_visible()
+    expect(page.get_by_role("link", name="Accedi", exact=True)).to_be_visible()
     follow(page, page.locator("a[href$='/courses/public/conoscere-la-violenza/']"))
-    expect(page.locator("p.meta")).to_contain_text("Non rilascia attestati")
+    expect(page.get_by_role("note")).to_contain_text("Non rilascia attestati")
     modules = page.locator("ol.modules a")
     expect(modules).to_have_count(3)
     follow(page, modules.nth(1))  # where to turn

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import BIN
-from tests.e2e.helpers import REPO, LiveServer, axe_check, follow, go, login
+from tests.e2e.helpers import REPO, LiveServer, axe_check, choose, follow, go, login
 
 OPERATOR = "agente@rete-milano.test"
 TRAINER = "formatrice@rete-milano.test"
@@ -130,9 +130,9 @@ def question_about(page: Page, text: str) -> Locator:
 
 def answer_quick_quiz(page: Page, *, right: bool) -> None:
     date = question_about(page, "In quale data")
-    date.get_by_label("22 novembre 2023" if right else "8 giugno 2012").check()
+    choose(date, "22 novembre 2023" if right else "8 giugno 2012")
     network = question_about(page, "La rete milanese")
-    network.get_by_label("Falso" if right else "Vero", exact=True).check()
+    choose(network, "Falso" if right else "Vero", exact=True)
 
 
 def start_attempt(page: Page) -> None:
@@ -223,7 +223,7 @@ def test_operator_fails_and_passes_quizzes_and_verifies_the_certificate(
     expect(page.locator("main")).to_contain_text("manca il questionario di gradimento")
     follow(page, page.get_by_role("link", name="Compila il questionario di gradimento"))
     for group in page.locator("main form").get_by_role("group").all():
-        group.get_by_label("4 — molto").check()
+        choose(group, "4 — molto")
     page.get_by_label("Commenti e suggerimenti (facoltativo)").fill("Chiaro e utile.")
     follow(page, page.get_by_role("button", name="Invia le risposte"))
     expect(page.locator("main")).to_contain_text("Completato il")
@@ -231,7 +231,7 @@ def test_operator_fails_and_passes_quizzes_and_verifies_the_certificate(
     # The certificate: listed, downloaded, verified by its code and by its file.
     go(page, "/certificates/")
     expect(page.get_by_role("heading", level=1)).to_have_text("I miei attestati")
-    row = page.get_by_role("row").filter(has_text="Quiz rapido")
+    row = page.get_by_role("article").filter(has_text="Quiz rapido")  # one card per certificate
     expect(row).to_have_count(1)
     with page.expect_download() as download_info:
         row.get_by_role("link", name=re.compile("Scarica")).click()
@@ -291,7 +291,7 @@ def test_trainer_uploads_a_course_fixes_it_and_publishes_an_edit(browser_page: P
     page.get_by_label("Cartella del corso compressa (.zip)").set_input_files(
         {"name": "corso.zip", "mimeType": "application/zip", "buffer": zipped(fixed)}
     )
-    page.get_by_label("Pubblica subito").check()
+    choose(page, "Pubblica subito")
     follow(page, page.get_by_role("button", name="Carica", exact=True))
     expect(page.locator("main")).to_contain_text("Pubblicata la versione 1")
     assert page.url.endswith(f"/courses/author/{slug}/"), page.url

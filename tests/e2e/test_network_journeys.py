@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from lms.cli import DEMO_ACCOUNTS
-from tests.e2e.helpers import LiveServer, follow, go, login
+from tests.e2e.helpers import LiveServer, follow, go, login, menu_link
 
 COORDINATOR = "coordinamento@rete-milano.test"
 # Staff the demo puts into organisations (the coordinator's own name is in the header).
@@ -26,8 +26,7 @@ def test_coordinator_sees_counts_but_no_names_and_no_staff_pages(
 ):
     page = browser_page
     login(page, COORDINATOR)
-    nav = page.get_by_role("navigation", name="Navigazione principale")
-    follow(page, nav.get_by_role("link", name="Organizzazioni"))
+    follow(page, menu_link(page, "Organizzazioni"))
 
     table = page.get_by_role("table", name="Organizzazioni della rete e personale registrato")
     rows = table.locator("tbody tr")
