@@ -37,8 +37,9 @@ def _iso(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def matrix_header(report: CommitmentReport, titles: dict[int, str]) -> list[str]:
-    header = [
+def _person_headings() -> list[str]:
+    """The columns of one person and commitment, before the courses'."""
+    return [
         _("Impegno"),
         _("Nome e cognome"),
         _("E-mail"),
@@ -46,13 +47,20 @@ def matrix_header(report: CommitmentReport, titles: dict[int, str]) -> list[str]
         _("Stato"),
         _("Valido fino al"),
     ]
+
+
+def _course_headings(title: str) -> list[str]:
+    return [
+        f"{title} – {_('stato')}",
+        f"{title} – {_('completato il')}",
+        f"{title} – {_('valido fino al')}",
+    ]
+
+
+def matrix_header(report: CommitmentReport, titles: dict[int, str]) -> list[str]:
+    header = _person_headings()
     for link in report.commitment.courses:
-        title = titles.get(link.course_id, link.course.slug)
-        header += [
-            f"{title} – {_('stato')}",
-            f"{title} – {_('completato il')}",
-            f"{title} – {_('valido fino al')}",
-        ]
+        header += _course_headings(titles.get(link.course_id, link.course.slug))
     header += [amount_heading(kind, required) for kind, required in report.commitment.amounts]
     return header
 
@@ -139,20 +147,9 @@ def matrix_csv(
             )
         for kind, required in report.commitment.amounts:
             amount_headings.setdefault(amount_heading(kind, required))
-    header = [
-        _("Impegno"),
-        _("Nome e cognome"),
-        _("E-mail"),
-        _("Profilo"),
-        _("Stato"),
-        _("Valido fino al"),
-    ]
+    header = _person_headings()
     for title in course_ids.values():
-        header += [
-            f"{title} – {_('stato')}",
-            f"{title} – {_('completato il')}",
-            f"{title} – {_('valido fino al')}",
-        ]
+        header += _course_headings(title)
     header += list(amount_headings)
     writer.writerow([safe_cell(h) for h in header])
     for report in reports:
