@@ -28,6 +28,7 @@ def build_cli(plugins: Iterable[Plugin]) -> click.Group:
 
     for command in (
         init_db,
+        secret_key,
         seed_organisations,
         create_user,
         demo,
@@ -43,6 +44,14 @@ def build_cli(plugins: Iterable[Plugin]) -> click.Group:
         if plugin_group is not None:
             group.add_command(plugin_group, plugin.name)
     return group
+
+
+@click.command("secret-key")
+def secret_key() -> None:
+    """Print a new random value for LMS_SECRET_KEY (the same on every host)."""
+    from lms.config import new_secret_key
+
+    click.echo(new_secret_key())
 
 
 @click.command("init-db")

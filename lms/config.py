@@ -17,7 +17,9 @@ ENV_PREFIX = "LMS_"
 
 DEFAULTS: dict[str, Any] = {
     "LMS_DATABASE_URL": None,  # default: SQLite file in the instance folder
-    "LMS_SECRET_KEY": None,  # default: generated once into instance/secret_key
+    # Required on a database server (every host must share it: docs/deployment.md); on
+    # SQLite, one host by construction, generated once into instance/secret_key.
+    "LMS_SECRET_KEY": None,
     "LMS_BASE_URL": "http://127.0.0.1:5000",
     "LMS_PLUGINS": None,  # comma-separated allow-list; None = every installed plugin
     "LMS_MAIL_BACKEND": "console",  # console | file | smtp
@@ -89,9 +91,45 @@ def _instance_secret(instance_path: Path) -> str:
     except FileExistsError:
         return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
-        key = secrets.token_urlsafe(48)
+        key = new_secret_key()
         handle.write(key)
     return key
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the platform cannot start without: the message says how to fix it."""
+
+
+SECRET_KEY_MISSING = (
+    "LMS_SECRET_KEY is not set, and the database is a server ({dialect}): every host "
+    "serving this installation must sign sessions, CSRF tokens and links with the same "
+    "secret, and it also encrypts the certificate signing keys kept in the database, so it "
+    "is never generated per host. Run `lms secret-key` once, and set the value it prints "
+    "as LMS_SECRET_KEY in the environment of every host, worker and command "
+    "(docs/deployment.md)."
+)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
+
+
+def new_secret_key() -> str:
+    """A fresh random secret (64 URL-safe characters) for ``LMS_SECRET_KEY``."""
+    return secrets.token_urlsafe(48)
+
+
+def _secret_key(app: Flask, instance: Path) -> str:
+    """The one rule: ``LMS_SECRET_KEY`` (environment or overrides) or a host app's
+    ``SECRET_KEY`` wins; else on SQLite, which only one host can serve, the instance
+    file; else (a database server, so possibly several hosts) refuse to start."""
+    explicit = app.config["LMS_SECRET_KEY"] or app.config.get("SECRET_KEY")
+    if explicit:
+        return str(explicit)
+    url = str(app.config["LMS_DATABASE_URL"])
+    if is_sqlite(url):
+        return _instance_secret(instance)
+    raise ConfigurationError(SECRET_KEY_MISSING.format(dialect=url.split(":", 1)[0]))
 
 
 def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
@@ -106,7 +144,7 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["LMS_DATABASE_URL"] = f"sqlite:///{instance / 'lms.sqlite3'}"
     if not app.config["LMS_SECRET_KEY"]:
-        app.config["LMS_SECRET_KEY"] = app.config.get("SECRET_KEY") or _instance_secret(instance)
+        app.config["LMS_SECRET_KEY"] = _secret_key(app, instance)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = app.config["LMS_SECRET_KEY"]
     if not app.config["LMS_MAIL_FILE_DIR"]:
