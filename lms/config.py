@@ -51,6 +51,14 @@ DEFAULTS: dict[str, Any] = {
     # declare their own limit. Anything larger answers 413 without being read.
     "LMS_MAX_FORM_BYTES": 256 * 1024,
     "LMS_MAX_EDITOR_BYTES": 8 * 1024 * 1024,
+    # Background jobs (lms/jobs, docs/architecture.md): the queue, a running job's lease
+    # (a worker silent this long is presumed dead and its job resumed elsewhere), where
+    # jobs write files to download (shared by every host) and for how long they are kept.
+    "LMS_JOBS_URL": None,  # default: instance/jobs.sqlite3, or the PostgreSQL database itself
+    "LMS_JOBS_LEASE_SECONDS": 120,
+    "LMS_JOB_FILES_DIR": None,  # default: instance/job-files
+    "LMS_JOB_FILE_HOURS": 24,
+    "LMS_WORKER_THREADS": 2,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -147,6 +155,8 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["LMS_SECRET_KEY"] = _secret_key(app, instance)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = app.config["LMS_SECRET_KEY"]
+    if not app.config["LMS_JOB_FILES_DIR"]:
+        app.config["LMS_JOB_FILES_DIR"] = str(instance / "job-files")
     if not app.config["LMS_MAIL_FILE_DIR"]:
         app.config["LMS_MAIL_FILE_DIR"] = str(instance / "mail")
 
