@@ -54,7 +54,6 @@ def measure(instance: Path, database_url: str, n: int) -> dict[str, Any]:
 
     from bench.common import make_app
     from certificates import keys
-    from certificates.config import issuer_settings
     from certificates.documents import certificate_pdf
     from certificates.models import Certificate
     from certificates.verification import check_pdf, find_by_code
@@ -75,7 +74,7 @@ def measure(instance: Path, database_url: str, n: int) -> dict[str, Any]:
         results["certificate_pdf"] = _rate(
             n, lambda i: pdfs.append(certificate_pdf(certs[i % len(certs)]))
         )
-        public = keys.public_keys(issuer_settings(app).keys_dir)
+        public = keys.public_keys(db.session)
         results["verify_pdf"] = _rate(n, lambda i: check_pdf(pdfs[i % len(pdfs)], public))
         codes = [c.code for c in certs]
         results["verify_code"] = _rate(n, lambda i: find_by_code(db.session, codes[i % len(codes)]))

@@ -633,9 +633,11 @@ def certificate_rows(
     from certificates import codes, keys, signing
     from certificates.config import issuer_settings
     from certificates.issuing import payload_of
+    from lms import db
 
     settings = issuer_settings(app)
-    key = keys.signing_key(settings.keys_dir)
+    key = keys.signing_key(db.session, settings.secret_key)
+    db.session.commit()  # the installation's first key, if the seed made none yet
     rows = []
     alphabet = codes.ALPHABET
     for completion_id, user_id, course, completed, expires in gen.pending_certificates:

@@ -96,7 +96,7 @@ def _unreadable(why: str) -> NoReturn:
     "public_key_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Chiave pubblica PEM (ripetibile). Predefinite: quelle della cartella instance.",
+    help="Chiave pubblica PEM (ripetibile). Predefinite: quelle dell'installazione (database).",
 )
 @click.option("--online", is_flag=True, help="Chiedi alla piattaforma se è stato revocato.")
 @click.option("--site", help="Indirizzo della piattaforma per --online (predefinito LMS_BASE_URL).")
@@ -104,7 +104,7 @@ def _unreadable(why: str) -> NoReturn:
 def verify(
     pdf_file: Path, public_key_files: tuple[Path, ...], online: bool, site: str | None
 ) -> None:
-    """Check a certificate PDF with no database (and no network unless --online).
+    """Check a certificate PDF (no database with --public-key; no network unless --online).
 
     Exit status: 0 valid, 1 signature invalid, 2 not issued here, 3 expired,
     4 revoked (only with --online), 5 file not readable as a certificate.
@@ -115,7 +115,9 @@ def verify(
             key = keys.load_public_pem(path.read_bytes())
             public[keys.key_id_of(key)] = key
     else:
-        public = keys.public_keys(keys.keys_dir(current_app.instance_path))
+        from lms import db
+
+        public = keys.public_keys(db.session)
     try:
         data = _read_bounded(pdf_file)
     except OSError as error:
@@ -157,15 +159,17 @@ def verify(
 
 @group.group("keys")
 def keys_group() -> None:
-    """Signing keys: list, rotate."""
+    """Signing keys of the installation (in the database): list, rotate, export, rewrap."""
 
 
 @keys_group.command("list")
 @with_appcontext
 def keys_list() -> None:
-    directory = keys.keys_dir(current_app.instance_path)
-    current = keys.current_key_id(directory)
-    for key_id in keys.public_keys(directory):
+    from lms import db
+
+    current = keys.current_key_id(db.session, current_app.config["LMS_SECRET_KEY"])
+    db.session.commit()
+    for key_id in keys.public_keys(db.session):
         click.echo(f"{key_id}{'  (corrente)' if key_id == current else ''}")
 
 
@@ -173,8 +177,49 @@ def keys_list() -> None:
 @with_appcontext
 def keys_rotate() -> None:
     """New certificates get a new key; old public keys keep verifying."""
-    key_id = keys.rotate(keys.keys_dir(current_app.instance_path))
+    from lms import db
+
+    key_id = keys.rotate(db.session, current_app.config["LMS_SECRET_KEY"])
+    db.session.commit()
     click.echo(f"Nuova chiave corrente: {key_id}")
+
+
+@keys_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def keys_export(directory: Path) -> None:
+    """Write every public key as <key id>.pub, for verify --public-key without a database."""
+    from lms import db
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for key_id, key in keys.public_keys(db.session).items():
+        (directory / f"{key_id}.pub").write_text(keys.public_pem(key))
+        click.echo(str(directory / f"{key_id}.pub"))
+
+
+@keys_group.command("rewrap")
+@click.option(
+    "--old-secret-env",
+    default="LMS_OLD_SECRET_KEY",
+    show_default=True,
+    help="Variabile d'ambiente con il segreto precedente.",
+)
+@with_appcontext
+def keys_rewrap(old_secret_env: str) -> None:
+    """After changing LMS_SECRET_KEY: encrypt the private keys under the new secret."""
+    import os
+
+    from lms import db
+
+    old = os.environ.get(old_secret_env)
+    if not old:
+        raise click.ClickException(f"{old_secret_env} non impostata: serve il segreto precedente.")
+    try:
+        count = keys.rewrap(db.session, old, current_app.config["LMS_SECRET_KEY"])
+    except keys.KeyStoreError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Chiavi private cifrate con il nuovo segreto: {count}.")
 
 
 @group.command("remind")

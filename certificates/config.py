@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_request_context, url_for
 
-from certificates import codes, keys
+from certificates import codes
 from certificates.issuing import DEFAULT_ISSUER, IssuerSettings
 
 DEFAULTS: dict[str, Any] = {
@@ -37,7 +37,7 @@ def issuer_settings(app: Flask | None = None) -> IssuerSettings:
     return IssuerSettings(
         issuer=app.config["LMS_CERT_ISSUER"],
         serial_prefix=app.config["LMS_CERT_SERIAL_PREFIX"],
-        keys_dir=keys.keys_dir(app.instance_path),
+        secret_key=app.config["LMS_SECRET_KEY"],
     )
 
 

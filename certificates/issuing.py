@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -42,7 +41,7 @@ class IssuerSettings:
 
     issuer: str
     serial_prefix: str
-    keys_dir: Path
+    secret_key: str  # LMS_SECRET_KEY: unlocks the installation's signing key
 
 
 def holder_organisation(session: Session, user_id: int) -> Organisation | None:
@@ -112,7 +111,7 @@ def _insert(
     session.add(cert)
     session.flush()
     cert.serial = serial or codes.serial_for(settings.serial_prefix, cert.issued_at.year, cert.id)
-    key = keys.signing_key(settings.keys_dir)
+    key = keys.signing_key(session, settings.secret_key)
     payload = payload_of(cert, key.key_id)
     cert.payload = payload.decode("utf-8")
     cert.signature = signing.sign(payload, key)

@@ -1,31 +1,59 @@
-"""Ed25519 signing keys kept in the instance folder.
+"""Ed25519 signing keys: one set for the installation, kept in the database.
 
-Layout of ``<instance>/certificate-keys/``: ``<key id>.key`` (private key,
-PKCS#8 PEM, mode 0600), ``<key id>.pub`` (public key PEM) and ``current``
-(the key id that signs new certificates). Public keys are never deleted, so
-certificates signed before a rotation keep verifying.
+Every host signs with the same current key and verifies with every key ever used, so a
+certificate issued through one host verifies through any other. Rows live in
+``certificates_signing_key`` (:class:`certificates.models.SigningKeyRecord`): the
+highest generation is current; rotation adds a generation and keeps the old rows.
 
-Several gunicorn workers may start at once on a fresh install: files are
-created with ``O_EXCL`` and ``current`` is published with ``link()``, which
-fails if another worker got there first, so all workers end up on one key.
+The private key is stored encrypted (AES-256-GCM, the key id as associated data) under
+a key derived from ``LMS_SECRET_KEY`` with HKDF, so a copy of the database alone cannot
+sign. Changing the secret therefore needs :func:`rewrap` (``lms certificates keys
+rewrap``).
+
+Keys are created by ``lms init-db`` (:func:`install`): it imports the keys earlier
+versions kept per host in ``<instance>/certificate-keys/`` (certificates they signed keep
+verifying), then creates the first key if there is none. Every creation is an insert
+of a unique generation: two hosts racing end up on one key. A database migrated without
+``init-db`` (tests, a host app running ``lms db upgrade``) gets its first key the same
+way on first use: still in the database, never in a host's own folder.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import os
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-KEYS_DIR_NAME = "certificate-keys"
+from certificates.models import SigningKeyRecord
+
+KEYS_DIR_NAME = "certificate-keys"  # where earlier versions kept keys, per host
 CURRENT = "current"
+SEALED_PREFIX = "v1:"
+_HKDF_INFO = b"lms certificates signing keys v1"
+_ATTEMPTS = 5
+
+T = TypeVar("T")
+
+
+class KeyStoreError(RuntimeError):
+    """The keys cannot be used as configured (the message says why and what to do)."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +62,7 @@ class SigningKey:
     private_key: Ed25519PrivateKey
 
 
-def keys_dir(instance_path: str | Path) -> Path:
-    return Path(instance_path) / KEYS_DIR_NAME
+# --- Pure helpers ----------------------------------------------------------------------
 
 
 def key_id_of(public_key: Ed25519PublicKey) -> str:
@@ -57,82 +84,224 @@ def load_public_pem(data: bytes) -> Ed25519PublicKey:
     return key
 
 
-def _write_exclusive(path: Path, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+def _wrapping_key(secret: str) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO)
+    return hkdf.derive(secret.encode("utf-8"))
 
 
-def _create_key(directory: Path) -> str:
-    """Write a new key pair; return its id. Does not make it current."""
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+def seal(private: Ed25519PrivateKey, key_id: str, secret: str) -> str:
+    """The private key encrypted under ``secret``, bound to its id."""
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    nonce = os.urandom(12)
+    sealed = AESGCM(_wrapping_key(secret)).encrypt(nonce, raw, key_id.encode("ascii"))
+    return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
+
+
+@functools.lru_cache(maxsize=32)
+def unseal(sealed: str, key_id: str, secret: str) -> Ed25519PrivateKey:
+    """Inverse of :func:`seal` (cached: hosts sign with the same few keys all day)."""
+    if not sealed.startswith(SEALED_PREFIX):
+        raise KeyStoreError(f"signing key {key_id}: unknown storage format")
+    data = base64.b64decode(sealed[len(SEALED_PREFIX) :])
+    try:
+        raw = AESGCM(_wrapping_key(secret)).decrypt(data[:12], data[12:], key_id.encode("ascii"))
+    except InvalidTag:
+        raise KeyStoreError(
+            f"signing key {key_id} was encrypted with another LMS_SECRET_KEY: set the "
+            "installation's secret on this host, or rewrap the keys after changing it "
+            "(lms certificates keys rewrap)"
+        ) from None
+    private = Ed25519PrivateKey.from_private_bytes(raw)
+    if key_id_of(private.public_key()) != key_id:
+        raise KeyStoreError(f"signing key {key_id}: the private key does not match its id")
+    return private
+
+
+# --- The installation's keys -----------------------------------------------------------
+
+
+def _retrying(session: Session, write: Callable[[], T]) -> T:
+    """Run ``write`` in a savepoint; a unique generation or key id taken by another host
+    at the same moment makes it read again and retry."""
+    for _attempt in range(_ATTEMPTS - 1):
+        try:
+            with session.begin_nested():
+                return write()
+        except IntegrityError:
+            continue
+    with session.begin_nested():
+        return write()
+
+
+def _current(session: Session) -> SigningKeyRecord | None:
+    return session.scalars(
+        select(SigningKeyRecord).order_by(SigningKeyRecord.generation.desc()).limit(1)
+    ).first()
+
+
+def _add(session: Session, secret: str, generation: int) -> SigningKeyRecord:
     private = Ed25519PrivateKey.generate()
     key_id = key_id_of(private.public_key())
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+    record = SigningKeyRecord(
+        key_id=key_id,
+        generation=generation,
+        public_pem=public_pem(private.public_key()),
+        private_sealed=seal(private, key_id, secret),
     )
-    _write_exclusive(directory / f"{key_id}.key", pem, 0o600)
-    _write_exclusive(directory / f"{key_id}.pub", public_pem(private.public_key()).encode(), 0o644)
-    return key_id
+    session.add(record)
+    session.flush()
+    return record
 
 
-def _staged(directory: Path, key_id: str) -> Path:
-    """A complete ``current`` file under a private name, ready to be published."""
-    tmp = directory / f".{CURRENT}.{secrets.token_hex(8)}"
-    _write_exclusive(tmp, key_id.encode("ascii"), 0o644)
-    return tmp
+def ensure(session: Session, secret: str) -> str | None:
+    """Create the installation's first key if it has none (insert-if-absent).
+
+    Returns the new key's id, or None if a key already existed (made by anyone)."""
+
+    def write() -> str | None:
+        if _current(session) is not None:
+            return None
+        return _add(session, secret, 1).key_id
+
+    return _retrying(session, write)
 
 
-def current_key_id(directory: Path) -> str:
-    """The current key id, creating the first key pair if there is none."""
-    path = directory / CURRENT
-    try:
-        return path.read_text("ascii").strip()
-    except FileNotFoundError:
-        pass
-    key_id = _create_key(directory)
-    tmp = _staged(directory, key_id)
-    try:
-        os.link(tmp, path)  # atomic and exclusive: readers never see it half written
-    except FileExistsError:
-        # Another worker published its key first: use that one, drop ours.
-        for suffix in (".key", ".pub"):
-            (directory / f"{key_id}{suffix}").unlink(missing_ok=True)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path.read_text("ascii").strip()
+def current_key_id(session: Session, secret: str) -> str:
+    """The key that signs new certificates (created first if there is none)."""
+    record = _current(session)
+    if record is None:
+        ensure(session, secret)
+        record = _current(session)
+    assert record is not None
+    return record.key_id
 
 
-def signing_key(directory: Path) -> SigningKey:
-    key_id = current_key_id(directory)
-    data = (directory / f"{key_id}.key").read_bytes()
-    private = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(private, Ed25519PrivateKey):
-        raise ValueError(f"{key_id}.key is not an Ed25519 private key")
-    return SigningKey(key_id, private)
+def signing_key(session: Session, secret: str) -> SigningKey:
+    key_id = current_key_id(session, secret)
+    record = session.get(SigningKeyRecord, key_id)
+    assert record is not None
+    if record.private_sealed is None:
+        raise KeyStoreError(f"signing key {key_id} has no private key: rotate to a new one")
+    return SigningKey(key_id, unseal(record.private_sealed, key_id, secret))
 
 
-def rotate(directory: Path) -> str:
-    """Make a new key current; old public keys stay for verification."""
-    current_key_id(directory)  # the first key, if none yet, so history is complete
-    key_id = _create_key(directory)
-    os.replace(_staged(directory, key_id), directory / CURRENT)
-    return key_id
+def rotate(session: Session, secret: str) -> str:
+    """Make a new key current; older keys stay for verification."""
+    ensure(session, secret)  # history starts with a first key, as before
+
+    def write() -> str:
+        top = session.scalar(select(func.max(SigningKeyRecord.generation))) or 0
+        return _add(session, secret, top + 1).key_id
+
+    return _retrying(session, write)
 
 
-def public_keys(directory: Path) -> dict[str, Ed25519PublicKey]:
-    """Every public key ever used here, by id (empty if none yet)."""
-    found: dict[str, Ed25519PublicKey] = {}
+def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
+    """Every public key the installation ever signed with, by id (oldest first)."""
+    rows = session.execute(
+        select(SigningKeyRecord.key_id, SigningKeyRecord.public_pem).order_by(
+            SigningKeyRecord.generation
+        )
+    )
+    return {key_id: load_public_pem(pem.encode("ascii")) for key_id, pem in rows}
+
+
+def rewrap(session: Session, old_secret: str, new_secret: str) -> int:
+    """Encrypt every private key again under a new ``LMS_SECRET_KEY``; how many."""
+    records = session.scalars(
+        select(SigningKeyRecord).where(SigningKeyRecord.private_sealed.is_not(None))
+    ).all()
+    for record in records:
+        assert record.private_sealed is not None
+        private = unseal(record.private_sealed, record.key_id, old_secret)
+        record.private_sealed = seal(private, record.key_id, new_secret)
+    session.flush()
+    return len(records)
+
+
+# --- Keys of earlier versions, one folder per host ----------------------------------------
+
+
+def keys_dir(instance_path: str | Path) -> Path:
+    """Where earlier versions kept a host's keys (read by :func:`import_directory`)."""
+    return Path(instance_path) / KEYS_DIR_NAME
+
+
+@dataclass(frozen=True)
+class FolderKey:
+    key_id: str
+    public_key: Ed25519PublicKey
+    private_key: Ed25519PrivateKey | None
+    current: bool
+    modified: float
+
+
+def folder_keys(directory: Path) -> list[FolderKey]:
+    """The keys of an old ``certificate-keys`` folder, oldest first, current last."""
     if not directory.is_dir():
-        return found
-    for path in sorted(directory.glob("*.pub")):
-        key = load_public_pem(path.read_bytes())
-        found[key_id_of(key)] = key
-    return found
+        return []
+    current_path = directory / CURRENT
+    current = current_path.read_text("ascii").strip() if current_path.exists() else None
+    found = []
+    for path in directory.glob("*.pub"):
+        public = load_public_pem(path.read_bytes())
+        key_id = key_id_of(public)
+        private = None
+        private_path = directory / f"{key_id}.key"
+        if private_path.exists():
+            loaded = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
+            if isinstance(loaded, Ed25519PrivateKey) and key_id_of(loaded.public_key()) == key_id:
+                private = loaded
+        found.append(FolderKey(key_id, public, private, key_id == current, path.stat().st_mtime))
+    return sorted(found, key=lambda key: (key.current, key.modified, key.key_id))
 
 
-def created_at(directory: Path, key_id: str) -> float | None:
-    path = directory / f"{key_id}.pub"
-    return path.stat().st_mtime if path.exists() else None
+def import_directory(session: Session, secret: str, directory: Path) -> list[str]:
+    """Bring a host's old folder of keys into the database; the ids imported.
+
+    Into an empty table the folder's current key stays current. Into a table that has
+    keys already (another host imported or created first), the folder's keys go below
+    them: they verify what they signed, the installation's current key stays."""
+    on_top = _current(session) is None
+    imported = []
+    for key in folder_keys(directory):
+
+        def write(key: FolderKey = key) -> bool:
+            if session.get(SigningKeyRecord, key.key_id) is not None:
+                return False
+            if on_top:
+                top = session.scalar(select(func.max(SigningKeyRecord.generation)))
+                generation = (top or 0) + 1
+            else:
+                lowest = session.scalar(select(func.min(SigningKeyRecord.generation)))
+                generation = (lowest or 1) - 1
+            sealed = seal(key.private_key, key.key_id, secret) if key.private_key else None
+            session.add(
+                SigningKeyRecord(
+                    key_id=key.key_id,
+                    generation=generation,
+                    public_pem=public_pem(key.public_key),
+                    private_sealed=sealed,
+                )
+            )
+            session.flush()
+            return True
+
+        if _retrying(session, write):
+            imported.append(key.key_id)
+    return imported
+
+
+def install(session: Session, secret: str, instance_path: str | Path) -> list[str]:
+    """What ``lms init-db`` does for keys: import the old folder, create the first key
+    if there is still none. Lines to print."""
+    lines = []
+    imported = import_directory(session, secret, keys_dir(instance_path))
+    if imported:
+        lines.append(f"Chiavi di firma importate da {keys_dir(instance_path)}: {len(imported)}.")
+    created = ensure(session, secret)
+    if created:
+        lines.append(f"Chiave di firma dei certificati creata: {created}.")
+    return lines

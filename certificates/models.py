@@ -143,3 +143,21 @@ class ReminderSent(Base):
     )
     threshold_days: Mapped[int] = mapped_column(Integer)
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class SigningKeyRecord(Base):
+    """One Ed25519 key pair of the installation (every host signs with the same one).
+
+    The highest ``generation`` signs new certificates; older rows stay so that what
+    they signed keeps verifying. ``private_sealed`` is the PKCS#8 private key encrypted
+    with a key derived from ``LMS_SECRET_KEY`` (``certificates.keys``), NULL for a key
+    kept only to verify. Unique generations make concurrent creation and rotation safe.
+    """
+
+    __tablename__ = "certificates_signing_key"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, unique=True)
+    public_pem: Mapped[str] = mapped_column(Text)
+    private_sealed: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

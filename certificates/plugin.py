@@ -54,6 +54,17 @@ class CertificatesPlugin(Plugin):
         init_config(app)
         completion_recorded.connect(on_completion_recorded, sender=app, weak=False)
 
+    def after_upgrade(self, session: Any) -> Iterable[str]:
+        """One set of signing keys for the installation, in the database: the instance
+        folder's keys of earlier versions imported, the first key created if none."""
+        from flask import current_app
+
+        from certificates import keys
+
+        return keys.install(
+            session, current_app.config["LMS_SECRET_KEY"], current_app.instance_path
+        )
+
     def active_until(self, user_id: ColumnElement[int]) -> ColumnElement[dt.datetime]:
         """The end of the person's last certificate that was not revoked (its issue,
         for one that never expires): renewal is what brings them back."""

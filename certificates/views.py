@@ -202,8 +202,7 @@ def verify_upload() -> Any:
             _("Il file è troppo grande (massimo %(mb)d MB).", mb=MAX_UPLOAD_BYTES >> 20)
         )
         return _verify_page(413, upload_form=form)
-    directory = keys.keys_dir(current_app.instance_path)
-    check = verification.check_pdf(data, keys.public_keys(directory))
+    check = verification.check_pdf(data, keys.public_keys(db.session))
     if check.outcome is verification.Outcome.UNREADABLE:
         return _verify_page(422, check=check)
     cert = (
@@ -215,28 +214,33 @@ def verify_upload() -> Any:
     return _verify_page(check=check, cert=cert, status=status)
 
 
+def _current_key_id() -> str:
+    """The signing key's id; on a database ``lms init-db`` never saw, the installation's
+    first key is created (committed, retried if another host races)."""
+    secret = current_app.config["LMS_SECRET_KEY"]
+    return str(db.commit_with_retries(lambda: keys.current_key_id(db.session, secret)))
+
+
 @bp.route("/public-key.pem")
 @public
 def public_key() -> Any:
     """The current public key (stable URL); older ones are in keys.json."""
-    directory = keys.keys_dir(current_app.instance_path)
-    key_id = keys.current_key_id(directory)
-    pem = keys.public_pem(keys.public_keys(directory)[key_id])
+    key_id = _current_key_id()
+    pem = keys.public_pem(keys.public_keys(db.session)[key_id])
     return Response(pem, mimetype="application/x-pem-file")
 
 
 @bp.route("/keys.json")
 @public
 def keys_json() -> Any:
-    directory = keys.keys_dir(current_app.instance_path)
-    current = keys.current_key_id(directory)
+    current = _current_key_id()
     body = {
         "issuer": current_app.config["LMS_CERT_ISSUER"],
         "algorithm": "Ed25519",
         "current": current,
         "keys": [
             {"key_id": key_id, "public_key_pem": keys.public_pem(key)}
-            for key_id, key in keys.public_keys(directory).items()
+            for key_id, key in keys.public_keys(db.session).items()
         ],
     }
     return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")

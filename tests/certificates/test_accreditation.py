@@ -112,7 +112,7 @@ def test_within_the_period_the_certificate_states_codes_credits_and_tracked_time
         assert "Accreditamento ECM · Provider: Provider 1234 – Formazione Milano" in text
         assert "Evento: 1234-5678 · Crediti: 4,5" in text
         assert "Crediti formativi" not in text  # stated once, with the accreditation
-        check = check_pdf(data, keys.public_keys(keys.keys_dir(app.instance_path)))
+        check = check_pdf(data, keys.public_keys(db.session))
         assert check.outcome is Outcome.VALID
         assert check.payload["accreditation"]["event"] == "1234-5678"
         result = cli_verify(app, tmp_path, data)
@@ -184,7 +184,7 @@ def test_a_certificate_signed_in_the_format_before_still_verifies(
     old = json.loads(cert.payload)
     del old["tracked_seconds"], old["accreditation"]
     with app.app_context():
-        key = keys.signing_key(issuer_settings(app).keys_dir)
+        key = keys.signing_key(db.session, issuer_settings(app).secret_key)
     payload = signing.canonical(old)
     cert.payload, cert.signature = payload.decode(), signing.sign(payload, key)
     cert.tracked_seconds = cert.accreditation = None

@@ -155,7 +155,7 @@ def test_certificates_attached_by_pypdf_still_verify(app: Flask, make_user, comp
     )
     legacy = io.BytesIO()
     writer.write(legacy)
-    public = keys.public_keys(keys.keys_dir(app.instance_path))
+    public = keys.public_keys(db.session)
     for data in (legacy.getvalue(), pdf_bytes(app, cert)):
         check = check_pdf(data, public)
         assert check.outcome is Outcome.VALID and check.payload["serial"] == cert.serial

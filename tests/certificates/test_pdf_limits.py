@@ -20,6 +20,7 @@ from flask import Flask
 
 from certificates import attachments, keys
 from certificates.verification import Outcome, check_pdf
+from lms import db
 from tests.certificates import hostile_pdfs
 from tests.certificates.conftest import pdf_bytes
 from tests.certificates.test_verification import attachments as signed_parts
@@ -50,7 +51,7 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
 
 
 def public_keys(app: Flask) -> dict:
-    return keys.public_keys(keys.keys_dir(app.instance_path))
+    return keys.public_keys(db.session)
 
 
 def assert_unreadable(app: Flask, tmp_path: Path, data: bytes) -> None:

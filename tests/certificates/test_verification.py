@@ -17,7 +17,7 @@ from certificates import issuing, keys, signing
 from certificates.config import issuer_settings
 from certificates.verification import Outcome, check_payload, check_pdf
 from lms import clock, db
-from tests.certificates.conftest import event_for, pdf_bytes, replace_attachments
+from tests.certificates.conftest import pdf_bytes, replace_attachments
 from tests.conftest import post_form
 
 CLI_WORDS = {
@@ -85,7 +85,7 @@ def test_genuine_certificate_is_valid(app: Flask, tmp_path: Path, genuine: bytes
 
 def test_every_byte_of_the_payload_is_covered_by_the_signature(app: Flask, genuine: bytes):
     payload, signature_doc = attachments(genuine)
-    public = keys.public_keys(keys.keys_dir(app.instance_path))
+    public = keys.public_keys(db.session)
     assert check_payload(payload, signature_doc, public).outcome is Outcome.VALID
     for position in range(len(payload)):
         edited = bytearray(payload)
@@ -119,18 +119,20 @@ def test_payload_resigned_with_another_key(app: Flask, tmp_path: Path, genuine: 
     assert_reported(app, tmp_path, replace_attachments(genuine, forged, named), "not_issued_here")
 
 
-def test_certificate_from_another_issuer(app: Flask, tmp_path: Path, make_user):
-    other = issuing.IssuerSettings(
-        issuer=issuing.DEFAULT_ISSUER, serial_prefix="XX", keys_dir=tmp_path / "other-keys"
-    )
-    cert = issuing.issue(db.session, event_for(make_user()), other)
-    db.session.commit()
-    data = pdf_bytes(app, cert)
+def test_certificate_from_another_issuer(app: Flask, tmp_path: Path, genuine: bytes):
+    """Signed, consistently, by another installation's key (keys are per installation)."""
+    payload, _signature_doc = attachments(genuine)
+    content = json.loads(payload)
+    other_key = Ed25519PrivateKey.generate()
+    content["key_id"] = keys.key_id_of(other_key.public_key())
+    signed = signing.canonical(content)
+    signature = signing.sign(signed, keys.SigningKey(content["key_id"], other_key))
+    document = signing.signature_document(content["key_id"], signature)
+    data = replace_attachments(genuine, signed, document)
     assert_reported(app, tmp_path, data, "not_issued_here")
     # ... unless its public key is given explicitly
     public = tmp_path / "other.pem"
-    other_key = keys.public_keys(other.keys_dir)[cert.key_id]
-    public.write_text(keys.public_pem(other_key))
+    public.write_text(keys.public_pem(other_key.public_key()))
     result = cli_verify(app, tmp_path, data, "--public-key", str(public))
     assert result.exit_code == 0 and "VALIDO" in result.output
 
@@ -164,31 +166,17 @@ def test_revoked_certificate(app: Flask, tmp_path: Path, make_user, complete):
 
 
 def test_rotated_keys_keep_old_certificates_valid(app: Flask, tmp_path: Path, make_user, complete):
-    directory = keys.keys_dir(app.instance_path)
     old = complete(make_user())
     result = app.test_cli_runner().invoke(args=["lms", "certificates", "keys", "rotate"])
     assert result.exit_code == 0
     new = complete(make_user())
-    assert new.key_id != old.key_id and keys.current_key_id(directory) == new.key_id
-    public = keys.public_keys(directory)
+    current = keys.current_key_id(db.session, app.config["LMS_SECRET_KEY"])
+    assert new.key_id != old.key_id and current == new.key_id
+    public = keys.public_keys(db.session)
     for cert in (old, new):
         assert check_pdf(pdf_bytes(app, cert), public).outcome is Outcome.VALID
     listed = app.test_cli_runner().invoke(args=["lms", "certificates", "keys", "list"])
     assert old.key_id in listed.output and f"{new.key_id}  (corrente)" in listed.output
-
-
-def test_key_files_and_concurrent_first_use(tmp_path: Path):
-    from concurrent.futures import ThreadPoolExecutor
-
-    directory = tmp_path / "keys"
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        ids = set(pool.map(lambda _i: keys.current_key_id(directory), range(16)))
-    assert len(ids) == 1
-    (key_id,) = ids
-    names = {p.name for p in directory.iterdir()}
-    assert names == {"current", f"{key_id}.key", f"{key_id}.pub"}  # losers cleaned up
-    assert oct((directory / f"{key_id}.key").stat().st_mode & 0o777) == "0o600"
-    assert keys.signing_key(directory).key_id == key_id
 
 
 def test_public_keys_are_published(app: Flask, client, make_user, complete):
@@ -200,7 +188,7 @@ def test_public_keys_are_published(app: Flask, client, make_user, complete):
     assert cert.key_id in {k["key_id"] for k in published["keys"]}
     current = keys.load_public_pem(pem.data)
     assert keys.key_id_of(current) == published["current"]
-    assert issuer_settings(app).keys_dir == keys.keys_dir(app.instance_path)
+    assert issuer_settings(app).secret_key == app.config["LMS_SECRET_KEY"]
 
 
 # --- a real HTTP server on the loopback, for the online check -----------------------

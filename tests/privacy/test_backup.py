@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
 
+from certificates.models import SigningKeyRecord
 from lms import db
 from lms.accounts.models import User
 from lms.accounts.services import create_user
@@ -51,10 +51,10 @@ def test_backup_and_restore_round_trip(tmp_path: Path):
             assert oct(archive.stat().st_mode & 0o777) == "0o600"
             with app.app_context():  # lose data after the backup
                 db.session.execute(delete(User).where(User.email.like("persona%")))
+                db.session.execute(delete(SigningKeyRecord))  # keys lost too
                 create_user(db.session, "dopo@rete-milano.test", "Dopo il Backup")
                 db.session.commit()
                 assert db.session.scalar(select(func.count(User.id))) == 1
-            shutil.rmtree(Path(app.instance_path) / "certificate-keys")  # keys lost too
             assert (
                 runner.invoke(args=["lms", "certificates", "verify", str(pdf_file)]).exit_code != 0
             )

@@ -234,7 +234,7 @@ def certificate_problems(app: Flask) -> list[str]:
     """Every certificate whole, signed and tied to its completion; one current per completion."""
     problems = []
     with app.app_context():
-        public = keys.public_keys(keys.keys_dir(app.instance_path))
+        public = keys.public_keys(db.session)
         certificates = list(db.session.scalars(select(Certificate)))
         attendances = {a.id: a for a in db.session.scalars(select(Attendance))}
         for cert in certificates:
@@ -361,7 +361,7 @@ def test_certificate_issuing_killed_midway_leaves_all_or_nothing(tmp_path: Path)
                 assert cert is not None and cert.revoked_at is None
                 with app.test_request_context():
                     document = certificate_pdf(cert)
-                public = keys.public_keys(keys.keys_dir(app.instance_path))
+                public = keys.public_keys(db.session)
                 check = check_pdf(document, public)
                 assert check.outcome is Outcome.VALID, check
                 assert check.payload["serial"] == cert.serial
