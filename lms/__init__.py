@@ -27,7 +27,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     LMS().init_app(app, config=config, standalone=True)
     _trust_proxies(app)
+    app.login_manager._session_identifier_generator = _session_identifier  # type: ignore[attr-defined]
     return app
+
+
+def _session_identifier() -> str:
+    """Flask-Login's "strong" session protection, keyed on the address ProxyFix vouches
+    for: Flask-Login's own reads the first X-Forwarded-For entry, which any client can
+    write (no proxy trusted: the header should count for nothing; behind one: only what
+    the trusted proxy appended). Same address and browser on every host: same identifier.
+    """
+    from hashlib import sha512
+
+    from flask import request
+
+    agent = request.headers.get("User-Agent", "")
+    return sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
 
 
 def _trust_proxies(app: Flask) -> None:
