@@ -71,10 +71,16 @@ def _send(
 
 @contextmanager
 def _after_commit(what: str, registration: Registration) -> Iterator[None]:
-    """The data is saved already: a mail that fails is logged, never raised."""
+    """The data is saved already: the mail is queued and committed on its own (a job
+    sends it); one that cannot be built is logged, never raised."""
+    session = object_session(registration)
     try:
         yield
-    except Exception:  # noqa: BLE001 - any failure (template, address, server) alike
+        if session is not None:
+            session.commit()
+    except Exception:  # noqa: BLE001 - any failure (template, address) alike
+        if session is not None:
+            session.rollback()
         log.exception("%s mail not sent for registration %s", what, registration.id)
 
 

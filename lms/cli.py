@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 
 from lms import db
 from lms.accounts.models import Role
+from lms.jobs.cli import jobs_group, worker
 from lms.plugins import Plugin
 
 DEMO_PASSWORD = "Milano-demo-2026"
@@ -37,6 +38,8 @@ def build_cli(plugins: Iterable[Plugin]) -> click.Group:
         retention,
         backup_command,
         restore_command,
+        worker,
+        jobs_group,
     ):
         group.add_command(command)
     for plugin in plugins:

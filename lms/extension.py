@@ -37,6 +37,8 @@ class LMSState:
     session_class: type[Session] = field(default_factory=new_session_class)
     #: fenced blocks cut out of lessons: those of every installed plugin, loaded or not
     hidden_blocks: frozenset[str] = field(default_factory=frozenset)
+    #: the background job runner (``lms.jobs``)
+    jobs: Any = None
 
     def plugin(self, name: str) -> Plugin | None:
         return next((p for p in self.plugins if p.name == name), None)
@@ -93,6 +95,9 @@ class LMS:
         from lms import audit
 
         audit.install(state.session_class)
+        from lms import jobs
+
+        state.jobs = jobs.install(app, state.session_class)
 
         self._init_i18n(app)
         self._init_login(app)
@@ -104,6 +109,7 @@ class LMS:
 
         from lms.accounts.views import bp as accounts_bp
         from lms.admin.views import bp as admin_bp
+        from lms.jobs.views import bp as jobs_bp
         from lms.organisations.views import bp as organisations_bp
         from lms.web import bp as core_bp
 
@@ -111,6 +117,7 @@ class LMS:
         self._register(app, state, accounts_bp, "/account")
         self._register(app, state, organisations_bp, "/organisations")
         self._register(app, state, admin_bp, "/admin")
+        self._register(app, state, jobs_bp, "/jobs")
         for plugin in plugins:
             blueprint = plugin.blueprint()
             if blueprint is not None:

@@ -1,8 +1,12 @@
 """Outgoing mail through a small backend chosen by ``LMS_MAIL_BACKEND``.
 
-``console`` logs the message (development), ``file`` writes one ``.eml`` per
-message into ``LMS_MAIL_FILE_DIR`` (development, end-to-end tests), ``smtp``
-sends through the configured server (production).
+``send`` never talks to a mail server: it checks the message and asks for a job
+(``lms.mail``) in the caller's transaction, so the message leaves after the work it
+tells about has committed, and not at all if that work rolls back; the job retries
+with backoff when the server refuses. ``deliver`` is the transport the job (and the
+notifications outbox) uses: ``console`` logs the message (development), ``file``
+writes one ``.eml`` per message into ``LMS_MAIL_FILE_DIR`` (development, end-to-end
+tests), ``smtp`` sends through the configured server (production).
 
 Headers are built only from safe values: the subject is flattened to one line
 (a title saved before titles were checked may hold a line break), and an address
@@ -20,10 +24,16 @@ import uuid
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
 from lms.text import flatten, is_unsafe, visible
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lms.jobs import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +58,29 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
-def send(to: str, subject: str, body: str) -> None:
+def send(to: str, subject: str, body: str, *, session: Session | None = None) -> None:
+    """Queue the message in ``session`` (default: the current one); it is delivered by a
+    worker once the session commits. An unsafe address raises :class:`MailError` now."""
+    from lms import db, jobs
+
+    message = build_message(to, subject, body)
+    jobs.enqueue(
+        session or db.session,
+        MAIL_JOB,
+        {"to": to, "subject": str(message["Subject"]), "body": body},
+    )
+
+
+MAIL_JOB = "lms.mail"
+
+
+def run_mail_job(ctx: JobContext) -> str:
+    deliver(ctx.params["to"], ctx.params["subject"], ctx.params["body"])
+    return str(ctx.params["to"])
+
+
+def deliver(to: str, subject: str, body: str) -> None:
+    """Hand the message to the configured backend now (from a worker)."""
     message = build_message(to, subject, body)
     backend = current_app.config["LMS_MAIL_BACKEND"]
     if backend == "console":

@@ -24,7 +24,7 @@ from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -257,7 +257,7 @@ def deliver(
                         OutboxMessage.id == message_id
                     )
                 ).one()
-                mail.send(email, subject, body)
+                mail.deliver(email, subject, body)
         except Exception as error:  # noqa: BLE001 - one bad message stops no other
             log.exception("notification mail %s not sent", message_id)
             session.execute(
@@ -280,15 +280,17 @@ def deliver(
 # --- the person's list -----------------------------------------------------------------
 
 
+# Every page's menu asks: built once (building and keying the statement cost more than
+# running it).
+_UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return session.scalar(_UNREAD, {"user_id": user_id}) or 0
 
 
 def my_notifications(session: Session, user_id: int, limit: int = LIST_LIMIT) -> list[Notification]:

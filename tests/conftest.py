@@ -44,6 +44,9 @@ def make_test_app(tmp_dir: Path, url: str, **overrides: Any) -> Flask:
         "LMS_MAIL_FILE_DIR": str(tmp_dir / "mail"),
         "LMS_LOG_JSON": False,
         "LMS_BASE_URL": "http://lms.test",
+        # Jobs run as soon as their transaction commits, in the test's process (Huey's
+        # immediate mode); tests/core/test_jobs*.py run real queues and workers.
+        "LMS_JOBS_URL": "immediate",
         # Courses that declare no evidence profile follow the installation's (professional
         # by default: tracked time, limited attempts). The suite's courses complete in
         # seconds, so its installation asks no study time and allows any attempts; the

@@ -106,13 +106,13 @@ def new_user() -> Any:
             db.session.rollback()
             flash(str(error), "error")  # the form keeps what was typed
         else:
-            db.session.commit()
             org_name = ""
             if org_id is not None:
                 from lms.organisations.services import get_organisation
 
                 org_name = get_organisation(db.session, org_id).name
             send_invitation(person, org_name, current_user.full_name)
+            db.session.commit()
             flash(
                 _("Account creato: l'invito è stato inviato a %(email)s.", email=person.email),
                 "success",

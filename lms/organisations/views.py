@@ -88,9 +88,10 @@ def detail(org_id: int) -> Any:
             db.session.rollback()
             flash(str(error), "error")
         else:
-            db.session.commit()
             if created:
                 send_invitation(membership.user, organisation.name, current_user.full_name)
+            db.session.commit()
+            if created:
                 flash(_("Invito inviato a %(email)s.", email=membership.user.email), "success")
             else:
                 flash(
@@ -175,9 +176,9 @@ def resend_invitation(org_id: int, user_id: int) -> Any:
             object_type="user",
             object_id=user.id,
         )
-        db.session.commit()
         organisation = services.get_organisation(db.session, org_id)
         send_invitation(user, organisation.name, current_user.full_name)
+        db.session.commit()
         flash(_("Invito inviato di nuovo a %(email)s.", email=user.email), "success")
     return redirect(url_for("organisations.detail", org_id=org_id))
 
@@ -194,8 +195,8 @@ def reactivate_member(org_id: int, user_id: int) -> Any:
         db.session.rollback()
         flash(str(error), "error")
     else:
-        db.session.commit()
         send_password_reset(user)
+        db.session.commit()
         flash(
             _(
                 "Account di %(name)s riattivato: ha ricevuto un'e-mail con il link per "
