@@ -4,11 +4,13 @@ The file is read by ``commitments.staff_files``. :func:`plan_import` checks
 each row (e-mail, name, profile, duplicates, formula-like values) and decides
 what applying it would do, in a constant number of queries; :func:`apply_import`
 plans again (the database may have changed since the preview) and, only when no
-row has an error, creates or updates the memberships through
-``lms.organisations.services.add_member``. It never commits and never sends
-mail: the caller commits, then invites the new accounts (``invited``) with
-``lms.accounts.mailing.send_invitation``. Importing the same file twice
-changes nothing the second time.
+row has an error, creates or updates the memberships in bulk statements
+(``lms.organisations.services.add_members``, one UPDATE for profile changes): their
+number does not grow with the rows. It never commits and never sends mail: the
+caller commits, then invites the new accounts (``invited``, ``invited_ids``) with
+``lms.accounts.mailing.send_invitation``. Importing the same file twice changes
+nothing the second time, and so does applying a slice of it twice (a job applies
+a large file slice by slice, committing between them).
 
 Between preview and confirmation the rows travel in the confirmation form,
 signed (itsdangerous) and bound to the organisation and the referent, so that
@@ -28,12 +30,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commitments.staff.files import RawRow, normalise_header
-from lms import audit
 from lms.accounts.models import User
 from lms.accounts.services import normalise_email
 from lms.errors import ServiceError
 from lms.organisations.models import Audience, Membership, Organisation
-from lms.organisations.services import add_member
+from lms.organisations.services import (
+    AudienceChange,
+    NewMember,
+    add_members,
+    change_audiences,
+)
 from lms.text import TextError, flatten, single_line
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -59,6 +65,8 @@ class PlannedRow:
     audience_code: str
     action: Action
     member_elsewhere: bool = False
+    user_id: int | None = None  # the existing account, if any
+    membership_id: int | None = None  # the existing membership in this organisation
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,11 @@ class ImportRefused(ServiceError):
 @dataclass
 class ImportResult:
     plan: ImportPlan
-    invited: list[User]
+    invited: list[User]  # new accounts, in the file's order: to invite after commit
+
+    @property
+    def invited_ids(self) -> list[int]:
+        return [user.id for user in self.invited]
 
 
 def _shown(value: str, limit: int = 60) -> str:
@@ -223,7 +235,18 @@ def plan_import(session: Session, organisation: Organisation, rows: list[RawRow]
             action = Action.AUDIENCE
         else:
             action = Action.UNCHANGED
-        plan.rows.append(PlannedRow(raw.number, email, name, code, action, elsewhere))
+        plan.rows.append(
+            PlannedRow(
+                raw.number,
+                email,
+                name,
+                code,
+                action,
+                elsewhere,
+                user_id=user_id,
+                membership_id=own.id if own is not None else None,
+            )
+        )
     return plan
 
 
@@ -236,49 +259,43 @@ def apply_import(
 ) -> ImportResult:
     """Plan again and apply every row, or nothing (raises ``ImportRefused``).
 
-    Every change is audit-logged with ``actor`` (``membership.added`` by
-    ``add_member``; ``membership.audience_changed`` here).
+    A constant number of statements whatever the number of rows (issue 21): the plan's
+    lookups, then one INSERT each for new accounts, new memberships and audit entries,
+    one UPDATE for re-activations and one for profile changes. Every change is
+    audit-logged with ``actor`` (``membership.added`` and
+    ``membership.audience_changed``), as one by one.
     """
     plan = plan_import(session, organisation, rows)
     if not plan.ok:
         raise ImportRefused(plan)
-    audience_ids = {a.code: a.id for a in session.scalars(select(Audience))}
-    invited = []
+    joining = [row for row in plan.rows if row.action in _JOINING]
+    changing = [row for row in plan.rows if row.action is Action.AUDIENCE]
+    if not joining and not changing:
+        return ImportResult(plan, [])
     with session.begin_nested():
-        for row in plan.rows:
-            if row.action is Action.UNCHANGED:
-                continue
-            if row.action is Action.AUDIENCE:
-                membership = session.scalar(
-                    select(Membership)
-                    .join(User, User.id == Membership.user_id)
-                    .where(User.email == row.email, Membership.organisation_id == organisation.id)
-                )
-                assert membership is not None
-                membership.audience_id = audience_ids[row.audience_code]
-                audit.record(
-                    session,
-                    "membership.audience_changed",
-                    actor=actor,
-                    organisation_id=organisation.id,
-                    object_type="membership",
-                    object_id=membership.id,
-                    subject_id=membership.user_id,
-                    details={"audience": row.audience_code, "source": "staff_import"},
-                )
-                continue
-            membership, created = add_member(
-                session,
-                organisation,
-                email=row.email,
-                full_name=row.full_name,
-                audience_code=row.audience_code,
-                actor=actor,
-            )
-            if created:
-                invited.append(membership.user)
+        added = add_members(
+            session,
+            organisation,
+            [NewMember(row.email, row.full_name, row.audience_code) for row in joining],
+            actor=actor,
+        )
+        change_audiences(
+            session,
+            organisation,
+            [_audience_change(row) for row in changing],
+            actor=actor,
+            source="staff_import",
+        )
         session.flush()
-    return ImportResult(plan, invited)
+    return ImportResult(plan, added.created)
+
+
+_JOINING = (Action.NEW, Action.ADD, Action.REACTIVATE)
+
+
+def _audience_change(row: PlannedRow) -> AudienceChange:
+    assert row.membership_id is not None and row.user_id is not None  # planned: a member
+    return AudienceChange(row.membership_id, row.user_id, row.audience_code)
 
 
 # --- Carrying the rows from preview to confirmation -----------------------------------
