@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): seed, measure, write the table.
 
     .venv/bin/python -m bench [--size S|M|L] [--only http,inprocess,exports,zip,
-                               certificates,imports] [--no-postgres]
+                               certificates,imports,dashboard] [--no-postgres]
 
 Size from ``--size``, else ``BENCH_SIZE``, else M (10,000 staff; the Polizia
 Locale with 5,000). SQLite always (a file in a temp dir); PostgreSQL on
@@ -25,7 +25,7 @@ from typing import Any
 from bench import report as report_module
 from bench.common import Timer, log, machine, postgres_bin, postgres_cluster, postgres_version
 
-PARTS = ("http", "inprocess", "exports", "zip", "certificates", "imports")
+PARTS = ("http", "inprocess", "exports", "zip", "certificates", "imports", "dashboard")
 
 
 def _load() -> str:
@@ -61,6 +61,10 @@ def backend_run(
         results["http_duration"] = settings.duration
     if "exports" in args.parts:
         results["exports"][name] = exports.documents(seeded)
+    if "dashboard" in args.parts:  # bench/dashboard.py: at size L with --size L
+        from bench import dashboard
+
+        results.setdefault("dashboard", {})[name] = dashboard.run(seeded)
     return seeded
 
 

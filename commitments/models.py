@@ -211,3 +211,38 @@ class ValidityPeriod(Base):
     )
     valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
     valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class CourseState(Base):
+    """A person's standing in one course of a commitment (``rules.status.course_cell``'s
+    time-independent part), stored with the standing so that the staff matrix sorts by
+    a course column in SQL. No row: not enrolled, nothing completed (see ``StandingRow``).
+    """
+
+    __tablename__ = "commitments_course_state"
+
+    commitment_id: Mapped[int] = mapped_column(
+        ForeignKey("commitments_commitment.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    course_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the latest
+    # End of the latest completion's validity (None: no end, or not completed).
+    valid_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    enrolled: Mapped[bool] = mapped_column(Boolean)
+    progress: Mapped[str] = mapped_column(String(20))  # not completed: started or not
+
+
+class NameKey(Base):
+    """Each person's name as the staff matrix sorts it (``str.casefold``), so that SQL
+    pages in the same order as Python: compared byte-wise (``COLLATE "C"`` on
+    PostgreSQL), UTF-8 orders as code points do. Kept current with the standings."""
+
+    __tablename__ = "commitments_name_key"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    name_key: Mapped[str] = mapped_column(String(800))

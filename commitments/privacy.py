@@ -51,7 +51,14 @@ def erase(_session: Session, _user_id: int) -> None:
 
 
 PROVIDER = PrivacyProvider(
-    tables=frozenset({"commitments_standing", "commitments_validity"}),
+    tables=frozenset(
+        {
+            "commitments_standing",
+            "commitments_validity",
+            "commitments_course_state",
+            "commitments_name_key",
+        }
+    ),
     export=export,
     erase=erase,
 )

@@ -29,7 +29,14 @@ from flask import Flask
 from sqlalchemy import and_, case, delete, event, func, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from commitments.models import Commitment, CommitmentCourse, StandingRow, ValidityPeriod
+from commitments.models import (
+    Commitment,
+    CommitmentCourse,
+    CourseState,
+    StandingRow,
+    ValidityPeriod,
+)
+from commitments.reporting import names
 from commitments.rules.facts import facts_by_user, gather_activities, gather_facts
 from commitments.rules.status import (
     Activity,
@@ -39,10 +46,11 @@ from commitments.rules.status import (
     Progress,
     Rule,
     standing_of,
+    valid_until,
     validity_periods,
 )
 from courses.api import CourseCompletion, LearningChanges, learning_changed
-from lms import clock
+from lms import clock, db
 from lms.accounts.models import User
 from lms.settings import Setting
 
@@ -173,6 +181,33 @@ def _rows(
             }
 
 
+def _states(
+    rules: list[tuple[int, Rule]], by_user: dict[int, dict[int, CourseFacts]]
+) -> Iterable[dict[str, Any]]:
+    """Per-course states (``course_cell`` less the moment): completed with the validity's
+    end, else enrolled and started or not; nothing else is stored (not enrolled)."""
+    for user_id, facts in by_user.items():
+        for commitment_id, rule in rules:
+            for course_id in rule.course_ids:
+                course = facts.get(course_id)
+                if course is None:
+                    continue
+                if not (course.completed or course.enrolled):
+                    continue
+                started = course.completed or course.last_activity_at is not None
+                yield {
+                    "commitment_id": commitment_id,
+                    "user_id": user_id,
+                    "course_id": course_id,
+                    "completed_at": course.last_completed_at,
+                    "valid_until": valid_until(course, rule.renewal_months)
+                    if course.completed
+                    else None,
+                    "enrolled": course.enrolled,
+                    "progress": "in_progress" if started else "not_started",
+                }
+
+
 def _periods(
     rules: list[tuple[int, Rule]],
     history: dict[int, dict[int, list[Completion]]],
@@ -216,6 +251,7 @@ def _write(
         activities = gather_activities(session, users, clock.now())
     by_user = _facts_by_user(session, users, course_ids) if course_ids else {}
     written = _insert(session, StandingRow, _rows(rules, by_user, activities))
+    _insert(session, CourseState, _states(rules, by_user))
     history = _history(session, users, course_ids) if course_ids else {}
     _insert(session, ValidityPeriod, _periods(rules, history, activities))
     return written
@@ -296,7 +332,7 @@ def refresh_users(
     for user_id in ids:
         _lock(session, _LOCK_NAMESPACE_USER, user_id)
     rules = [(c, rule) for c, rule in rules if c in commitment_ids]
-    for model in (StandingRow, ValidityPeriod):
+    for model in (StandingRow, ValidityPeriod, CourseState):
         session.execute(
             delete(model).where(model.user_id.in_(ids), model.commitment_id.in_(commitment_ids))
         )
@@ -308,7 +344,7 @@ def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> 
     """Recompute the standings of these commitments (None: all, and mark them built)."""
     _lock(session, _LOCK_NAMESPACE_GLOBAL, 0)
     rules = _rules(session, commitment_ids)
-    for model in (StandingRow, ValidityPeriod):
+    for model in (StandingRow, ValidityPeriod, CourseState):
         stale = delete(model)
         if commitment_ids is not None:
             stale = stale.where(model.commitment_id.in_(commitment_ids))
@@ -321,6 +357,7 @@ def rebuild(session: Session, commitment_ids: Collection[int] | None = None) -> 
             users = select(User.id).where(User.id >= low, User.id < low + CHUNK)
             written += _write(session, rules, users, course_ids)
     if commitment_ids is None:
+        names.sync(session)
         found = session.get(Setting, MARKER_KEY)
         if found is None:
             session.add(Setting(key=MARKER_KEY, value=MARKER_VALUE))
@@ -392,6 +429,7 @@ def note_bulk(state: Any) -> None:
 
 def ensure_current(session: Session) -> None:
     """Write the standings this transaction's changes call for (before commit or a read)."""
+    names.write_pending(session)  # flushes first: commit's own flush comes after this
     pending = session.info.get(PENDING_KEY)
     if not pending or not (pending["users"] or pending["commitments"] or pending["all"]):
         return
@@ -425,3 +463,4 @@ def install(app: Flask) -> None:
     event.listen(session_class, "do_orm_execute", note_bulk)
     event.listen(session_class, "before_commit", ensure_current)
     event.listen(session_class, "after_rollback", _forget)
+    names.install(db.session.session_factory.class_)  # every app's sessions: see names

@@ -23,11 +23,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from commitments import standing
-from commitments.models import Commitment, CommitmentCourse, StandingRow
+from commitments.models import (
+    Commitment,
+    CommitmentCourse,
+    CourseState,
+    StandingRow,
+    commitment_audience,
+)
 from commitments.rules.facts import facts_by_user, gather_activities, gather_facts, rule_of
 from commitments.rules.status import (
     DEFAULT_EXPIRING_DAYS,
@@ -217,17 +223,17 @@ def evaluate(
         return Evaluation(moment, organisations, list(used.values()), titles, reports)
 
     if depth != "cells" and standing.usable(session, moment):
-        reports = {org_id: [] for org_id in applicable}
-        for commitment in used.values():
-            orgs = [o for o, cs in applicable.items() if commitment in cs]
-            if depth == "counts" and user_id is None:
-                made = _counted(session, commitment, orgs, moment, expiring_days)
-            else:
+        if depth == "counts" and user_id is None:
+            reports = _counted(session, list(used.values()), applicable, moment, expiring_days)
+        else:
+            reports = {org_id: [] for org_id in applicable}
+            for commitment in used.values():
+                orgs = [o for o, cs in applicable.items() if commitment in cs]
                 made = _from_standings(
                     session, commitment, orgs, moment, expiring_days, with_names, user_id
                 )
-            for report in made:
-                reports[report.organisation_id].append(report)
+                for report in made:
+                    reports[report.organisation_id].append(report)
         for org_id, org_commitments in applicable.items():
             order = {c.id: i for i, c in enumerate(org_commitments)}
             reports[org_id].sort(key=lambda r: order[r.commitment.id])
@@ -304,28 +310,60 @@ def _joined_standing(commitment: Commitment):  # noqa: ANN202 - an ON clause
 
 def _counted(
     session: Session,
-    commitment: Commitment,
-    organisation_ids: list[int],
+    commitments: list[Commitment],
+    applicable: dict[int, list[Commitment]],
     moment: Moment,
     expiring_days: int,
-) -> list[CommitmentReport]:
-    """Status counts per organisation in one grouped query (no person is read)."""
-    status = standing.status_expression(moment, commitment.deadline, expiring_days)
-    counts: dict[int, dict[Status, int]] = {org_id: {} for org_id in organisation_ids}
-    if commitment.audience_ids and organisation_ids:
+) -> dict[int, list[CommitmentReport]]:
+    """Status counts per organisation and commitment in one grouped query (no person
+    is read): each in-scope membership once per commitment of its profile, in a bucket
+    that the deadline then names (past it, whatever is not valid is overdue)."""
+    row = StandingRow
+    valid = and_(
+        row.satisfied.is_(True), or_(row.valid_until.is_(None), row.valid_until > moment.at)
+    )
+    expiring_from = moment.at + dt.timedelta(days=expiring_days)
+    bucket = case(
+        (and_(valid, row.valid_until.is_not(None), row.valid_until <= expiring_from), "expiring"),
+        (valid, "complete"),
+        (row.satisfied.is_(True), "expired"),
+        else_=func.coalesce(row.progress, "not_enrolled"),
+    )
+    link = commitment_audience.c
+    counts: dict[tuple[int, int], dict[Status, int]] = {
+        (c.id, org_id): {} for org_id, cs in applicable.items() for c in cs
+    }
+    if counts:
         stmt = (
-            select(Membership.organisation_id, status, func.count())
+            select(link.commitment_id, Membership.organisation_id, bucket, func.count())
             .select_from(Membership)
-            .outerjoin(StandingRow, _joined_standing(commitment))
-            .where(*_in_scope(commitment, organisation_ids, moment))
-            .group_by(Membership.organisation_id, status)
+            .join(commitment_audience, link.audience_id == Membership.audience_id)
+            .outerjoin(
+                row,
+                and_(row.user_id == Membership.user_id, row.commitment_id == link.commitment_id),
+            )
+            .where(
+                *member_filter(list(applicable), moment.at),
+                link.commitment_id.in_([c.id for c in commitments]),
+            )
+            .group_by(link.commitment_id, Membership.organisation_id, bucket)
         )
-        for org_id, value, number in session.execute(stmt):
-            counts[org_id][Status(value)] = number
-    return [
-        CommitmentReport(commitment, org_id, moment, [], expiring_days, tally=tally)
-        for org_id, tally in counts.items()
-    ]
+        deadlines = {c.id: c.deadline for c in commitments}
+        for commitment_id, org_id, value, number in session.execute(stmt):
+            tally = counts.get((commitment_id, org_id))
+            if tally is None:
+                continue  # a profile the commitment covers, in an organisation it skips
+            status = Status(value)
+            if moment.on > deadlines[commitment_id] and not status.is_valid:
+                status = Status.OVERDUE
+            tally[status] = tally.get(status, 0) + number
+    by_id = {c.id: c for c in commitments}
+    reports: dict[int, list[CommitmentReport]] = {org_id: [] for org_id in applicable}
+    for (commitment_id, org_id), tally in counts.items():
+        reports[org_id].append(
+            CommitmentReport(by_id[commitment_id], org_id, moment, [], expiring_days, tally=tally)
+        )
+    return reports
 
 
 def _from_standings(
@@ -398,3 +436,51 @@ def fill_cells(
             by_user.get(user_id, {}), moment, expiring_days, activities.get(user_id, ())
         )
         row.amounts = outcome.amounts
+
+
+def fill_stored_cells(
+    session: Session,
+    rows: Iterable[PersonRow],
+    commitment: Commitment,
+    moment: Moment,
+    expiring_days: int = DEFAULT_EXPIRING_DAYS,
+) -> None:
+    """:func:`fill_cells` from the stored per-course states (one query), for a moment
+    the standings answer for (``standing.usable``) and a commitment asking no hours or
+    credits (their amounts need the activities: :func:`fill_cells`)."""
+    missing = {row.user_id: row for row in rows if not row.cells}
+    if not missing:
+        return
+    states: dict[tuple[int, int], tuple] = {}
+    stmt = select(
+        CourseState.user_id,
+        CourseState.course_id,
+        CourseState.completed_at,
+        CourseState.valid_until,
+        CourseState.enrolled,
+        CourseState.progress,
+    ).where(CourseState.commitment_id == commitment.id, CourseState.user_id.in_(list(missing)))
+    for user_id, course_id, *state in session.execute(stmt):
+        states[(user_id, course_id)] = tuple(state)
+    window = dt.timedelta(days=expiring_days)
+    for user_id, row in missing.items():
+        row.cells = {
+            course_id: stored_cell(states.get((user_id, course_id)), moment, window)
+            for course_id in commitment.course_ids
+        }
+
+
+def stored_cell(state: tuple | None, moment: Moment, window: dt.timedelta) -> Cell:
+    """:func:`commitments.rules.status.course_cell` on a stored state (None: no row)."""
+    if state is None:
+        return Cell(Status.NOT_ENROLLED)
+    completed_at, until, enrolled, progress = state
+    if completed_at is None:
+        return Cell(Status(progress), enrolled=True)
+    if until is not None and until <= moment.at:
+        status = Status.EXPIRED
+    elif until is not None and until - moment.at <= window:
+        status = Status.EXPIRING
+    else:
+        status = Status.COMPLETE
+    return Cell(status, completed_at, until, enrolled)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commitments import standing
+from commitments.models import Commitment
 from commitments.reporting import coverage, exports, matrix, pdf, trend
 from commitments.rules.status import Moment, Status
 from courses.api import CourseCompletion, Enrolment, tracked_seconds
@@ -116,42 +117,61 @@ def dashboard_report(
         return result
     report = next((r for r in reports if r.commitment.id == commitment_id), None)
     report = report or next((r for r in reports if r.in_scope), reports[0])
-    if fast:  # counts were enough for the tabs; the shown commitment needs its people
-        people = evaluate_organisation(
-            session, org_id, moment, expiring_days, depth="people", commitments=[report.commitment]
-        )
-        report = people.for_organisation(org_id)[0]
     query = matrix_query(args, report, {a.code: a.id for a in audiences.values()})
     names = {a_id: a.name(locale) for a_id, a in audiences.items()}
-    if query.sort.startswith("course-"):  # sorting by a course needs everyone's cells
-        coverage.fill_cells(session, report.rows, report.commitment, moment, expiring_days)
-    page = matrix.page_of(report, query, names, page_size)
-    coverage.fill_cells(session, page.rows, report.commitment, moment, expiring_days)
+    commitment = report.commitment
+    page = None
+    if fast:  # the counts were grouped in SQL; the page is read sorted and sliced there
+        page = matrix.sql_page(
+            session, commitment, org_id, moment, expiring_days, query, names, page_size
+        )
+    if page is None:
+        if fast:  # a name key missing: everyone's status from the standings, sorted here
+            people = evaluate_organisation(
+                session, org_id, moment, expiring_days, depth="people", commitments=[commitment]
+            )
+            report = people.for_organisation(org_id)[0]
+        if query.sort.startswith("course-"):  # sorting by a course needs everyone's cells
+            coverage.fill_cells(session, report.rows, commitment, moment, expiring_days)
+        page = matrix.page_of(report, query, names, page_size)
+    if fast and not commitment.amounts:  # states stored with the standings
+        coverage.fill_stored_cells(session, page.rows, commitment, moment, expiring_days)
+    else:
+        coverage.fill_cells(session, page.rows, commitment, moment, expiring_days)
     series = trend.coverage_trend(
-        session, org_id, [report.commitment], moment, expiring_days=expiring_days
-    )[report.commitment.id]
+        session, org_id, [commitment], moment, expiring_days=expiring_days
+    )[commitment.id]
     result.report, result.titles, result.audience_names = report, evaluation.course_titles, names
     result.query, result.page, result.trend = query, page, series
-    result.never_enrolled = _never_enrolled(session, org_id, report, moment)
+    result.never_enrolled = _never_enrolled(session, org_id, commitment, moment)
     return result
 
 
-def _never_enrolled(
-    session: Session, org_id: int, report: coverage.CommitmentReport, moment: Moment
-) -> int:
-    enrolled = set(
-        session.scalars(
-            select(Enrolment.user_id)
-            .join(Membership, Membership.user_id == Enrolment.user_id)
-            .where(
-                Membership.organisation_id == org_id,
-                Enrolment.course_id.in_(report.commitment.course_ids),
-                Enrolment.enrolled_at <= moment.at,
-            )
-            .distinct()
+def _never_enrolled(session: Session, org_id: int, commitment: Commitment, moment: Moment) -> int:
+    """In-scope people with no enrolment, at the moment, in any of the commitment's courses."""
+    if not commitment.audience_ids:
+        return 0
+    enrolled = (
+        select(Enrolment.user_id)
+        .where(
+            Enrolment.user_id == Membership.user_id,
+            Enrolment.course_id.in_(commitment.course_ids),
+            Enrolment.enrolled_at <= moment.at,
         )
+        .exists()
     )
-    return sum(1 for row in report.rows if row.user_id not in enrolled)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                *coverage.member_filter([org_id], moment.at),
+                Membership.audience_id.in_(commitment.audience_ids),
+                ~enrolled,
+            )
+        )
+        or 0
+    )
 
 
 def matrix_query(
