@@ -183,23 +183,22 @@ def sql_page(
         filters.append(
             or_(_contains(session, NameKey.name_key, text), _contains(session, User.email, text))
         )
-    joined = (
+    standing_row = and_(
+        StandingRow.user_id == Membership.user_id, StandingRow.commitment_id == commitment.id
+    )
+    keyed = (
         select()
         .select_from(Membership)
-        .join(User, User.id == Membership.user_id)
         .outerjoin(NameKey, NameKey.user_id == Membership.user_id)
-        .outerjoin(
-            StandingRow,
-            and_(
-                StandingRow.user_id == Membership.user_id,
-                StandingRow.commitment_id == commitment.id,
-            ),
-        )
         .where(*scope)
     )
+    # The count joins only what its filters read (each join is a look-up per person).
+    counted = keyed.join(User, User.id == Membership.user_id) if text else keyed
+    if query.status is not None:
+        counted = counted.outerjoin(StandingRow, standing_row)
     matching = and_(*filters) if filters else None
     total_column = func.count() if matching is None else func.sum(case((matching, 1), else_=0))
-    counted = joined.add_columns(
+    counted = counted.add_columns(
         total_column, func.sum(case((NameKey.user_id.is_(None), 1), else_=0))
     )
     total, missing = session.execute(counted).one()
@@ -214,7 +213,7 @@ def sql_page(
     shown_until = case((valid, StandingRow.valid_until), else_=None)
     name = [_binary(session, NameKey.name_key), Membership.user_id]
     order: list[Any]
-    stmt = joined
+    stmt = keyed.join(User, User.id == Membership.user_id).outerjoin(StandingRow, standing_row)
     if query.sort == "email":
         order = [_binary(session, User.email), Membership.user_id]
     elif query.sort == "audience":
