@@ -19,14 +19,14 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d lms/translations
 
-## Serve the platform with demo data on SQLite at http://127.0.0.1:5000, with the
-## notifications sender beside it (every 5 minutes; stops with the server)
+## Serve the platform with demo data on SQLite at http://127.0.0.1:5000, with the job
+## worker beside it (imports, archives, e-mail, reminders; it stops with the server)
 run: install
 	$(BIN)/lms init-db
 	$(BIN)/lms demo
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
-	$(BIN)/lms notifications send --every 300 & sender=$$!; \
-	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
+	@echo "Serving on http://127.0.0.1:5000 with a job worker (Ctrl-C to stop)"
+	$(BIN)/lms worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --no-control-socket --access-logfile - wsgi:app
 
 ## Install and run the whole test suite on SQLite and on PostgreSQL

@@ -31,7 +31,7 @@ def certificate_pdf(cert: Certificate) -> bytes:
     return pdf.render(cert, render_options(cert))
 
 
-def zip_chunks(rows: list[Row]) -> Iterator[bytes]:
+def zip_chunks(rows: list[Row], on_pdf: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """An index (CSV) then one PDF per certificate, drawn as the stream goes.
 
     The stream outlives the view's database session, so the index is built
@@ -68,19 +68,23 @@ def zip_chunks(rows: list[Row]) -> Iterator[bytes]:
     ]
     entries = [export.Entry("indice.csv", lambda: export.csv_bytes(header, index))]
     entries += [
-        export.Entry(line[-1], _producer(row.certificate.id))
-        for row, line in zip(rows, index, strict=True)
+        export.Entry(line[-1], _producer(row.certificate.id, number, on_pdf))
+        for number, (row, line) in enumerate(zip(rows, index, strict=True), start=1)
     ]
     return export.stream_zip(entries)
 
 
-def _producer(cert_id: int) -> Callable[[], bytes]:
+def _producer(
+    cert_id: int, number: int, on_pdf: Callable[[int], None] | None
+) -> Callable[[], bytes]:
     def produce() -> bytes:
         cert = db.session.get(Certificate, cert_id)
         if cert is None:  # deleted while streaming: skip its content, keep the name
             return b""
         data = certificate_pdf(cert)
         db.session.expunge(cert)
+        if on_pdf is not None:
+            on_pdf(number)
         return data
 
     return produce

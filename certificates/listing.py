@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from certificates import codes
@@ -63,6 +63,28 @@ def _organisation_query(organisation_id: int, key: str | None) -> Select[Any]:
     return stmt
 
 
+def _status_clause(status: str, now: dt.datetime, expiring_days: int) -> ColumnElement[bool]:
+    """``Certificate.status`` as SQL, for the statuses a referent filters by (the query
+    already leaves out revoked and superseded certificates)."""
+    soon = now + dt.timedelta(days=expiring_days)
+    expires = Certificate.expires_at
+    if status == "current":
+        return or_(expires.is_(None), expires > now)
+    if status == Status.EXPIRED:
+        return and_(expires.is_not(None), expires <= now)
+    if status == Status.EXPIRING:
+        return and_(expires > now, expires <= soon)
+    return or_(expires.is_(None), expires > soon)  # valid
+
+
+def _filtered(
+    organisation_id: int, key: str | None, status: str, expiring_days: int, now: dt.datetime
+) -> Select[Any]:
+    return _organisation_query(organisation_id, key).where(
+        _status_clause(status, now, expiring_days)
+    )
+
+
 def organisation_certificates(
     session: Session,
     organisation_id: int,
@@ -72,12 +94,48 @@ def organisation_certificates(
     expiring_days: int,
     now: dt.datetime | None = None,
 ) -> list[Row]:
-    stmt = _organisation_query(organisation_id, key).order_by(
+    now = now or clock.now()
+    stmt = _filtered(organisation_id, key, status, expiring_days, now).order_by(
         Certificate.holder_name, Certificate.title, Certificate.id
     )
-    wanted = set(CURRENT) if status == "current" else {Status(status)}
-    rows = with_status(session.scalars(stmt), expiring_days, now)
-    return [row for row in rows if row.status in wanted]
+    return with_status(session.scalars(stmt), expiring_days, now)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    number: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def organisation_page(
+    session: Session,
+    organisation_id: int,
+    *,
+    key: str | None = None,
+    status: str = "current",
+    expiring_days: int,
+    page: int = 1,
+    per_page: int = 50,
+    now: dt.datetime | None = None,
+) -> Page:
+    """One page of :func:`organisation_certificates`, filtered, counted and cut in SQL
+    (an organisation of 5,000 holds some 15,000 certificates)."""
+    now = now or clock.now()
+    stmt = _filtered(organisation_id, key, status, expiring_days, now)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number = min(max(1, page), max(1, -(-total // per_page)))
+    certs = session.scalars(
+        stmt.order_by(Certificate.holder_name, Certificate.title, Certificate.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    return Page(with_status(certs, expiring_days, now), total, number, per_page)
 
 
 def organisation_titles(session: Session, organisation_id: int) -> list[tuple[str, str]]:

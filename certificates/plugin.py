@@ -49,10 +49,12 @@ class CertificatesPlugin(Plugin):
         return group
 
     def init_app(self, app: Flask) -> None:
+        from certificates import jobs as certificate_jobs
         from certificates.config import init_config
 
         init_config(app)
         completion_recorded.connect(on_completion_recorded, sender=app, weak=False)
+        certificate_jobs.install(app)
 
     def after_upgrade(self, session: Any) -> Iterable[str]:
         """One set of signing keys for the installation, in the database: the instance

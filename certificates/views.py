@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,9 +22,10 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from certificates import accreditation, codes, issuing, keys, listing, verification
+from certificates import jobs as certificate_jobs
 from certificates.blueprint import bp
 from certificates.config import courses_loaded, expiring_days, issuer_settings
-from certificates.documents import certificate_pdf, zip_chunks
+from certificates.documents import certificate_pdf
 from certificates.forms import (
     MAX_UPLOAD_BYTES,
     CodeForm,
@@ -42,6 +42,7 @@ from lms.accounts.models import Role
 from lms.authz import authenticated, current_person, organisation_manager, public, roles_required
 from lms.downloads import attachment
 from lms.errors import ServiceError
+from lms.forms import ActionForm
 from lms.i18n import lazy_gettext as _l
 from lms.limits import body_limit
 from lms.organisations.policy import referent_organisation_ids
@@ -265,8 +266,13 @@ def _filters(org_id: int) -> tuple[OrganisationFilterForm, str | None, str]:
 def organisation(org_id: int) -> Any:
     organisation = get_organisation(db.session, org_id)
     form, key, status = _filters(org_id)
-    rows = listing.organisation_certificates(
-        db.session, org_id, key=key, status=status, expiring_days=expiring_days()
+    page = listing.organisation_page(
+        db.session,
+        org_id,
+        key=key,
+        status=status,
+        expiring_days=expiring_days(),
+        page=request.args.get("page", 1, type=int) or 1,
     )
     others = [
         summary.organisation
@@ -278,22 +284,28 @@ def organisation(org_id: int) -> Any:
         organisation=organisation,
         others=others,
         form=form,
-        rows=rows,
-        zip_url=url_for("certificates.organisation_zip", org_id=org_id, key=key, status=status),
+        page=page,
+        rows=page.rows,
+        key=key,
+        status=status,
+        zip_form=ActionForm(),
     )
 
 
-@bp.route("/organisations/<id:org_id>/certificates.zip")
+@bp.route("/organisations/<id:org_id>/certificates.zip", methods=["POST"])
 @organisation_manager()
 def organisation_zip(org_id: int) -> Any:
-    """Streamed: each PDF is drawn while the previous ones are already on their way."""
-    organisation = get_organisation(db.session, org_id)
+    """A worker prepares the archive (5,000 PDFs take about a minute); the job's page
+    shows its progress, then the download link."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    get_organisation(db.session, org_id)
     _form, key, status = _filters(org_id)
-    rows = listing.organisation_certificates(
-        db.session, org_id, key=key, status=status, expiring_days=expiring_days()
+    job = certificate_jobs.ask_organisation_zip(
+        db.session, org_id, key=key, status=status, actor=current_person()
     )
-    name = f"attestati-{organisation.code}-{_now().date().isoformat()}.zip"
-    return attachment(stream_with_context(zip_chunks(rows)), name, "application/zip")
+    db.session.commit()
+    return redirect(url_for("jobs.job_page", job_id=job.id))
 
 
 # --- Administration ----------------------------------------------------------------

@@ -36,11 +36,13 @@ class CommitmentsPlugin(Plugin):
         return group
 
     def init_app(self, app: Flask) -> None:
+        from commitments import jobs as commitment_jobs
         from commitments import standing
         from commitments.config import init_config
 
         init_config(app)
         standing.install(app)
+        commitment_jobs.install(app)
 
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _

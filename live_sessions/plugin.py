@@ -34,7 +34,10 @@ class LiveSessionsPlugin(Plugin):
 
     def init_app(self, app: Flask) -> None:
         from courses.api import COMPLETION_REQUIREMENTS
+        from live_sessions import jobs as live_jobs
         from live_sessions.attendance import attendance_requirement
+
+        live_jobs.install(app)
 
         registry(COMPLETION_REQUIREMENTS, app).add(
             "live_sessions.attendance", attendance_requirement

@@ -105,8 +105,14 @@ CORE_PROVIDER = PrivacyProvider(
 )
 
 
+def _jobs_provider() -> PrivacyProvider:
+    from lms.jobs import upkeep
+
+    return PrivacyProvider(tables=frozenset({"lms_job"}), export=upkeep.export, erase=upkeep.erase)
+
+
 def providers() -> dict[str, PrivacyProvider]:
-    found = {"core": CORE_PROVIDER}
+    found = {"core": CORE_PROVIDER, "jobs": _jobs_provider()}
     for plugin in current_app.extensions["lms"].plugins:
         provider = plugin.privacy()
         if provider is not None:

@@ -36,8 +36,10 @@ class NotificationsPlugin(Plugin):
 
     def init_app(self, app: Flask) -> None:
         from lms.signals import certificate_issued, message_ready
+        from notifications import jobs as notification_jobs
         from notifications.receivers import on_certificate_issued, on_enrolled, on_message_ready
 
+        notification_jobs.install(app)
         certificate_issued.connect(on_certificate_issued, sender=app, weak=False)
         message_ready.connect(on_message_ready, sender=app, weak=False)
         try:

@@ -14,11 +14,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, get_locale, ngettext
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from commitments import jobs as commitment_jobs
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import DateChoiceForm, MatrixFilterForm
@@ -37,10 +38,9 @@ from commitments.staff import enrolment
 from lms import db
 from lms.authz import authenticated, current_person, organisation_manager
 from lms.downloads import attachment
-from lms.errors import ServiceError
 from lms.forms import ActionForm
 from lms.organisations.policy import can_view_network, referent_organisation_ids
-from lms.organisations.services import list_organisations
+from lms.organisations.services import get_organisation, list_organisations
 
 
 def chosen_moment() -> tuple[Moment, DateChoiceForm]:
@@ -163,28 +163,19 @@ def person(org_id: int, user_id: int) -> Any:
 @bp.route("/organisations/<id:org_id>/enrol", methods=["GET", "POST"])
 @organisation_manager()
 def enrol_all(org_id: int) -> Any:
-    """Enrol every in-scope person who is not enrolled; GET shows what will happen."""
-    found = enrolment.organisation_plan(
-        db.session, org_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
-    )
+    """Enrol every in-scope person who is not enrolled; GET shows what will happen, POST
+    asks a worker to do it (the job's page follows it)."""
     form = ActionForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
-            count = enrolment.enrol_all(
-                db.session, org_id, found.plan, found.slugs, by=current_person()
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(
-                ngettext("%(num)d iscrizione creata.", "%(num)d iscrizioni create.", count),
-                "success",
-            )
-            return redirect(url_for("commitments.dashboard", org_id=org_id))
+        get_organisation(db.session, org_id)  # 404 for an unknown id
+        job = commitment_jobs.ask_enrol_all(db.session, org_id, actor=current_person())
+        db.session.commit()
+        return redirect(url_for("jobs.job_page", job_id=job.id))
+    found = enrolment.organisation_plan(
+        db.session, org_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
+    )
     return render_template(
         "commitments/enrol_all.html", organisation=found.organisation, plan=found.plan, form=form
     )

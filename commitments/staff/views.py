@@ -11,6 +11,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from commitments import jobs as commitment_jobs
 from commitments.blueprint import bp
 from commitments.config import setting
 from commitments.forms import ConfirmImportForm, StaffFileForm
@@ -19,7 +20,6 @@ from commitments.staff import files as staff_files
 from commitments.staff import importing as staff_import
 from commitments.staff.importing import Action
 from lms import db
-from lms.accounts.mailing import send_invitation
 from lms.authz import current_person, organisation_manager
 from lms.downloads import attachment
 from lms.errors import FormatError, ServiceError
@@ -108,20 +108,16 @@ def staff_import_apply(org_id: int) -> Any:
         rows = staff_import.read_signed_rows(
             current_app.config["SECRET_KEY"], confirm.payload.data, org_id, current_user.id
         )
-        result = staff_import.apply_import(db.session, organisation, rows, actor=current_person())
-    except staff_import.ImportRefused as refused:
-        db.session.rollback()
-        flash(str(refused), "error")
-        return _render(organisation, plan=refused.plan)
     except ServiceError as error:
-        db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("commitments.staff_import_page", org_id=org_id))
+    # Applied by a worker in slices (5,000 rows take seconds): the referent follows it
+    # on the job's page, and nobody else waits behind it.
+    job = commitment_jobs.ask_staff_import(
+        db.session, organisation.id, rows, actor=current_person()
+    )
     db.session.commit()
-    for user in result.invited:
-        send_invitation(user, organisation.name, current_user.full_name)
-    flash(import_summary(result.plan.counts), "success")
-    return redirect(url_for("commitments.dashboard", org_id=org_id))
+    return redirect(url_for("jobs.job_page", job_id=job.id))
 
 
 def import_summary(counts: Mapping[Action, int]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from huey import crontab
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -32,6 +33,7 @@ __all__ = [
     "JobRunner",
     "JobStatus",
     "LostLease",
+    "crontab",
     "Scheduled",
     "enqueue",
     "file_expired",
@@ -73,6 +75,10 @@ def install(app: Flask, session_class: type[Session]) -> JobRunner:
         mail.MAIL_JOB,
         JobKind(mail.MAIL_JOB, mail.run_mail_job, _l("Invio di un'e-mail"), max_attempts=6),
     )
+
+    from lms.jobs import upkeep
+
+    upkeep.install(app)
 
     @app.teardown_appcontext
     def _uncommitted_jobs(_exc: BaseException | None) -> None:

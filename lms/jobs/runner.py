@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,12 +137,23 @@ class JobRunner:
 
     # --- a worker's side ---------------------------------------------------------------
 
+    @contextmanager
+    def _context(self) -> Iterator[None]:
+        """A request context on ``LMS_BASE_URL``: jobs build links and render the same
+        templates (e-mail) as requests do, with nobody logged in. Its own application
+        context, hence its own session, even when run from a request (immediate mode)."""
+        with (
+            self.app.app_context(),
+            self.app.test_request_context(base_url=self.app.config["LMS_BASE_URL"]),
+        ):
+            yield
+
     def _run_in_app(self, job_id: int) -> None:
-        with self.app.app_context():
+        with self._context():
             self.run(job_id)
 
     def _tick_in_app(self) -> None:
-        with self.app.app_context():
+        with self._context():
             self.sweep()
             self.schedule(clock.now())
 

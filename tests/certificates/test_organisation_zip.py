@@ -1,10 +1,12 @@
-"""Referents: the organisation's current certificates, filtered, as a streamed ZIP."""
+"""Referents: the organisation's current certificates, filtered, as a ZIP a worker
+prepares (a job: the request returns at once, the job's page links the file)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 
 from flask import Flask
@@ -15,7 +17,7 @@ from lms import clock, db
 from lms.accounts.models import Role
 from lms.organisations.services import end_membership, organisation_by_code
 from tests.certificates.conftest import pdf_text
-from tests.conftest import login
+from tests.conftest import login, post_form
 
 
 def org_id(code: str) -> int:
@@ -24,7 +26,26 @@ def org_id(code: str) -> int:
 
 def _archive(response) -> zipfile.ZipFile:  # noqa: ANN001
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    return zipfile.ZipFile(io.BytesIO(response.get_data()))
+    data = response.get_data()
+    response.close()  # the file sent from the job's folder
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def ask_zip(client, url: str):  # noqa: ANN001, ANN201
+    """Ask for the archive as the page's button does; the job's page, once it is ready."""
+    listing = url.split("certificates.zip")[0] + url.split("certificates.zip")[1]
+    asked = post_form(client, url, {}, form_url=listing)
+    assert asked.status_code == 302 and "/jobs/" in asked.headers["Location"]
+    return client.get(asked.headers["Location"])
+
+
+def download_zip(client, url: str):  # noqa: ANN001, ANN201
+    """The archive behind the job page's download link."""
+    page = ask_zip(client, url)
+    assert page.status_code == 200 and "Archivio pronto" in page.text, page.text
+    link = re.search(r'href="(/jobs/\d+/download)"', page.text)
+    assert link, "no download link on the job's page"
+    return client.get(link.group(1))
 
 
 def test_referent_downloads_own_organisation_only(app: Flask, make_user, complete):
@@ -45,14 +66,16 @@ def test_referent_downloads_own_organisation_only(app: Flask, make_user, complet
     url = f"/certificates/organisations/{org_id('CDM-PL-NTDM')}/certificates.zip"
     client_b = app.test_client()
     login(client_b, referent_b.email)
-    assert client_b.get(url).status_code == 403
+    assert client_b.post(url).status_code in (400, 403)
     assert client_b.get(url.replace("certificates.zip", "")).status_code == 403
 
     client_a = app.test_client()
     login(client_a, referent_a.email)
-    response = client_a.get(url)
-    assert response.is_streamed
-    archive = _archive(response)
+    job_page = ask_zip(client_a, url)
+    assert "Archivio pronto: 2 attestati." in job_page.text
+    job_id = int(re.search(r"/jobs/(\d+)/download", job_page.text).group(1))
+    assert client_b.get(f"/jobs/{job_id}/download").status_code == 404  # not theirs
+    archive = _archive(client_a.get(f"/jobs/{job_id}/download"))
     pdfs = sorted(n for n in archive.namelist() if n.endswith(".pdf"))
     assert pdfs == sorted(f"{c.serial}_{c.holder_name.replace(' ', '-')}.pdf" for c in own)
     for cert in own:
@@ -80,7 +103,7 @@ def test_filters_by_course_and_status(app: Flask, make_user, complete):
     base = f"/certificates/organisations/{org_id('CDM-PL-NTDM')}/certificates.zip"
 
     def serials(query: str) -> set[str]:
-        names = _archive(client.get(base + query)).namelist()
+        names = _archive(download_zip(client, base + query)).namelist()
         return {n.split("_")[0] for n in names if n.endswith(".pdf")}
 
     assert serials("") == {valid.serial, expiring.serial}  # current = valid or expiring

@@ -289,3 +289,30 @@ def test_the_job_page_shows_progress_to_its_owner_only(queued_app: Flask):
     assert admin_client.get(f"/jobs/{job_id}").status_code == 200
     assert "Conta" in admin_client.get("/jobs/").text
     assert owner_client.get("/jobs/999999").status_code == 404
+
+
+def test_periodic_work_is_one_job_per_minute_whoever_schedules_it(queued_app: Flask):
+    runner = jobs.runner(queued_app)
+    seven = dt.datetime(2031, 3, 3, 7, 0, tzinfo=clock.LOCAL_ZONE)  # 07:00 in Milan
+    with queued_app.test_request_context(), clock.frozen(seven.astimezone(dt.UTC)):
+        first = runner.schedule(clock.now())
+        again = runner.schedule(clock.now())  # a second worker, the same minute
+        names = sorted(db.session.get(Job, job_id).params["name"] for job_id in first)
+    assert first == again
+    # every minute: the notifications; at 7: the certificates' expiry reminders
+    assert names == ["certificates.remind", "notifications.send"]
+    work_off(queued_app)
+    for job_id in first:
+        assert job_row(queued_app, job_id).state is JobStatus.DONE, job_row(queued_app, job_id)
+
+
+def test_an_admin_sends_a_failed_job_back_to_the_queue(queued_app: Flask):
+    job_id = ask(queued_app, "test.refuse")
+    work_off(queued_app)
+    assert job_row(queued_app, job_id).state is JobStatus.FAILED
+    with queued_app.app_context():
+        jobs.services.requeue(db.session, db.session.get(Job, job_id))
+        db.session.commit()
+    queued = job_row(queued_app, job_id)
+    assert queued.state is JobStatus.QUEUED and queued.attempts == 0
+    assert jobs.runner(queued_app).huey.pending_count() == 1

@@ -52,6 +52,12 @@ _MANAGERS_OF_A = {"referent_a": 200, "admin": 200}
 CORE: Table = {
     "lms.home": {"GET": expect(200)},  # the dashboard, or the public page for visitors
     "lms.healthz": {"GET": expect(200)},
+    # Background jobs: a person's own (others' do not exist for them); admins see all.
+    "jobs.job_list": {"GET": signed_in(200)},
+    "jobs.job_page": {"GET": signed_in(404, operator=200, admin=200)},
+    "jobs.job_status": {"GET": signed_in(404, operator=200, admin=200)},
+    "jobs.job_download": {"GET": signed_in(404)},  # no file: nothing to download
+    "jobs.job_retry": {"POST": signed_in(403, admin=302)},
     "lms.set_language": {"POST": expect(302)},  # anyone; back to a local page
     # Logged-in users are sent home; an empty form is a bad request.
     "accounts.login": {"GET": expect(302, anonymous=200), "POST": expect(302, anonymous=400)},
@@ -187,7 +193,8 @@ CERTIFICATES: Table = {
     "certificates.public_key": {"GET": expect(200)},
     "certificates.keys_json": {"GET": expect(200)},
     "certificates.organisation": {"GET": signed_in(403, **_MANAGERS_OF_A)},
-    "certificates.organisation_zip": {"GET": signed_in(403, **_MANAGERS_OF_A)},
+    # A worker prepares the archive: the request redirects to the job's page.
+    "certificates.organisation_zip": {"POST": signed_in(403, referent_a=302, admin=302)},
     "certificates.admin_index": {"GET": _ADMIN_ONLY},
     "certificates.admin_detail": {"GET": _ADMIN_ONLY, "POST": _ADMIN_ONLY},  # no reason given
     "certificates.admin_reissue": {"POST": signed_in(403, admin=302)},
@@ -304,7 +311,30 @@ def _certificate(world: World) -> dict[str, Any]:
     return world.extra["certificate"]
 
 
+def _job(world: World) -> int:
+    """A finished job the operator asked for (without a file to download)."""
+    if "job" not in world.extra:
+        from lms import db
+        from lms.jobs import Job
+
+        with world.app.app_context():
+            job = Job(
+                kind="lms.mail",
+                owner_id=world.user_id("operator"),
+                status="done",
+                params={},
+                checkpoint={},
+                result={},
+                locale="it",
+            )
+            db.session.add(job)
+            db.session.commit()
+            world.extra["job"] = job.id
+    return int(world.extra["job"])
+
+
 PARAMS: dict[str, Resolver] = {
+    "job_id": _job,
     "cert_id": lambda w: _certificate(w)["id"],
     "code": lambda w: _certificate(w)["code"],
     "org_id": lambda w: w.org_a,
@@ -439,6 +469,9 @@ def _other_trainer(world: World, *, coauthor: bool) -> int:
 
 
 FORMS: dict[str, Form] = {
+    # Only a failed job goes back to the queue; tests/core/test_jobs.py covers it.
+    "jobs.job_retry": Form("admin", lambda w: {}, changes_state=False),
+    "certificates.organisation_zip": Form("referent_a", lambda w: {}),
     "lms.set_language": Form("operator", lambda w: {"locale": "en", "next": "/"}),
     "accounts.login": Form(
         "anonymous", lambda w: {"email": w.email("operator"), "password": w.password}

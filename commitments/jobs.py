@@ -1,0 +1,165 @@
+"""Commitments' background work: the staff import and "enrol all" as jobs, the monthly
+digest as periodic work. Each job commits its work in slices, each slice with the
+checkpoint that lets a resumed attempt skip it (lms/jobs: exactly once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from flask import Flask, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from commitments.config import setting
+from commitments.rules.status import Moment
+from commitments.staff import importing
+from commitments.staff.importing import Action, RawRow
+from lms import jobs
+from lms.accounts.mailing import send_invitation
+from lms.accounts.models import User
+from lms.errors import ServiceError
+from lms.i18n import lazy_gettext as _l
+from lms.organisations.services import get_organisation
+from lms.plugins import registry
+
+STAFF_IMPORT = "commitments.staff_import"
+ENROL_ALL = "commitments.enrol_all"
+IMPORT_SLICE = 500  # rows per transaction: a slice holds SQLite's write lock well under 1 s
+
+
+def ask_staff_import(
+    session: Session, organisation_id: int, rows: list[RawRow], *, actor: User
+) -> jobs.Job:
+    """The confirmed import as a job; the same confirmation sent twice makes one job."""
+    payload = [[r.number, r.email, r.full_name, r.audience] for r in rows]
+    digest = hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
+    return jobs.enqueue(
+        session,
+        STAFF_IMPORT,
+        {"organisation_id": organisation_id, "rows": payload, "inviter": actor.full_name},
+        owner_id=actor.id,
+        organisation_id=organisation_id,
+        key=f"{STAFF_IMPORT}:{organisation_id}:{actor.id}:{digest}",
+    )
+
+
+def run_staff_import(ctx: jobs.JobContext) -> str:
+    from commitments.staff.views import import_summary
+
+    session = ctx.session
+    organisation = get_organisation(session, ctx.params["organisation_id"])
+    rows = [RawRow(int(n), str(e), str(f), str(a)) for n, e, f, a in ctx.params["rows"]]
+    actor = session.get(User, ctx.owner_id) if ctx.owner_id else None
+    if "counts" not in ctx.checkpoint:  # first attempt: the whole file must still be valid
+        plan = importing.plan_import(session, organisation, rows)
+        if not plan.ok:
+            raise ServiceError(
+                _("Il file non è più applicabile: caricalo di nuovo per vedere perché.")
+            )
+        counts = {action.value: n for action, n in plan.counts.items()}
+        ctx.progress(0, len(rows), checkpoint={"at": 0, "counts": counts})
+    start = int(ctx.checkpoint["at"])
+    for at in range(start, len(rows), IMPORT_SLICE):
+        result = importing.apply_import(
+            session, organisation, rows[at : at + IMPORT_SLICE], actor=actor
+        )
+        for user in result.invited:
+            send_invitation(user, organisation.name, ctx.params["inviter"])
+        done = min(at + IMPORT_SLICE, len(rows))
+        ctx.progress(done, len(rows), checkpoint={**ctx.checkpoint, "at": done})
+    counts = {action: ctx.checkpoint["counts"].get(action.value, 0) for action in Action}
+    ctx.checkpoint["result"] = {
+        "next_url": url_for("commitments.dashboard", org_id=organisation.id),
+        "next_label": _("Vai al cruscotto"),
+    }
+    return import_summary(counts)
+
+
+def ask_enrol_all(session: Session, organisation_id: int, *, actor: User) -> jobs.Job:
+    return jobs.enqueue(
+        session,
+        ENROL_ALL,
+        {"organisation_id": organisation_id},
+        owner_id=actor.id,
+        organisation_id=organisation_id,
+    )
+
+
+def run_enrol_all(ctx: jobs.JobContext) -> str:
+    from flask_babel import ngettext
+
+    from commitments.staff import enrolment
+
+    session = ctx.session
+    organisation_id = ctx.params["organisation_id"]
+    actor = session.get(User, ctx.owner_id) if ctx.owner_id else None
+    if actor is None:
+        raise ServiceError(_("L'account che ha chiesto le iscrizioni non esiste più."))
+    found = enrolment.organisation_plan(
+        session, organisation_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
+    )
+    courses = sorted(found.plan.by_course)
+    done_courses = set(ctx.checkpoint.get("courses", []))
+    created = int(ctx.checkpoint.get("created", 0))
+    total = len(done_courses) + len([c for c in courses if c not in done_courses])
+    ctx.progress(len(done_courses), total)
+    for course_id in courses:
+        if course_id in done_courses:
+            continue
+        one = enrolment.EnrolmentPlan(
+            {course_id: found.plan.by_course[course_id]}, found.plan.titles
+        )
+        created += enrolment.enrol_all(session, organisation_id, one, found.slugs, by=actor)
+        done_courses.add(course_id)
+        ctx.progress(
+            len(done_courses),
+            total,
+            checkpoint={"courses": sorted(done_courses), "created": created},
+        )
+    ctx.checkpoint["result"] = {
+        "next_url": url_for("commitments.dashboard", org_id=organisation_id),
+        "next_label": _("Vai al cruscotto"),
+    }
+    return ngettext("%(num)d iscrizione creata.", "%(num)d iscrizioni create.", created)
+
+
+def run_digest(session: Session, now: dt.datetime) -> str:
+    from commitments.reporting.reminders import send_digests
+
+    def link(org_id: int) -> str:
+        return jobs_absolute(url_for("commitments.dashboard", org_id=org_id))
+
+    report = send_digests(
+        session,
+        dashboard_link=link,
+        moment=Moment.now(),
+        expiring_days=setting("EXPIRING_DAYS"),
+        force=False,
+        dry_run=False,
+    )
+    session.commit()
+    return f"digest: {report.messages} messages, {report.skipped} already sent"
+
+
+def jobs_absolute(path: str) -> str:
+    from flask import current_app
+
+    return current_app.config["LMS_BASE_URL"].rstrip("/") + path
+
+
+def install(app: Flask) -> None:
+    kinds = registry(jobs.JOB_KINDS, app)
+    kinds.add(
+        STAFF_IMPORT, jobs.JobKind(STAFF_IMPORT, run_staff_import, _l("Importazione del personale"))
+    )
+    kinds.add(
+        ENROL_ALL, jobs.JobKind(ENROL_ALL, run_enrol_all, _l("Iscrizione ai corsi richiesti"))
+    )
+    # Every day at 8: the digest itself goes once a month per organisation.
+    registry(jobs.SCHEDULED, app).add(
+        "commitments.digest",
+        jobs.Scheduled("commitments.digest", jobs.crontab(minute="0", hour="8"), run_digest),
+    )
