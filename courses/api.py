@@ -12,7 +12,7 @@ from courses.catalogue import (
     user_audience_codes,
 )
 from courses.durations import course_hours, course_minutes, module_minutes
-from courses.enrolment import active_enrolment, enrol, enrol_members
+from courses.enrolment import active_enrolment, enrol, enrol_many, enrol_members
 from courses.evidence import LEGACY, EvidenceProfile, evidence_of, minimum_study_seconds
 from courses.extensions import (
     COMPLETION_REQUIREMENTS,
@@ -98,6 +98,7 @@ __all__ = [
     "user_audience_codes",
     # enrolment
     "active_enrolment",
+    "enrol_many",
     "enrol_members",
     # progress
     "check_completion",

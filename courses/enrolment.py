@@ -11,8 +11,11 @@ closed to them until the prerequisites are complete (``courses.progress``).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Iterable
+
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from courses.catalogue import latest_versions_query
@@ -188,6 +191,136 @@ def enrol_members(
                 },
             )
     return len(members - before)
+
+
+def enrol_many(
+    session: Session,
+    organisation_id: int,
+    wanted: Iterable[tuple[CourseVersion, Collection[int]]],
+    *,
+    by: User,
+    now: dt.datetime | None = None,
+) -> int:
+    """:func:`enrol_members` for several courses at once, in bulk statements.
+
+    "Enrol all" after a staff import makes tens of thousands of enrolments: one
+    statement each for the membership check, the enrolments known, the new rows, the
+    renewed ones and the audit entries of a course, whatever the number of people, and
+    ONE ``learning_changed`` for the whole batch (standings are recomputed once). The
+    rows, audit entries and ``enrolled`` signals are those of :func:`enrol_members`;
+    people already enrolled are skipped, so applying a batch twice adds nothing.
+    Returns the number of new enrolments; the caller commits.
+    """
+    now = now or clock.now()
+    versions: dict[int, CourseVersion] = {}
+    people: dict[int, set[int]] = {}
+    for version, user_ids in wanted:
+        versions.setdefault(version.course_id, version)
+        people.setdefault(version.course_id, set()).update(user_ids)
+    everyone = sorted(set().union(*people.values())) if people else []
+    if not everyone:
+        return 0
+    members = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.organisation_id == organisation_id,
+                Membership.ended_at.is_(None),
+                Membership.user_id.in_(everyone),
+            )
+        )
+    )
+    if set(everyone) - members:
+        raise Forbidden(_("Puoi iscrivere solo il personale della tua organizzazione."))
+    known: dict[tuple[int, int], tuple[int, dt.datetime | None]] = {}
+    for enrolment_id, user_id, course_id, ended_at in session.execute(
+        select(Enrolment.id, Enrolment.user_id, Enrolment.course_id, Enrolment.ended_at).where(
+            Enrolment.user_id.in_(everyone), Enrolment.course_id.in_(list(versions))
+        )
+    ):
+        known[(user_id, course_id)] = (enrolment_id, ended_at)
+    fresh: list[dict[str, object]] = []
+    renewed: list[int] = []
+    for course_id, user_ids in people.items():
+        for user_id in sorted(user_ids):
+            found = known.get((user_id, course_id))
+            if found is None:
+                fresh.append(
+                    {
+                        "user_id": user_id,
+                        "course_id": course_id,
+                        "source": EnrolmentSource.REFERENT.value,
+                        "enrolled_by_id": by.id,
+                        "enrolled_at": now,
+                    }
+                )
+            elif found[1] is not None:
+                renewed.append(found[0])  # the history row comes back, as in enrol()
+    made: list[Enrolment] = []
+    if fresh:
+        made += session.scalars(insert(Enrolment).returning(Enrolment), fresh)
+    if renewed:
+        session.execute(
+            update(Enrolment)
+            .where(Enrolment.id.in_(renewed))
+            .values(
+                ended_at=None,
+                source=EnrolmentSource.REFERENT.value,
+                enrolled_by_id=by.id,
+                enrolled_at=now,
+            )
+        )
+        made += session.scalars(
+            select(Enrolment)
+            .where(Enrolment.id.in_(renewed))
+            .execution_options(populate_existing=True)
+        )
+    if not made:
+        return 0
+    changes: dict[int, set[int]] = {}
+    for enrolment in made:
+        changes.setdefault(enrolment.user_id, set()).add(enrolment.course_id)
+    signals.send(
+        learning_changed,
+        session=session,
+        changes=LearningChanges({u: frozenset(c) for u, c in changes.items()}),
+    )
+    # Receivers (notifications) read the people: loaded once here, and held while they run
+    # (the identity map keeps only objects someone refers to).
+    _held = session.scalars(select(User).where(User.id.in_(list(changes)))).all()
+    for enrolment in made:
+        signals.send(
+            enrolled,
+            session=session,
+            enrolment=enrolment,
+            version=versions[enrolment.course_id],
+            by_id=by.id,
+        )
+    by_course: dict[int, list[Enrolment]] = {}
+    for enrolment in made:
+        by_course.setdefault(enrolment.course_id, []).append(enrolment)
+    for course_id, enrolments in by_course.items():
+        version = versions[course_id]
+        waiting = unmet_prerequisites(session, [e.user_id for e in enrolments], version)
+        audit.record_many(
+            session,
+            "enrolment.by_referent",
+            (
+                audit.Item(
+                    object_id=version.course.slug,
+                    subject_id=e.user_id,
+                    details={
+                        "enrolment_id": e.id,
+                        "waiting_for_prerequisites": ", ".join(waiting.get(e.user_id, [])),
+                    },
+                )
+                for e in enrolments
+            ),
+            actor=by,
+            organisation_id=organisation_id,
+            object_type="course",
+            at=now,
+        )
+    return len(made)
 
 
 def my_courses(session: Session, user_id: int) -> list[tuple[CourseVersion, Enrolment]]:

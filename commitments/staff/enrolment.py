@@ -3,9 +3,12 @@
 The plan comes from the same evaluation as the dashboard. For each person not
 yet covered: every required course without a valid completion and without an
 active enrolment; for "N of a set", courses of the set in the commitment's
-order until N are valid or enrolled. The action goes through
-``courses.api.enrol_members`` (which accepts the organisation's own
-current staff only), one call per course.
+order until N are valid or enrolled. People already covered are read from the
+stored standings (``evaluate(depth="people")``) and only the others get their
+per-course cells: after a staff import most of an organisation is covered or new.
+The action goes through ``courses.api.enrol_many`` (which accepts the
+organisation's own current staff only): bulk statements and one
+``learning_changed`` for the whole plan, so standings are recomputed once.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from commitments.reporting.coverage import CommitmentReport, PersonRow, evaluate
+from commitments.reporting.coverage import CommitmentReport, PersonRow, evaluate, fill_cells
 from commitments.rules.status import Moment
-from courses.api import enrol_members, published_version
+from courses.api import enrol_many, published_version
+from lms import clock
 from lms.accounts.models import User
 from lms.errors import NotFound
 from lms.organisations.models import Organisation
@@ -37,6 +41,20 @@ class EnrolmentPlan:
     @property
     def enrolments(self) -> int:
         return sum(len(users) for users in self.by_course.values())
+
+    def slices(self, people: int) -> list[EnrolmentPlan]:
+        """The plan cut into plans of at most ``people`` people each (every course of a
+        person in the same slice), for a job that commits between slices."""
+        everyone = sorted({u for users in self.by_course.values() for u in users})
+        cuts = []
+        for low in range(0, len(everyone), people):
+            chosen = set(everyone[low : low + people])
+            by_course = {
+                cid: [u for u in users if u in chosen] for cid, users in self.by_course.items()
+            }
+            by_course = {cid: users for cid, users in by_course.items() if users}
+            cuts.append(EnrolmentPlan(by_course, {cid: self.titles[cid] for cid in by_course}))
+        return cuts
 
 
 def _open(row: PersonRow, course_id: int) -> bool:
@@ -86,8 +104,19 @@ def organisation_plan(
 ) -> OrganisationPlan:
     """What "enrol all" would do in ``organisation_id`` at ``moment``."""
     organisation = get_organisation(session, organisation_id)
-    evaluation = evaluate(session, [organisation_id], moment, expiring_days=expiring_days)
-    plan = plan_enrolment(evaluation.for_organisation(organisation_id), evaluation.course_titles)
+    evaluation = evaluate(
+        session,
+        [organisation_id],
+        moment,
+        expiring_days=expiring_days,
+        with_names=False,
+        depth="people",
+    )
+    reports = evaluation.for_organisation(organisation_id)
+    for report in reports:  # cells only where a course may be missing
+        open_rows = [row for row in report.rows if not row.status.is_valid]
+        fill_cells(session, open_rows, report.commitment, moment, expiring_days)
+    plan = plan_enrolment(reports, evaluation.course_titles)
     slugs = {link.course_id: link.course.slug for c in evaluation.commitments for link in c.courses}
     return OrganisationPlan(organisation, plan, slugs)
 
@@ -95,8 +124,10 @@ def organisation_plan(
 def enrol_all(
     session: Session, organisation_id: int, plan: EnrolmentPlan, slugs: dict[int, str], *, by: User
 ) -> int:
-    """Enrol as planned; returns the number of new enrolments. The caller commits."""
-    total = 0
+    """Enrol as planned in one bulk batch; returns the number of new enrolments (people
+    enrolled meanwhile are skipped, so a plan or slice applied twice adds nothing).
+    The caller commits."""
+    wanted = []
     for course_id, user_ids in plan.by_course.items():
         try:
             version = published_version(session, slugs[course_id])
@@ -104,5 +135,5 @@ def enrol_all(
             raise NotFound(
                 _("Il corso «%(title)s» non è pubblicato.", title=plan.titles[course_id])
             ) from error
-        total += enrol_members(session, organisation_id, version, user_ids, by=by)
-    return total
+        wanted.append((version, user_ids))
+    return enrol_many(session, organisation_id, wanted, by=by, now=clock.now())
