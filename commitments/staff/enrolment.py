@@ -5,7 +5,8 @@ yet covered: every required course without a valid completion and without an
 active enrolment; for "N of a set", courses of the set in the commitment's
 order until N are valid or enrolled. People already covered are read from the
 stored standings (``evaluate(depth="people")``) and only the others get their
-per-course cells: after a staff import most of an organisation is covered or new.
+per-course cells, from the stored per-course states when they answer (one query,
+no evaluation), else from the facts.
 The action goes through ``courses.api.enrol_many`` (which accepts the
 organisation's own current staff only): bulk statements and one
 ``learning_changed`` for the whole plan, so standings are recomputed once.
@@ -19,7 +20,15 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from commitments.reporting.coverage import CommitmentReport, PersonRow, evaluate, fill_cells
+from commitments import standing
+from commitments.reporting.coverage import (
+    CommitmentReport,
+    PersonRow,
+    evaluate,
+    fill_cells,
+    fill_stored_cells,
+)
+from commitments.rules.facts import rule_of
 from commitments.rules.status import Moment
 from courses.api import enrol_many, published_version
 from lms import clock
@@ -113,9 +122,13 @@ def organisation_plan(
         depth="people",
     )
     reports = evaluation.for_organisation(organisation_id)
+    stored = standing.usable(session, moment)
     for report in reports:  # cells only where a course may be missing
         open_rows = [row for row in report.rows if not row.status.is_valid]
-        fill_cells(session, open_rows, report.commitment, moment, expiring_days)
+        if stored and not rule_of(report.commitment).amounts:
+            fill_stored_cells(session, open_rows, report.commitment, moment, expiring_days)
+        else:
+            fill_cells(session, open_rows, report.commitment, moment, expiring_days)
     plan = plan_enrolment(reports, evaluation.course_titles)
     slugs = {link.course_id: link.course.slug for c in evaluation.commitments for link in c.courses}
     return OrganisationPlan(organisation, plan, slugs)

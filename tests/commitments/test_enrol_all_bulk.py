@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from commitments import standing
 from commitments.reporting.coverage import evaluate
 from commitments.rules.status import Moment
 from commitments.staff import enrolment as staff_enrolment
@@ -38,7 +39,8 @@ DAYS = 90
 @pytest.fixture
 def world(app, make_user, two_courses) -> dict[str, Any]:
     """Anna covered, Bruno missing the PL course, Dora nothing, Eva unenrolled from the PL
-    course (her row comes back), a referent and someone of another organisation."""
+    course (her row comes back), Fabio's network course expired (still enrolled), a
+    referent and someone of another organisation."""
     network, specific = two_courses
     with app.app_context():
         clock.set_now(NOW)
@@ -51,6 +53,7 @@ def world(app, make_user, two_courses) -> dict[str, Any]:
             "bruno": make_user(org=PL, name="Bruno Bianchi"),
             "dora": make_user(org=PL, name="Dora Nuova"),
             "eva": make_user(org=PL, name="Eva Neri"),
+            "fabio": make_user(org=PL, name="Fabio Blu"),
             "stranger": make_user(org=ASST, name="Altra Persona", audience="triage_asst"),
         }
         complete(people["anna"], network, NOW - dt.timedelta(days=10))
@@ -58,6 +61,8 @@ def world(app, make_user, two_courses) -> dict[str, Any]:
         complete(people["bruno"], network, NOW - dt.timedelta(days=3))
         enrol(db.session, people["eva"], specific, source=EnrolmentSource.SELF)
         unenrol(db.session, people["eva"].id, specific.course_id)
+        complete(people["fabio"], network, NOW - dt.timedelta(days=5 * 365))  # expired
+        complete(people["fabio"], specific, NOW - dt.timedelta(days=30))
         db.session.commit()
     return {"network": network, "specific": specific, **people}
 
@@ -116,6 +121,7 @@ def test_the_plan_is_the_exact_one_and_enrolling_matches_one_by_one(app, world):
     with app.app_context():
         clock.set_now(NOW)
         pl = org_id(PL)
+        assert standing.usable(db.session, Moment.now())  # the plan reads stored states
         found = staff_enrolment.organisation_plan(db.session, pl, Moment.now(), expiring_days=DAYS)
         assert found.plan == exact_plan(pl)
         assert found.plan.by_course == {
