@@ -102,6 +102,8 @@ def quick_courses(live_server: LiveServer, tmp_path_factory: pytest.TempPathFact
     env = {
         **os.environ,
         "LMS_DATABASE_URL": live_server.database_url,
+        # Required on PostgreSQL (docs/deployment.md); an import signs nothing with it.
+        "LMS_SECRET_KEY": "e2e-course-import-not-for-production",
         "LMS_INSTANCE_PATH": str(root / "instance"),
         "LMS_MAIL_BACKEND": "file",
         "LMS_MAIL_FILE_DIR": str(live_server.mail_dir),
