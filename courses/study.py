@@ -116,6 +116,13 @@ def page_token(
     return URLSafeSerializer(secret_key, salt=_SALT).dumps(payload)
 
 
+def _reload() -> HeartbeatRefused:
+    # Translated only when refused: a heartbeat's only other string is its status line.
+    return HeartbeatRefused(
+        _("Ricarica la pagina per continuare a registrare il tempo di studio."), 400
+    )
+
+
 def read_page_token(
     secret_key: str,
     raw: str | None,
@@ -127,18 +134,17 @@ def read_page_token(
 ) -> PageGrant:
     """The grant of a heartbeat's token, or :class:`HeartbeatRefused` saying why not."""
     now = now or clock.now()
-    reload = _("Ricarica la pagina per continuare a registrare il tempo di studio.")
     if not raw:
-        raise HeartbeatRefused(reload, 400)
+        raise _reload()
     try:
         payload: Any = URLSafeSerializer(secret_key, salt=_SALT).loads(raw)
     except BadSignature:
-        raise HeartbeatRefused(reload, 400) from None
+        raise _reload() from None
     if not (isinstance(payload, list) and len(payload) == 7):
-        raise HeartbeatRefused(reload, 400)
+        raise _reload()
     owner, course_id, slug, cycle, module, minimum, issued = payload
     if owner != user_id or slug != course_slug or module != module_slug:
-        raise HeartbeatRefused(reload, 400)
+        raise _reload()
     issued_at = dt.datetime.fromtimestamp(issued, dt.UTC)
     if now - issued_at > STALE_AFTER:
         raise HeartbeatRefused(

@@ -28,9 +28,18 @@ def hours_text(value: Any) -> str:
 
 
 def minutes_text(value: Any) -> str:
-    """Whole minutes with their noun: "1 minuto", "45 minuti"."""
+    """Whole minutes with their noun: "1 minuto", "45 minuti".
+
+    A course page writes one per module: below a thousand the number is its digits in
+    every supported locale (no grouping), and the catalogue is the one the request
+    already looked up (``ngettext``'s own look-ups cost more than the rest).
+    """
+    from lms.i18n import current_translations
+
     minutes = int(value)
-    return ngettext("%(m)s minuto", "%(m)s minuti", minutes, m=format_decimal(minutes))
+    number = str(minutes) if 0 <= minutes < 1000 else format_decimal(minutes)
+    form = current_translations().ungettext("%(m)s minuto", "%(m)s minuti", minutes)
+    return form % {"m": number, "num": minutes}
 
 
 def percent_text(value: float | None, digits: int = 1) -> str:

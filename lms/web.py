@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.globals import _cv_request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -183,12 +184,66 @@ def csrf_field() -> Markup:
     )
 
 
+class TemplateUrlFor:
+    """Templates' ``url_for``, remembering the URLs it built for this app.
+
+    A page builds dozens of URLs (navigation, footer, assets, one per module of a course),
+    each through Werkzeug's rule matching; what a URL is depends only on the URL map, fixed
+    once the app is set up, and on what the request's URL adapter is bound to (script
+    root, subdomain, method), which the key holds. Anything else falls back to Flask:
+    ``_anchor``/``_external`` and the like, values other than text and integers (an
+    object kept in the cache would outlive its request), ``url_defaults`` callbacks,
+    host or subdomain matching, blueprint-relative endpoints, external results.
+    """
+
+    LIMIT = 20_000  # URLs with ids in them are many: start again rather than grow
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.cache: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, endpoint: str, /, **values: Any) -> str:
+        app = self.app
+        context = _cv_request.get(None)
+        if (
+            context is None
+            or app.url_default_functions
+            or app.url_map.host_matching
+            or app.subdomain_matching
+            or endpoint[:1] == "."
+        ):
+            return app.url_for(endpoint, **values)
+        adapter = context.url_adapter
+        if adapter is None:
+            return app.url_for(endpoint, **values)
+        key: tuple[Any, ...] = (
+            endpoint,
+            adapter.script_name,
+            adapter.subdomain,
+            adapter.default_method,
+        )
+        for name, value in values.items():
+            kind = value.__class__
+            if (kind is not str and kind is not int) or name[:1] == "_":
+                return app.url_for(endpoint, **values)
+            key += (name, kind, value)
+        found = self.cache.get(key)
+        if found is None:
+            found = app.url_for(endpoint, **values)
+            if found[:1] == "/":  # relative: the same for every request with this key
+                if len(self.cache) >= self.LIMIT:
+                    self.cache.clear()
+                self.cache[key] = found
+        return found
+
+
 def has_control_character(value: Any) -> bool:
     return isinstance(value, str) and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value)
 
 
 def install_hooks(app: Flask, state: Any) -> None:
     app.add_template_global(csrf_field, "lms_csrf_field")
+    app.jinja_env.globals["url_for"] = TemplateUrlFor(app)
     app.add_template_filter(hours_text, "hours_text")
     app.add_template_filter(minutes_text, "minutes_text")
     app.add_template_filter(percent_text, "percent_text")

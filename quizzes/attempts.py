@@ -20,6 +20,7 @@ from flask_babel import ngettext
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from courses.api import (
     CourseVersion,
@@ -318,6 +319,22 @@ def own_attempt(session: Session, user: User, attempt_id: int) -> Attempt:
     return attempt
 
 
+# Submit's claim, built once (building it with its eight values cost more than running
+# it): the UPDATE that only an open attempt passes, returning what it wrote.
+_CLAIM = (
+    update(Attempt)
+    .where(Attempt.id == bindparam("claim_id"), Attempt.status == AttemptStatus.OPEN)
+    .values(
+        {
+            name: bindparam(f"new_{name}", type_=Attempt.__table__.c[name].type)
+            for name in SUBMITTED_COLUMNS
+        }
+    )
+    .returning(*(Attempt.__table__.c[name] for name in SUBMITTED_COLUMNS))
+    .execution_options(synchronize_session=False)
+)
+
+
 def submit_attempt(
     session: Session,
     user: User,
@@ -350,26 +367,30 @@ def submit_attempt(
             )
         ) from error
     claimed = session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.OPEN)
-        .values(
-            status=AttemptStatus.SUBMITTED,
-            submitted_at=now,
-            percent=Decimal(float(score.percent)).quantize(Decimal("0.001")),
-            points_earned=Decimal(float(score.points_earned)).quantize(Decimal("0.001")),
-            points_available=Decimal(float(score.points_available)).quantize(Decimal("0.001")),
-            passed=score.passed,
-            result=score.to_dict(),
-            studied_seconds=study_seconds(
+        _CLAIM,
+        {
+            "claim_id": attempt.id,
+            "new_status": AttemptStatus.SUBMITTED,
+            "new_submitted_at": now,
+            "new_percent": Decimal(float(score.percent)).quantize(Decimal("0.001")),
+            "new_points_earned": Decimal(float(score.points_earned)).quantize(Decimal("0.001")),
+            "new_points_available": Decimal(float(score.points_available)).quantize(
+                Decimal("0.001")
+            ),
+            "new_passed": score.passed,
+            "new_result": score.to_dict(),
+            "new_studied_seconds": study_seconds(
                 session, user.id, attempt.course_id, attempt.cycle, attempt.module_slug
             ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    # Only what the UPDATE wrote: a full refresh would also expire the relationships.
-    session.refresh(attempt, list(SUBMITTED_COLUMNS))
-    if claimed.rowcount == 0:  # another request submitted it first
+        },
+    ).one_or_none()
+    if claimed is None:  # another request submitted it first: its result
+        session.refresh(attempt, list(SUBMITTED_COLUMNS))
         return attempt
+    # Only what the UPDATE wrote, as the database returned it: a full refresh would
+    # also expire the relationships.
+    for name, value in zip(SUBMITTED_COLUMNS, claimed, strict=True):
+        set_committed_value(attempt, name, value)
     answers: list[dict[str, Any]] = []
     choices: list[dict[str, Any]] = []
     for question_score in score.per_question:
