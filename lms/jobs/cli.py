@@ -36,6 +36,11 @@ def worker(threads: int | None, no_periodic: bool) -> None:
         worker_type="thread",
         periodic=not no_periodic,
         check_worker_health=True,
+        # An idle worker asks the queue at most every second (Huey's default backs off
+        # to 10 s): an invitation or a reset link should not wait longer than that.
+        initial_delay=0.1,
+        backoff=1.15,
+        max_delay=1.0,
     )
     consumer.run()
 

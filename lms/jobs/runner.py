@@ -81,25 +81,67 @@ def make_huey(app: Flask) -> Huey:
 
 
 def _postgres_huey(url: str) -> Huey:
-    from huey.contrib.sql_huey import SqlStorage
-    from peewee import PostgresqlDatabase
+    from huey.contrib.sql_huey import BytesBlobField, SqlStorage
+    from peewee import (
+        CharField,
+        CompositeKey,
+        FloatField,
+        IntegerField,
+        Model,
+        PostgresqlDatabase,
+        TimestampField,
+    )
 
     class PrefixedStorage(SqlStorage):  # type: ignore[misc]
-        """Huey's tables named huey_*, apart from the platform's lms_* ones."""
+        """Huey's SQL storage with its tables named huey_* (apart from the platform's
+        lms_* and the plugins' tables); the models are Huey's own, renamed."""
 
         def create_models(self) -> Any:
-            models = super().create_models()
-            for model in models:
-                model._meta.set_table_name("huey_" + model._meta.table_name)
-            return models
+            class Base(Model):  # type: ignore[misc]
+                class Meta:
+                    database = self.database
+                    table_function = lambda model: "huey_" + model.__name__.lower()  # noqa: E731
+
+            class KV(Base):
+                queue = CharField()
+                key = CharField()
+                value = BytesBlobField()
+
+                class Meta:
+                    primary_key = CompositeKey("queue", "key")
+
+            class Schedule(Base):
+                queue = CharField()
+                data = BytesBlobField()
+                timestamp = TimestampField(resolution=1000)
+
+                class Meta:
+                    indexes = ((("queue", "timestamp"), False),)
+
+            class Task(Base):
+                queue = CharField()
+                data = BytesBlobField()
+                priority = FloatField(default=0.0)
+
+            Task.add_index(Task.priority.desc(), Task.id)
+
+            class Counter(Base):
+                queue = CharField()
+                key = CharField()
+                value = IntegerField()
+
+                class Meta:
+                    primary_key = CompositeKey("queue", "key")
+
+            return (KV, Schedule, Task, Counter)
 
     parsed = make_url(url)
     database = PostgresqlDatabase(
         parsed.database,
         user=parsed.username,
         password=parsed.password,
-        host=parsed.host or parsed.query.get("host"),
-        port=parsed.port,
+        host=parsed.host or parsed.query.get("host"),  # a unix socket's folder in the query
+        port=parsed.port or int(parsed.query.get("port", 5432)),  # type: ignore[arg-type]
     )
     return Huey(QUEUE_NAME, storage_class=PrefixedStorage, database=database, results=False)
 

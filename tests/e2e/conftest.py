@@ -183,12 +183,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+            # The job worker beside it, as `make run` starts it (e-mail, imports, archives).
+            worker = subprocess.Popen(
+                [str(BIN / "lms"), "worker"],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 _wait_until_healthy(server, process)
                 helpers._SERVER.append(server)
                 yield server
             finally:
                 helpers._SERVER.clear()
+                _stop(worker)
                 _stop(process)
                 server.close()
 

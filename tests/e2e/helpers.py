@@ -93,8 +93,9 @@ def current_server() -> LiveServer:
 # --- E-mail ------------------------------------------------------------------------
 
 
-def read_mail_link(prefix: str, *, to: str | None = None, timeout: float = 5.0) -> str:
-    """The link starting with ``prefix`` in the newest message (to ``to``, if given).
+def read_mail_link(prefix: str, *, to: str | None = None, timeout: float = 15.0) -> str:
+    """The link starting with ``prefix`` in the newest message (to ``to``, if given):
+    the job worker sends it within a second or two of the request.
 
     ``prefix`` is a path such as ``/account/invitation/``; the link must also start with
     the server's own address, which checks that ``LMS_BASE_URL`` reaches the e-mails.
