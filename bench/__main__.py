@@ -1,7 +1,8 @@
 """``python -m bench`` (``make bench``): seed, measure, write the table.
 
     .venv/bin/python -m bench [--size S|M|L] [--only http,inprocess,exports,zip,
-                               certificates,imports,dashboard] [--no-postgres]
+                               certificates,imports,dashboard,jobs,contention]
+                              [--no-postgres]
 
 Size from ``--size``, else ``BENCH_SIZE``, else M (10,000 staff; the Polizia
 Locale with 5,000). SQLite always (a file in a temp dir); PostgreSQL on
@@ -25,7 +26,17 @@ from typing import Any
 from bench import report as report_module
 from bench.common import Timer, log, machine, postgres_bin, postgres_cluster, postgres_version
 
-PARTS = ("http", "inprocess", "exports", "zip", "certificates", "imports", "dashboard")
+PARTS = (
+    "http",
+    "inprocess",
+    "exports",
+    "zip",
+    "certificates",
+    "imports",
+    "dashboard",
+    "jobs",
+    "contention",
+)
 
 
 def _load() -> str:
@@ -65,6 +76,15 @@ def backend_run(
         from bench import dashboard
 
         results.setdefault("dashboard", {})[name] = dashboard.run(seeded)
+    # Last: both import 5,000 new people into the big organisation (bench/jobs.py).
+    if "jobs" in args.parts:
+        from bench import jobs
+
+        results.setdefault("jobs", {})[name] = jobs.run(seeded, label=f"-{name}")
+    if "contention" in args.parts:
+        from bench import contention
+
+        results.setdefault("contention", {})[name] = contention.run(seeded, label=f"-{name}")
     return seeded
 
 

@@ -1,0 +1,156 @@
+"""No request makes another person wait: a home page while the worker is busy.
+
+    .venv/bin/python -m bench --size S --only contention
+
+gunicorn serves the platform as bench/http.py serves it (``gunicorn.conf.py``), and one
+``lms worker`` runs beside it on the same database and queue (bench/jobs.py). One
+client, signed in as the big organisation's referent, asks for the home page (``/``:
+the referent's widgets over the 5,000 staff), one request after the other, for
+``BENCH_CONTENTION_SECONDS`` (default 20): first with the worker idle, then right after
+a ZIP of the organisation's certificates and an import of 5,000 new people (and the
+5,000 invitations it queues) were committed together. The target: the p95 while the
+jobs run under twice the p95 alone, and under 2 s. What the jobs had done when the
+window closed is recorded with it (a window in which they had finished would prove
+nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import log
+from bench.http import Browser, Server, platform_env
+from bench.jobs import (
+    IMPORT_ROWS,
+    ask_import,
+    ask_zip,
+    mail_progress,
+    new_staff_rows,
+    running_worker,
+    snapshot,
+)
+
+HOME = "/"
+
+
+def window_seconds() -> float:
+    return float(os.environ.get("BENCH_CONTENTION_SECONDS", "20"))
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def home_latencies(browser: Browser, seconds: float) -> dict[str, Any]:
+    """One client, one request after the other, for ``seconds``: latency percentiles."""
+    latencies: list[float] = []
+    bad = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status, _headers, _body = browser.request("GET", HOME)
+        latencies.append(1000 * (time.perf_counter() - started))
+        if status != 200:
+            bad += 1
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p95_ms": round(_percentile(latencies, 0.95), 1),
+        "max_ms": round(max(latencies), 1),
+        "bad_status": bad,
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def _jobs_state(app: Any, zip_id: int, import_id: int) -> dict[str, Any]:
+    zipped, imported = snapshot(app, zip_id), snapshot(app, import_id)
+    delivered, queued = mail_progress(app, import_id)
+    return {
+        "zip": {"status": zipped.status, "done": zipped.done, "total": zipped.total},
+        "import": {"status": imported.status, "done": imported.done, "total": imported.total},
+        "invitations": {"delivered": delivered, "queued": queued},
+    }
+
+
+def _worked(before: dict[str, Any], after: dict[str, Any]) -> int:
+    """PDFs, rows and invitations the worker got through in the window."""
+    return sum(
+        (after[k].get("done", after[k].get("delivered", 0)) or 0)
+        - (before[k].get("done", before[k].get("delivered", 0)) or 0)
+        for k in ("zip", "import", "invitations")
+    )
+
+
+def busy_window(
+    app: Any, report: Any, referent: Browser, seconds: float, tag: str, label: str
+) -> dict[str, Any]:
+    """Ask for a ZIP and an import together, then measure the home page for ``seconds``."""
+    zip_id, _at = ask_zip(app, report)
+    import_id, _at = ask_import(app, report, new_staff_rows(IMPORT_ROWS, tag))
+    before = _jobs_state(app, zip_id, import_id)
+    busy = home_latencies(referent, seconds)
+    after = busy["jobs_at_end"] = _jobs_state(app, zip_id, import_id)
+    busy["work_done_in_window"] = _worked(before, after)
+    zipped, imported, mail = after["zip"], after["import"], after["invitations"]
+    log(
+        f"contention{label}: home page while a ZIP and an import run: p50 "
+        f"{busy['p50_ms']} / p95 {busy['p95_ms']} ms ({busy['requests']} requests); "
+        f"at the end: ZIP {zipped['status']} {zipped['done']}/{zipped['total']}, import "
+        f"{imported['status']} {imported['done']}/{imported['total']}, invitations "
+        f"{mail['delivered']}/{mail['queued']}"
+    )
+    return busy
+
+
+def run(report: Any, label: str = "") -> dict[str, Any]:
+    """The home page alone, then while the jobs run (the worker as deployed). When the
+    jobs got nothing done in the window (on SQLite, two jobs started together can both
+    lose their first write and wait for a retry), again with a one-thread worker, which
+    runs them one after the other: reported apart."""
+    seconds = window_seconds()
+    logs = Path(report.instance) / "logs"
+    env = platform_env(report.database_url, report.instance)
+    results: dict[str, Any] = {"window_s": seconds, "page": HOME}
+    tag = f"contention{label.replace('-', '')}"
+    with Server("wsgi:app", env, logs / f"contention{label}.log") as server:
+        referent = Browser(server.port)
+        referent.login(report.referent_email, report.password)
+        status, _headers, _body = referent.request("GET", HOME)
+        if status != 200:
+            raise RuntimeError(f"GET {HOME} as the referent: status {status}")
+        for _ in range(5):  # warm both workers' caches
+            referent.request("GET", HOME)
+
+        with running_worker(report, f"-contention{label}") as (app, worker):
+            results["alone"] = alone = home_latencies(referent, seconds)
+            log(
+                f"contention{label}: home page alone: p50 {alone['p50_ms']} / p95 "
+                f"{alone['p95_ms']} ms ({alone['requests']} requests)"
+            )
+            results["busy"] = busy = busy_window(app, report, referent, seconds, tag, label)
+            busy["worker_errors"] = worker.errors()
+        if not busy["work_done_in_window"]:
+            single = f"{label}-1thread"
+            with running_worker(report, f"-contention{single}", threads=1) as (app, worker):
+                one = busy_window(app, report, referent, seconds, tag + "1", single)
+                one["worker_errors"] = worker.errors()
+                results["busy_one_thread"] = one
+    results["ratio"] = round(busy["p95_ms"] / alone["p95_ms"], 2) if alone["p95_ms"] else None
+    results["met"] = _met(alone, busy)
+    if "busy_one_thread" in results:
+        one = results["busy_one_thread"]
+        one["ratio"] = round(one["p95_ms"] / alone["p95_ms"], 2) if alone["p95_ms"] else None
+        results["met_one_thread"] = _met(alone, one)
+    return results
+
+
+def _met(alone: dict[str, Any], busy: dict[str, Any]) -> bool | None:
+    """The target, or None when the jobs did no work in the window (nothing shown)."""
+    if not busy["work_done_in_window"] or not alone["p95_ms"]:
+        return None
+    return busy["p95_ms"] < 2 * alone["p95_ms"] and busy["p95_ms"] < 2000
