@@ -13,6 +13,9 @@ DEFAULTS: dict[str, Any] = {
     "LMS_COMMITMENTS_IMPORT_MAX_BYTES": 2 * 1024 * 1024,  # staff file upload limit
     "LMS_COMMITMENTS_IMPORT_MAX_ROWS": 5000,  # people per staff file
     "LMS_COMMITMENTS_PAGE_SIZE": 50,  # rows of the staff matrix per page
+    # Staff matrix exports of larger organisations are written by a worker (an XLSX of
+    # 5,000 people takes ~3 s); smaller ones are answered at once.
+    "LMS_COMMITMENTS_EXPORT_INLINE_MAX_STAFF": 1000,
 }
 
 

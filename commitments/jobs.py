@@ -27,6 +27,7 @@ from lms.plugins import registry
 
 STAFF_IMPORT = "commitments.staff_import"
 ENROL_ALL = "commitments.enrol_all"
+EXPORT = "commitments.export"
 IMPORT_SLICE = 500  # rows per transaction: a slice holds SQLite's write lock well under 1 s
 
 
@@ -126,6 +127,74 @@ def run_enrol_all(ctx: jobs.JobContext) -> str:
     return ngettext("%(num)d iscrizione creata.", "%(num)d iscrizioni create.", created)
 
 
+def staff_count(session: Session, organisation_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from lms.organisations.models import Membership
+
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == organisation_id, Membership.ended_at.is_(None))
+        )
+        or 0
+    )
+
+
+def ask_export(
+    session: Session,
+    organisation_id: int,
+    kind: str,
+    *,
+    on: dt.date | None,
+    actor: User,
+    locale: str,
+) -> jobs.Job:
+    """A staff matrix export (CSV or XLSX) written by a worker, for large organisations."""
+    return jobs.enqueue(
+        session,
+        EXPORT,
+        {
+            "organisation_id": organisation_id,
+            "kind": kind,
+            "on": on.isoformat() if on else None,
+            "locale": locale,
+        },
+        owner_id=actor.id,
+        organisation_id=organisation_id,
+    )
+
+
+def run_export(ctx: jobs.JobContext) -> str:
+    from commitments.reporting import services
+
+    actor = ctx.session.get(User, ctx.owner_id) if ctx.owner_id else None
+    if actor is None:
+        raise ServiceError(_("L'account che ha chiesto l'esportazione non esiste più."))
+    on = ctx.params.get("on")
+    moment = Moment.end_of(dt.date.fromisoformat(on)) if on else Moment.now()
+    ctx.progress(0, 1)
+    found = services.matrix_file(
+        ctx.session,
+        ctx.params["organisation_id"],
+        moment,
+        ctx.params["kind"],
+        actor=actor,
+        locale=ctx.params["locale"],
+        expiring_days=setting("EXPIRING_DAYS"),
+    )
+    (ctx.files_dir() / found.filename).write_bytes(found.data)
+    ctx.checkpoint["result"] = {
+        "file": found.filename,
+        "download_name": found.filename,
+        "mimetype": found.mimetype,
+        "next_url": url_for("commitments.dashboard", org_id=ctx.params["organisation_id"]),
+        "next_label": _("Torna al cruscotto"),
+    }
+    return _("Esportazione pronta: %(name)s.", name=found.filename)
+
+
 def run_digest(session: Session, now: dt.datetime) -> str:
     from commitments.reporting.reminders import send_digests
 
@@ -158,6 +227,7 @@ def install(app: Flask) -> None:
     kinds.add(
         ENROL_ALL, jobs.JobKind(ENROL_ALL, run_enrol_all, _l("Iscrizione ai corsi richiesti"))
     )
+    kinds.add(EXPORT, jobs.JobKind(EXPORT, run_export, _l("Esportazione del personale")))
     # Every day at 8: the digest itself goes once a month per organisation.
     registry(jobs.SCHEDULED, app).add(
         "commitments.digest",

@@ -33,7 +33,7 @@ from commitments.reporting.labels import (
     local_day,
     percent,
 )
-from commitments.rules.status import STATUS_ORDER, Moment, Status
+from commitments.rules.status import STATUS_ORDER, Moment, Status, end_of_day
 from commitments.staff import enrolment
 from lms import db
 from lms.authz import authenticated, current_person, organisation_manager
@@ -187,6 +187,19 @@ def _export(org_id: int, kind: Literal["csv", "xlsx", "pdf"]) -> Any:
         flash(" ".join(map(str, date_form.on.errors)), "error")
         return redirect(url_for("commitments.dashboard", org_id=org_id))
     days = setting("EXPIRING_DAYS")
+    if kind != "pdf" and commitment_jobs.staff_count(db.session, org_id) > setting(
+        "EXPORT_INLINE_MAX_STAFF"
+    ):
+        job = commitment_jobs.ask_export(
+            db.session,
+            org_id,
+            kind,
+            on=moment.on if moment.at == end_of_day(moment.on) else None,  # a chosen day
+            actor=current_person(),
+            locale=str(get_locale()),
+        )
+        db.session.commit()
+        return redirect(url_for("jobs.job_page", job_id=job.id))
     if kind == "pdf":
         found = services.summary_file(
             db.session, org_id, moment, instance_path=current_app.instance_path, expiring_days=days
