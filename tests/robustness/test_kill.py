@@ -62,6 +62,7 @@ def prepared_app(tmp: Path, url: str) -> Flask:
     with app.app_context():
         upgrade(app)
         seed_registry(db.session)
+        keys.ensure(db.session, app.config["LMS_SECRET_KEY"])  # the installation's key
         db.session.commit()
     return app
 
