@@ -33,7 +33,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from certificates import codes
 from lms import db
@@ -79,16 +78,7 @@ def host_env(url: str, instance: Path, shared: Path) -> dict[str, str]:
     )
     if url.startswith("sqlite"):  # unset, each host would queue in its instance folder
         env["LMS_JOBS_URL"] = f"sqlite:///{shared / 'jobs.sqlite3'}"
-    else:  # unset = the database itself; but Huey's connection (lms/jobs/runner.py)
-        # reads the port only from the URL's authority, not from ``?port=`` (reported)
-        parsed = make_url(url)
-        if parsed.port is None and "port" in parsed.query:
-            port = int(parsed.query["port"])  # type: ignore[arg-type]
-            query = {k: v for k, v in parsed.query.items() if k != "port"}
-            env["LMS_JOBS_URL"] = parsed.set(port=port, query=query).render_as_string(
-                hide_password=False
-            )
-    return env
+    return env  # on PostgreSQL, unset: the queue is in the database itself
 
 
 @dataclass
@@ -284,17 +274,9 @@ def test_two_hosts_serve_one_installation(tmp_path: Path) -> None:
         wait_healthy(a)
         wait_healthy(b)
         browser, admin = Browser(), Browser()
-        queue_broken = False
         try:
             check_journey(browser, a, b)
-            try:
-                check_job(admin, a, b, shared / "mail")
-            except AssertionError:
-                # Known defect of the job queue in PostgreSQL (lms/jobs/runner.py, reported
-                # 6 Dec): Huey's index is created on "task", not "huey_task". Only that.
-                queue_broken = "could not reach the queue" in a.tail() + b.tail()
-                if not queue_broken:
-                    raise
+            check_job(admin, a, b, shared / "mail")
         except AssertionError as error:
             trail = "\n".join(browser.log[-15:] + admin.log[-15:])
             logs = "\n".join(f"--- {h.name}\n{h.tail()}" for h in (a, b, jobs))
@@ -303,8 +285,6 @@ def test_two_hosts_serve_one_installation(tmp_path: Path) -> None:
         for folder in (tmp_path / "host-a", tmp_path / "host-b", tmp_path / "worker"):
             assert not (folder / "secret_key").exists()
             assert not (folder / "certificate-keys").exists()
-        if queue_broken:
-            pytest.xfail("the job queue in PostgreSQL cannot be created (lms/jobs/runner.py)")
 
 
 def check_journey(browser: Browser, a: Host, b: Host) -> None:
