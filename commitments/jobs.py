@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 
 from flask import Flask, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from commitments.config import setting
@@ -48,8 +50,6 @@ def ask_staff_import(
 
 
 def run_staff_import(ctx: jobs.JobContext) -> str:
-    from commitments.staff.views import import_summary
-
     session = ctx.session
     organisation = get_organisation(session, ctx.params["organisation_id"])
     rows = [RawRow(int(n), str(e), str(f), str(a)) for n, e, f, a in ctx.params["rows"]]
@@ -77,6 +77,30 @@ def run_staff_import(ctx: jobs.JobContext) -> str:
         "next_label": _("Vai al cruscotto"),
     }
     return import_summary(counts)
+
+
+def import_summary(counts: Mapping[Action, int]) -> str:
+    """What an import did, each count with its own plural form ("1 profilo aggiornato")."""
+    parts = [
+        ngettext(
+            "%(num)d nuovo account invitato", "%(num)d nuovi account invitati", counts[Action.NEW]
+        ),
+        ngettext("%(num)d persona aggiunta", "%(num)d persone aggiunte", counts[Action.ADD]),
+        ngettext(
+            "%(num)d persona di nuovo attiva",
+            "%(num)d persone di nuovo attive",
+            counts[Action.REACTIVATE],
+        ),
+        ngettext(
+            "%(num)d profilo aggiornato", "%(num)d profili aggiornati", counts[Action.AUDIENCE]
+        ),
+        ngettext(
+            "%(num)d persona senza modifiche",
+            "%(num)d persone senza modifiche",
+            counts[Action.UNCHANGED],
+        ),
+    ]
+    return _("Importazione completata: %(parts)s.", parts=", ".join(parts))
 
 
 def ask_enrol_all(session: Session, organisation_id: int, *, actor: User) -> jobs.Job:

@@ -98,6 +98,10 @@ class LMS:
         from lms import jobs
 
         state.jobs = jobs.install(app, state.session_class)
+        from lms import mail, upkeep
+
+        mail.install(app)
+        upkeep.install(app)
 
         self._init_i18n(app)
         self._init_login(app)

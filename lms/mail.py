@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import Flask, current_app
 
 from lms.text import flatten, is_unsafe, visible
 
@@ -72,6 +72,17 @@ def send(to: str, subject: str, body: str, *, session: Session | None = None) ->
 
 
 MAIL_JOB = "lms.mail"
+
+
+def install(app: Flask) -> None:
+    """Declare the job that delivers each message (called by ``LMS.init_app``)."""
+    from lms.i18n import lazy_gettext as _l
+    from lms.jobs import JOB_KINDS, JobKind
+    from lms.plugins import registry
+
+    registry(JOB_KINDS, app).add(
+        MAIL_JOB, JobKind(MAIL_JOB, run_mail_job, _l("Invio di un'e-mail"), max_attempts=6)
+    )
 
 
 def run_mail_job(ctx: JobContext) -> str:

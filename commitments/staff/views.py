@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, url_for
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -118,30 +117,6 @@ def staff_import_apply(org_id: int) -> Any:
     )
     db.session.commit()
     return redirect(url_for("jobs.job_page", job_id=job.id))
-
-
-def import_summary(counts: Mapping[Action, int]) -> str:
-    """What an import did, each count with its own plural form ("1 profilo aggiornato")."""
-    parts = [
-        ngettext(
-            "%(num)d nuovo account invitato", "%(num)d nuovi account invitati", counts[Action.NEW]
-        ),
-        ngettext("%(num)d persona aggiunta", "%(num)d persone aggiunte", counts[Action.ADD]),
-        ngettext(
-            "%(num)d persona di nuovo attiva",
-            "%(num)d persone di nuovo attive",
-            counts[Action.REACTIVATE],
-        ),
-        ngettext(
-            "%(num)d profilo aggiornato", "%(num)d profili aggiornati", counts[Action.AUDIENCE]
-        ),
-        ngettext(
-            "%(num)d persona senza modifiche",
-            "%(num)d persone senza modifiche",
-            counts[Action.UNCHANGED],
-        ),
-    ]
-    return _("Importazione completata: %(parts)s.", parts=", ".join(parts))
 
 
 def _audience_pairs() -> list[tuple[str, str]]:

@@ -52,7 +52,7 @@ def runner(app: Flask | None = None) -> JobRunner:
 
 def install(app: Flask, session_class: type[Session]) -> JobRunner:
     """Create the app's runner and dispatch each session's new jobs after it commits."""
-    from lms import db, mail
+    from lms import db
     from lms.i18n import lazy_gettext as _l
     from lms.plugins import registry
 
@@ -70,10 +70,6 @@ def install(app: Flask, session_class: type[Session]) -> JobRunner:
     event.listen(session_class, "after_soft_rollback", _after_soft_rollback)
     registry(JOB_KINDS, app).add(
         SCHEDULED_KIND, JobKind(SCHEDULED_KIND, run_scheduled, _l("Attività periodica"))
-    )
-    registry(JOB_KINDS, app).add(
-        mail.MAIL_JOB,
-        JobKind(mail.MAIL_JOB, mail.run_mail_job, _l("Invio di un'e-mail"), max_attempts=6),
     )
 
     from lms.jobs import upkeep

@@ -1,6 +1,5 @@
-"""The core's periodic work, run by the worker (``lms prune`` and ``lms retention`` stay
-for installations that prefer cron), and the jobs' own: finished jobs and their files
-are kept for a while, then deleted; a person's jobs in their data export and erasure."""
+"""The jobs' own upkeep: finished jobs and their files are kept for a while, then
+deleted (daily); a person's jobs in their data export and erasure."""
 
 from __future__ import annotations
 
@@ -49,33 +48,12 @@ def prune_jobs(session: Session, now: dt.datetime) -> str:
     return f"jobs deleted {deleted}, job folders removed {removed}"
 
 
-def prune_throttle(session: Session, now: dt.datetime) -> str:
-    from lms import throttle
-
-    removed = throttle.prune(session, dt.timedelta(days=30))
-    session.commit()
-    return f"throttle events removed {removed}"
-
-
-def run_retention(session: Session, now: dt.datetime) -> str:
-    from lms.retention import RetentionPolicy
-    from lms.retention import run_retention as retention
-
-    report = retention(session, RetentionPolicy.from_config(current_app))
-    session.commit()
-    return (
-        f"audit entries deleted {report.audit_entries_deleted}, warned {report.warned}, "
-        f"deactivated {report.deactivated}"
-    )
-
-
 def install(app: Flask) -> None:
     from huey import crontab
 
-    scheduled = registry(SCHEDULED, app)
-    scheduled.add("lms.jobs.prune", Scheduled("lms.jobs.prune", crontab("15", "3"), prune_jobs))
-    scheduled.add("lms.prune", Scheduled("lms.prune", crontab("30", "3"), prune_throttle))
-    scheduled.add("lms.retention", Scheduled("lms.retention", crontab("45", "3"), run_retention))
+    registry(SCHEDULED, app).add(
+        "lms.jobs.prune", Scheduled("lms.jobs.prune", crontab("15", "3"), prune_jobs)
+    )
 
 
 # --- personal data -----------------------------------------------------------------------

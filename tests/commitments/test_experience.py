@@ -8,10 +8,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from commitments.jobs import import_summary
 from commitments.reporting.network import masked, network_overview, withheld
 from commitments.rules.status import Moment
 from commitments.staff.importing import Action
-from commitments.staff.views import import_summary
 from lms import db
 from lms.accounts.models import Role
 from tests.commitments.helpers import (
