@@ -296,7 +296,8 @@ def import_directory(session: Session, secret: str, directory: Path) -> list[str
 
 def install(session: Session, secret: str, instance_path: str | Path) -> list[str]:
     """What ``lms init-db`` does for keys: import the old folder, create the first key
-    if there is still none. Lines to print."""
+    if there is still none, check that this secret unlocks the current one. Lines to
+    print."""
     lines = []
     imported = import_directory(session, secret, keys_dir(instance_path))
     if imported:
@@ -304,4 +305,5 @@ def install(session: Session, secret: str, instance_path: str | Path) -> list[st
     created = ensure(session, secret)
     if created:
         lines.append(f"Chiave di firma dei certificati creata: {created}.")
+    signing_key(session, secret)  # a host set up with another secret fails here, not later
     return lines

@@ -133,6 +133,19 @@ def test_init_db_creates_the_first_key_once(tmp_path: Path):
         assert not keys.keys_dir(app.instance_path).exists()  # nothing kept per host
 
 
+def test_init_db_with_another_secret_fails_at_once(tmp_path: Path):
+    with fresh_installation(tmp_path) as (app, _url):
+        init_db(app)
+        secret = app.config["LMS_SECRET_KEY"]
+        app.config["LMS_SECRET_KEY"] = "not-the-installation-secret"
+        try:
+            result = app.test_cli_runner().invoke(args=["lms", "init-db"])
+        finally:
+            app.config["LMS_SECRET_KEY"] = secret
+        assert result.exit_code != 0
+        assert "another LMS_SECRET_KEY" in str(result.exception)
+
+
 def test_private_keys_are_encrypted_under_the_secret(tmp_path: Path, monkeypatch):
     with fresh_installation(tmp_path) as (app, _url):
         init_db(app)
