@@ -4,6 +4,7 @@ job may apply twice (a resumed attempt) without harm."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from commitments.staff import importing as staff_import
@@ -12,8 +13,14 @@ from commitments.staff.importing import Action
 from lms import db
 from lms.accounts.models import User
 from lms.audit import AuditEntry
+from lms.errors import ServiceError
 from lms.organisations.models import Membership
-from lms.organisations.services import end_membership, organisation_by_code
+from lms.organisations.services import (
+    NewMember,
+    add_members,
+    end_membership,
+    organisation_by_code,
+)
 from tests.commitments.helpers import ASST, PL, count_statements, org_id
 from tests.conftest import membership
 
@@ -177,3 +184,30 @@ def test_statements_do_not_grow_with_the_rows(app, ctx, make_user):
         return counter.count
 
     assert mixed("piccolo", 50) == mixed("grande", 500)
+
+
+def test_add_members_refuses_the_whole_batch_for_a_current_member_or_a_duplicate(ctx, make_user):
+    current = make_user(org=PL, email="gia.qui@bulk.test")
+    organisation = organisation_by_code(db.session, PL)
+    users = db.session.scalar(select(func.count(User.id)))
+    for people, message in (
+        (
+            [
+                NewMember("nuova@bulk.test", "Nuova", "scuola"),
+                NewMember(current.email, "Già Qui", "scuola"),
+            ],
+            "fa già parte di questa organizzazione",
+        ),
+        (
+            [
+                NewMember("doppia@bulk.test", "Doppia", "scuola"),
+                NewMember("Doppia@Bulk.test", "Doppia", "scuola"),
+            ],
+            "doppia@bulk.test compare due volte",
+        ),
+        ([NewMember("altra@bulk.test", "Altra", "vigili")], "Pubblico sconosciuto: vigili"),
+    ):
+        with pytest.raises(ServiceError, match=message):
+            add_members(db.session, organisation, people)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(User.id))) == users
