@@ -1,11 +1,11 @@
 """Serving defaults, read by gunicorn from the working directory: ``make run``, the
 benchmarks (bench/http.py) and the browser tests all serve the platform this way.
 
-gthread workers: the arbiter's heartbeat runs beside the request threads, so a long
-streamed download — a referent's ZIP of 5,000 certificates, about a minute — is not
-killed by the worker timeout, as a sync worker's is (seen: cut at 7.5 MB after 30 s).
-The timeout still catches a worker that hangs. Workers and hosts share nothing in
-memory (throttling, rate limits, job state live in the database): scale out with
+Requests are short: work longer than a page view (imports, archives, large exports,
+e-mail) runs in the job worker (``lms worker``, lms/jobs), so a request never holds a
+worker while another person waits. gthread workers keep the arbiter's heartbeat beside
+the request threads; the timeout catches a worker that hangs. Workers and hosts share
+nothing in memory (throttling, rate limits, jobs live in the database): scale out with
 ``LMS_WORKERS`` and more hosts.
 
 Request threads per worker (``LMS_THREADS``): the pages are CPU-bound Python, so

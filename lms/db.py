@@ -124,12 +124,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def init_app(app: Flask) -> Engine:
     engine = make_engine(app.config["LMS_DATABASE_URL"])
 
     @app.teardown_appcontext
     def _remove_session(_exc: BaseException | None) -> None:
         session.remove()
+
+    if engine.dialect.name == "sqlite":
+
+        @app.before_request
+        def _write_lock_first() -> None:
+            """On SQLite, a request that may write takes the write lock with its first
+            statement (BEGIN IMMEDIATE), waiting for it up to the busy timeout. Begun
+            deferred, its read snapshot could not become a write once another process
+            (the job worker, another gunicorn worker) had committed since: SQLite then
+            answers "database is locked" at once instead of waiting."""
+            from flask import request
+
+            state = app.extensions.get("lms")
+            if request.method not in UNSAFE_METHODS or state is None:
+                return
+            if request.blueprint not in state.blueprint_names:
+                return
+            if not session().in_transaction():
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
     return engine
 
