@@ -25,6 +25,7 @@ from typing import Any
 from bench.common import log
 from bench.http import Browser, Server, platform_env
 from bench.jobs import (
+    ENQUEUE_RETRIES,
     IMPORT_ROWS,
     ask_import,
     ask_zip,
@@ -117,6 +118,7 @@ def run(report: Any, label: str = "") -> dict[str, Any]:
     env = platform_env(report.database_url, report.instance)
     results: dict[str, Any] = {"window_s": seconds, "page": HOME}
     tag = f"contention{label.replace('-', '')}"
+    ENQUEUE_RETRIES.clear()
     with Server("wsgi:app", env, logs / f"contention{label}.log") as server:
         referent = Browser(server.port)
         referent.login(report.referent_email, report.password)
@@ -140,6 +142,7 @@ def run(report: Any, label: str = "") -> dict[str, Any]:
                 one = busy_window(app, report, referent, seconds, tag + "1", single)
                 one["worker_errors"] = worker.errors()
                 results["busy_one_thread"] = one
+    results["enqueue_retries"] = sum(ENQUEUE_RETRIES)
     results["ratio"] = round(busy["p95_ms"] / alone["p95_ms"], 2) if alone["p95_ms"] else None
     results["met"] = _met(alone, busy)
     if "busy_one_thread" in results:

@@ -248,6 +248,9 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
         single = jobs(backend).get("import_one_thread")
         if single:
             cell += "; with a one-thread worker: " + _import_cell(single)
+        retries = jobs(backend).get("enqueue_retries")
+        if retries:
+            cell += f"; asking for the jobs lost {retries} write races (retried by the bench)"
         cells.append(cell)
         oks.append(None if not item else bool(item["complete"] and item["job_s"] < 10))
     out.append(
@@ -324,6 +327,8 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
         one = item.get("busy_one_thread")
         if one:
             text += "; with a one-thread worker " + window(one)
+        if item.get("enqueue_retries"):
+            text += f"; asking for the jobs lost {item['enqueue_retries']} write races"
         return text
 
     def home_ok(item: dict[str, Any] | None) -> bool | None:
