@@ -209,6 +209,8 @@ def enrol_many(
     ONE ``learning_changed`` for the whole batch (standings are recomputed once). The
     rows, audit entries and ``enrolled`` signals are those of :func:`enrol_members`;
     people already enrolled are skipped, so applying a batch twice adds nothing.
+    ``enrolled`` still goes once per enrolment, as its receivers expect: what they do
+    (notifications: a notification and an e-mail each) costs per enrolment.
     Returns the number of new enrolments; the caller commits.
     """
     now = now or clock.now()
