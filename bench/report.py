@@ -223,7 +223,7 @@ def _import_cell(item: dict[str, Any] | None) -> str:
     if item["complete"]:
         return (
             f"job {item['job_s']:,.1f} s, wall {item['wall_s']:,.1f} s from the commit "
-            f"({item['rows_per_second']:,.0f} rows/s)"
+            f"({item['rows_per_second']:,.0f} rows/s; worker CPU {item['worker_cpu_s']:,.1f} s)"
         )
     errors = item.get("worker_errors") or {}
     stalled = ", stalled (silent 30 s, kept by its lease)" if item.get("stalled") else ""
@@ -268,7 +268,7 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
             return "–"
         text = (
             f"{mail['delivered']:,} of {mail['queued']:,} delivered in {mail['seconds']:,.0f} s "
-            f"({mail['per_second']:,.1f}/s)"
+            f"({mail['per_second']:,.1f}/s; worker CPU {mail['worker_cpu_ms_per_job']} ms each)"
         )
         locked = (mail.get("worker_errors") or {}).get("database_locked")
         return text + (f"; {locked} 'database is locked' in the worker's log" if locked else "")
@@ -295,7 +295,8 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
                 f"(cap), whole ≈ {item['estimated_full_s'] or 0:,.0f} s"
             )
         rate, whole = item["pdfs_per_second"] or 0, item["estimated_5000_s"] or 0
-        return text + f"; {rate:,.1f} PDF/s, 5,000 ≈ {whole:,.0f} s"
+        cpu = item.get("worker_cpu_s")
+        return text + f"; {rate:,.1f} PDF/s, 5,000 ≈ {whole:,.0f} s; worker CPU {cpu} s"
 
     out.append(
         ["Job runner: ZIP of the organisation's current certificates (time to ready)"]

@@ -50,7 +50,13 @@ def test_every_target_is_printed_even_when_not_measured() -> None:
 
 
 def test_job_targets_met_and_missed() -> None:
-    imported = {"complete": True, "job_s": 6.0, "wall_s": 6.4, "rows_per_second": 833}
+    imported = {
+        "complete": True,
+        "job_s": 6.0,
+        "wall_s": 6.4,
+        "rows_per_second": 833,
+        "worker_cpu_s": 5.0,
+    }
     stalled = {
         "complete": False,
         "status": "running",
