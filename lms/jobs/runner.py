@@ -188,6 +188,19 @@ class JobRunner:
             self.app.app_context(),
             self.app.test_request_context(base_url=self.app.config["LMS_BASE_URL"]),
         ):
+            engine = self.app.extensions["lms"].engine
+            if (
+                engine.dialect.name == "sqlite"
+                and db.session.session_factory.kw.get("bind") is None
+            ):
+                # Jobs write in every transaction: on SQLite each begins with the write
+                # lock (as requests that may write do, lms/db.py), so two worker threads
+                # or a worker and a request wait for each other instead of failing.
+                db.session.registry.set(
+                    db.session.session_factory(
+                        bind=engine.execution_options(sqlite_begin="IMMEDIATE")
+                    )
+                )
             yield
 
     def _run_in_app(self, job_id: int) -> None:
