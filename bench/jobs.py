@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,11 @@ class Worker:
             "jobs_failed": len(failed),
             "database_locked": sum("database is locked" in line for line in failed),
         }
+
+    def failed_jobs(self) -> set[int]:
+        """Ids of the jobs whose attempt the worker logged as failed."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return {int(m) for m in re.findall(r'"message": "job (\d+) \(', text)}
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the worker process so far (its threads included)."""

@@ -304,12 +304,22 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
         + ["", ""]
     )
 
+    def beat(busy: dict[str, Any]) -> str:
+        item = busy.get("heartbeat")
+        if not item or not item.get("requests"):
+            return ""
+        return (
+            f"; a learner's heartbeat (POST) between them p95 {item['p95_ms']:,.0f} / max "
+            f"{item['max_ms']:,.0f} ms"
+            + (f", {item['bad_status']} failed" if item.get("bad_status") else "")
+        )
+
     def window(busy: dict[str, Any]) -> str:
         at_end = busy.get("jobs_at_end") or {}
         zipped, imported = at_end.get("zip") or {}, at_end.get("import") or {}
         return (
             f"p50 {busy['p50_ms']:,.0f} / p95 {busy['p95_ms']:,.0f} ms (max "
-            f"{busy['max_ms']:,.0f} ms; at the end ZIP {zipped.get('status')} "
+            f"{busy['max_ms']:,.0f} ms{beat(busy)}; at the end ZIP {zipped.get('status')} "
             f"{zipped.get('done')}/{zipped.get('total')}, import {imported.get('status')} "
             f"{imported.get('done')}/{imported.get('total')})"
         )
@@ -321,9 +331,12 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
         alone, busy = item["alone"], item["busy"]
         text = (
             f"{item['window_s']:.0f} s each: alone p50 {alone['p50_ms']:,.0f} / p95 "
-            f"{alone['p95_ms']:,.0f} ms; while the jobs run (worker as deployed) " + window(busy)
+            f"{alone['p95_ms']:,.0f} ms{beat(alone)}; while the jobs run (worker as "
+            "deployed) " + window(busy)
         )
-        if not busy.get("work_done_in_window"):
+        if busy.get("jobs_failed_in_window"):
+            text += ": a job's attempt failed in the window (it stopped working)"
+        elif not busy.get("work_done_in_window"):
             text += ": the jobs did no work in the window"
         one = item.get("busy_one_thread")
         if one:
@@ -347,6 +360,27 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
             *[home_cell(b) for b in BACKENDS],
             "p95 while jobs run < 2× alone and < 2 s",
             verdict,
+        ]
+    )
+
+    def beat_cell(backend: str) -> str:
+        item = _get(results, "contention", backend)
+        if not item or not (item["busy"].get("heartbeat") or {}).get("requests"):
+            return "–"
+        alone, busy = item["alone"]["heartbeat"], item["busy"]["heartbeat"]
+        return (
+            f"alone p50 {alone['p50_ms']:,.0f} / max {alone['max_ms']:,.0f} ms; while the "
+            f"jobs run p50 {busy['p50_ms']:,.0f} / max {busy['max_ms']:,.0f} ms "
+            f"({busy['requests']} in {item['window_s']:.0f} s, after each home page)"
+        )
+
+    beats = [((c or {}).get("busy") or {}).get("heartbeat") or {} for c in contention]
+    out.append(
+        [
+            "A learner's heartbeat (POST, a write) in the same windows",
+            *[beat_cell(b) for b in BACKENDS],
+            "no request > 2 s while jobs run",
+            _verdict([b.get("max_ms") for b in beats], lambda x: x < 2000),
         ]
     )
     return out
