@@ -31,6 +31,7 @@ STAFF_IMPORT = "commitments.staff_import"
 ENROL_ALL = "commitments.enrol_all"
 EXPORT = "commitments.export"
 IMPORT_SLICE = 500  # rows per transaction: a slice holds SQLite's write lock well under 1 s
+ENROL_SLICE = 500  # people per transaction of "enrol all"
 
 
 def ask_staff_import(
@@ -126,23 +127,18 @@ def run_enrol_all(ctx: jobs.JobContext) -> str:
     found = enrolment.organisation_plan(
         session, organisation_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
     )
-    courses = sorted(found.plan.by_course)
-    done_courses = set(ctx.checkpoint.get("courses", []))
-    created = int(ctx.checkpoint.get("created", 0))
-    total = len(done_courses) + len([c for c in courses if c not in done_courses])
-    ctx.progress(len(done_courses), total)
-    for course_id in courses:
-        if course_id in done_courses:
-            continue
-        one = enrolment.EnrolmentPlan(
-            {course_id: found.plan.by_course[course_id]}, found.plan.titles
-        )
-        created += enrolment.enrol_all(session, organisation_id, one, found.slugs, by=actor)
-        done_courses.add(course_id)
+    if "people" not in ctx.checkpoint:  # first attempt: the plan as the referent saw it
         ctx.progress(
-            len(done_courses),
-            total,
-            checkpoint={"courses": sorted(done_courses), "created": created},
+            0, found.plan.people, checkpoint={"people": found.plan.people, "created": 0, "done": 0}
+        )
+    total, created, done = (ctx.checkpoint[k] for k in ("people", "created", "done"))
+    # Slices of people (all their courses together): each person's standing is
+    # recomputed once, and a resumed job plans again without those already enrolled.
+    for one in found.plan.slices(ENROL_SLICE):
+        created += enrolment.enrol_all(session, organisation_id, one, found.slugs, by=actor)
+        done += one.people
+        ctx.progress(
+            min(done, total), total, checkpoint={"people": total, "created": created, "done": done}
         )
     ctx.checkpoint["result"] = {
         "next_url": url_for("commitments.dashboard", org_id=organisation_id),
