@@ -125,7 +125,9 @@ def test_enrol_all_asks_for_confirmation_then_enrols(app, make_user, two_courses
         before = db.session.scalar(select(func.count(Enrolment.id)))
     assert before == 3  # the GET changed nothing
     done = post_form(client, url, {})
-    assert done.status_code == 302
+    assert done.status_code == 302 and "/jobs/" in done.headers["Location"]  # a worker enrols
+    job_page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "3 iscrizioni create." in job_page and "Completata" in job_page
     with app.app_context():
         enrolled = set(
             db.session.execute(

@@ -266,7 +266,9 @@ def test_good_files_in_every_encoding(app, referent_client, outbox, encoding, da
     assert "Nuovo account (riceverà l'invito): <strong>2 persone</strong>" in preview
     assert writes(app) == before  # the preview writes nothing
     done = confirm(referent_client, preview)
-    assert done.status_code == 302
+    assert done.status_code == 302 and "/jobs/" in done.headers["Location"]  # a worker applies it
+    job_page = referent_client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Importazione completata: 2 nuovi account invitati" in job_page
     assert writes(app) == (before[0] + 2, before[1] + 2)
     assert sorted(m["To"] for m in outbox.messages()) == ["n.ferre@x.test", "z.dannunzio@x.test"]
     with app.app_context():
