@@ -267,14 +267,14 @@ def jobs_rows(results: dict[str, Any]) -> list[list[str]]:
         if not mail:
             return "–"
         text = (
-            f"{mail['delivered']:,} of {mail['queued']:,} delivered in {mail['seconds']:,.0f} s "
+            f"{mail['delivered']:,} of {mail['queued']:,} jobs done in {mail['seconds']:,.0f} s "
             f"({mail['per_second']:,.1f}/s; worker CPU {mail['worker_cpu_ms_per_job']} ms each)"
         )
         locked = (mail.get("worker_errors") or {}).get("database_locked")
         return text + (f"; {locked} 'database is locked' in the worker's log" if locked else "")
 
     out.append(
-        ["Job runner: the import's invitations (one mail job each)"]
+        ["Job runner: the import's invitations (the jobs it queued for them)"]
         + [mail_cell(b) for b in BACKENDS]
         + ["", ""]
     )
