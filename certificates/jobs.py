@@ -95,7 +95,12 @@ def run_reminders(session: Session, now: dt.datetime) -> str:
 def install(app: Flask) -> None:
     registry(jobs.JOB_KINDS, app).add(
         ORGANISATION_ZIP,
-        jobs.JobKind(ORGANISATION_ZIP, run_organisation_zip, _l("Archivio ZIP degli attestati")),
+        jobs.JobKind(
+            ORGANISATION_ZIP,
+            run_organisation_zip,
+            _l("Archivio ZIP degli attestati"),
+            reads_mostly=True,
+        ),
     )
     registry(jobs.SCHEDULED, app).add(
         "certificates.remind",

@@ -20,7 +20,7 @@ from commitments.rules.status import Moment
 from commitments.staff import importing
 from commitments.staff.importing import Action, RawRow
 from lms import jobs
-from lms.accounts.mailing import send_invitation
+from lms.accounts.mailing import queue_invitations
 from lms.accounts.models import User
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
@@ -68,8 +68,8 @@ def run_staff_import(ctx: jobs.JobContext) -> str:
         result = importing.apply_import(
             session, organisation, rows[at : at + IMPORT_SLICE], actor=actor
         )
-        for user in result.invited:
-            send_invitation(user, organisation.name, ctx.params["inviter"])
+        # One job sends the slice's invitations, after this slice commits.
+        queue_invitations(session, result.invited_ids, organisation.name, ctx.params["inviter"])
         done = min(at + IMPORT_SLICE, len(rows))
         ctx.progress(done, len(rows), checkpoint={**ctx.checkpoint, "at": done})
     counts = {action: ctx.checkpoint["counts"].get(action.value, 0) for action in Action}
@@ -247,7 +247,10 @@ def install(app: Flask) -> None:
     kinds.add(
         ENROL_ALL, jobs.JobKind(ENROL_ALL, run_enrol_all, _l("Iscrizione ai corsi richiesti"))
     )
-    kinds.add(EXPORT, jobs.JobKind(EXPORT, run_export, _l("Esportazione del personale")))
+    kinds.add(
+        EXPORT,
+        jobs.JobKind(EXPORT, run_export, _l("Esportazione del personale"), reads_mostly=True),
+    )
     # Every day at 8: the digest itself goes once a month per organisation.
     registry(jobs.SCHEDULED, app).add(
         "commitments.digest",

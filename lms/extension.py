@@ -102,6 +102,9 @@ class LMS:
 
         mail.install(app)
         upkeep.install(app)
+        from lms.accounts import mailing
+
+        mailing.install(app)
 
         self._init_i18n(app)
         self._init_login(app)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from flask import current_app, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from lms import audit, db, mail
 from lms.accounts import services
 from lms.accounts.models import User
+
+if TYPE_CHECKING:
+    from lms.jobs import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,50 @@ def reset_after_response(response: Response, email: str) -> None:
     response.call_on_close(deliver)
 
 
-def send_invitation(user: User, organisation_name: str, invited_by: str) -> None:
+INVITATIONS_JOB = "lms.invitations"
+
+
+def queue_invitations(
+    session: Session, user_ids: list[int], organisation_name: str, invited_by: str
+) -> None:
+    """Invite many people with one job (a staff import's slice): written and sent by the
+    worker, each message once (the job's checkpoint counts the messages sent)."""
+    if user_ids:
+        from lms import jobs
+
+        jobs.enqueue(
+            session,
+            INVITATIONS_JOB,
+            {"users": user_ids, "organisation": organisation_name, "by": invited_by},
+        )
+
+
+def install(app: Flask) -> None:
+    from lms.i18n import lazy_gettext as _l
+    from lms.jobs import JOB_KINDS, JobKind
+    from lms.plugins import registry
+
+    registry(JOB_KINDS, app).add(
+        INVITATIONS_JOB, JobKind(INVITATIONS_JOB, run_invitations, _l("Invio degli inviti"))
+    )
+
+
+def run_invitations(ctx: JobContext) -> str:
+    user_ids = ctx.params["users"]
+    sent = int(ctx.checkpoint.get("sent", 0))
+    ctx.progress(sent, len(user_ids))
+    for user_id in user_ids[sent:]:
+        user = ctx.session.get(User, user_id)
+        if user is not None and user.active:
+            message = invitation_message(user, ctx.params["organisation"], ctx.params["by"])
+            mail.deliver(*message)
+        sent += 1
+        ctx.progress(sent, len(user_ids), checkpoint={"sent": sent})
+    return str(sent)
+
+
+def invitation_message(user: User, organisation_name: str, invited_by: str) -> tuple[str, str, str]:
+    """(to, subject, body) of an invitation, in the person's language."""
     token = services.make_token(current_app.config["SECRET_KEY"], services.INVITE_SALT, user)
     link = _external("accounts.accept_invitation", token=token)
     with force_locale(user.locale):
@@ -72,4 +120,8 @@ def send_invitation(user: User, organisation_name: str, invited_by: str) -> None
             organisation_name=organisation_name,
             invited_by=invited_by,
         )
-    mail.send(user.email, subject, body)
+    return user.email, subject, body
+
+
+def send_invitation(user: User, organisation_name: str, invited_by: str) -> None:
+    mail.send(*invitation_message(user, organisation_name, invited_by))

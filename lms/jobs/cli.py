@@ -29,7 +29,7 @@ def worker(threads: int | None, no_periodic: bool) -> None:
             f"LMS_JOBS_URL={app.config['LMS_JOBS_URL']}: i job girano nel processo web, "
             "nessun worker da avviare."
         )
-    again = job_runner.sweep()
+    again = job_runner.sweep(starting=True)
     click.echo(f"Worker avviato; attività riprese: {len(again)}.")
     consumer = job_runner.huey.create_consumer(
         workers=threads or int(app.config["LMS_WORKER_THREADS"]),

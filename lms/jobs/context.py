@@ -19,8 +19,11 @@ class LostLease(Exception):
 
 
 class JobContext:
-    def __init__(self, session: Session, job: Job, lease: str) -> None:
+    def __init__(
+        self, session: Session, job: Job, lease: str, *, reads_mostly: bool = False
+    ) -> None:
         self.session = session
+        self._commit_reads_first = reads_mostly
         self.job_id = job.id
         self.params: dict[str, Any] = dict(job.params or {})
         self.checkpoint: dict[str, Any] = dict(job.checkpoint or {})
@@ -72,6 +75,8 @@ class JobContext:
         return clock.now()
 
     def _update(self, values: dict[str, Any]) -> None:
+        if self._commit_reads_first:
+            self.session.commit()  # end the read snapshot: the UPDATE begins a new one
         rows = self.session.execute(
             update(Job)
             .where(Job.id == self.job_id, Job.lease == self._lease)

@@ -32,6 +32,10 @@ class JobKind:
     run: Callable[[JobContext], str | None]
     title: Any  # a lazy string
     max_attempts: int = 4
+    # A job that mostly reads (a ZIP of PDFs, an export) must not hold SQLite's write
+    # lock while it works: its transactions begin deferred, and its progress is written
+    # in a transaction of its own. Jobs that write keep BEGIN IMMEDIATE.
+    reads_mostly: bool = False
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,12 @@ class JobRunner:
 
     # --- a worker's side ---------------------------------------------------------------
 
+    @property
+    def _immediate_sessions(self) -> bool:
+        """SQLite with the app's own engine (not a test's bound connection)."""
+        engine = self.app.extensions["lms"].engine
+        return engine.dialect.name == "sqlite" and db.session.session_factory.kw.get("bind") is None
+
     @contextmanager
     def _context(self) -> Iterator[None]:
         """A request context on ``LMS_BASE_URL``: jobs build links and render the same
@@ -189,10 +195,7 @@ class JobRunner:
             self.app.test_request_context(base_url=self.app.config["LMS_BASE_URL"]),
         ):
             engine = self.app.extensions["lms"].engine
-            if (
-                engine.dialect.name == "sqlite"
-                and db.session.session_factory.kw.get("bind") is None
-            ):
+            if self._immediate_sessions:
                 # Jobs write in every transaction: on SQLite each begins with the write
                 # lock (as requests that may write do, lms/db.py), so two worker threads
                 # or a worker and a request wait for each other instead of failing.
@@ -239,7 +242,14 @@ class JobRunner:
         job = session.get(Job, job_id, populate_existing=True)
         assert job is not None
         kind = registry(JOB_KINDS, self.app).get(job.kind)
-        ctx = JobContext(session, job, lease)
+        reads_mostly = kind is not None and kind.reads_mostly
+        if reads_mostly and self._immediate_sessions:
+            session.close()
+            db.session.registry.set(db.session.session_factory())  # deferred BEGIN
+            session = db.session
+            job = session.get(Job, job_id)
+            assert job is not None
+        ctx = JobContext(session, job, lease, reads_mostly=reads_mostly)
         try:
             if kind is None:
                 raise ServiceError(_("Tipo di attività sconosciuto: %(kind)s", kind=job.kind))
@@ -289,15 +299,18 @@ class JobRunner:
         if not final:
             raise error  # Huey schedules the next attempt with backoff
 
-    def sweep(self) -> list[int]:
-        """Dispatch again the jobs that should be running and are not."""
+    def sweep(self, *, starting: bool = False) -> list[int]:
+        """Dispatch again the jobs that should be running and are not. A worker that
+        starts dispatches every waiting job at once (one taken from the queue by a worker
+        killed before it began would otherwise wait for the next minute's sweep)."""
         session = db.session
         now = clock.now()
+        grace = dt.timedelta(0) if starting else DISPATCH_GRACE
         stale = or_(
-            and_(Job.status == JobStatus.QUEUED.value, Job.created_at < now - DISPATCH_GRACE),
+            and_(Job.status == JobStatus.QUEUED.value, Job.created_at <= now - grace),
             and_(
                 Job.status == JobStatus.RETRYING.value,
-                Job.heartbeat_at < now - DISPATCH_GRACE,
+                Job.heartbeat_at <= now - grace,
             ),
             and_(Job.status == JobStatus.RUNNING.value, Job.heartbeat_at < now - self.lease),
         )

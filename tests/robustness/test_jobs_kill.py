@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ from tests.robustness import killing
 
 pytestmark = pytest.mark.slow
 
-PEOPLE = 3000
+PEOPLE = 5000
 LEASE_SECONDS = 3
 
 
@@ -66,6 +67,22 @@ def _wait(app, job_id: int, until, timeout: float = 180) -> Job:  # noqa: ANN001
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} stuck: {job.status} {job.done}/{job.total}")
         time.sleep(0.02)
+
+
+def _wait_all_finished(app, timeout: float = 180) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            left = db.session.execute(
+                select(Job.id, Job.kind, Job.status, Job.attempts, Job.error).where(
+                    Job.status.not_in(["done", "failed"])
+                )
+            ).all()
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"jobs still unfinished: {left}")
+        time.sleep(0.1)
 
 
 def test_a_killed_worker_s_import_is_resumed_and_happens_exactly_once(tmp_path: Path):
@@ -109,6 +126,7 @@ def test_a_killed_worker_s_import_is_resumed_and_happens_exactly_once(tmp_path: 
         second = _worker(env, log)
         try:
             done = _wait(app, job_id, lambda j: j.state.finished)
+            _wait_all_finished(app)  # the invitations, one job per slice
         finally:
             second.terminate()
             second.wait(timeout=30)
@@ -131,10 +149,15 @@ def test_a_killed_worker_s_import_is_resumed_and_happens_exactly_once(tmp_path: 
                 .where(AuditEntry.action == "membership.added", AuditEntry.subject_id.in_(users))
             )
             assert added == PEOPLE
-            invitations = Counter(
-                job.params["to"]
-                for job in db.session.scalars(select(Job).where(Job.kind == "lms.mail"))
-                if job.params["to"] in emails
+            asked = Counter(
+                user_id
+                for job in db.session.scalars(select(Job).where(Job.kind == "lms.invitations"))
+                for user_id in job.params["users"]
             )
-            assert len(invitations) == PEOPLE and set(invitations.values()) == {1}
+            assert sorted(asked) == sorted(users) and set(asked.values()) == {1}
+        sent = Counter(
+            message_from_bytes(path.read_bytes(), policy=policy.default)["To"]
+            for path in (instance / "mail").glob("*.eml")
+        )
+        assert set(sent) == emails and set(sent.values()) == {1}  # each invited once
         app.extensions["lms"].engine.dispose()
