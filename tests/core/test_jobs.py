@@ -282,6 +282,7 @@ def test_the_job_page_shows_progress_to_its_owner_only(queued_app: Flask):
     work_off(queued_app)
     done = owner_client.get(f"/jobs/{job_id}")
     assert "Completata" in done.text and "contati 20" in done.text
+    assert "20 di 20 (100\u00a0%)" in done.text
     assert owner_client.get(f"/jobs/{job_id}/status.json").json["percent"] == 100
     assert client_of("other@rete-milano.test").get(f"/jobs/{job_id}").status_code == 404
     assert client_of("other@rete-milano.test").get(f"/jobs/{job_id}/status.json").status_code == 404

@@ -21,6 +21,9 @@
       .then(function (job) {
         if (!job) { window.setTimeout(poll, 5000); return; }
         if (job.finished) { window.location.reload(); return; }
+        var label = box.getAttribute("data-label-" + job.status);
+        var badge = document.getElementById("job-status-label");
+        if (label && badge && badge.textContent !== label) { badge.textContent = label; }
         if (job.total) {
           show(job.percent || 0);
           text.textContent = format.format(job.done) + " / " + format.format(job.total) +
