@@ -81,7 +81,11 @@ def install(app: Flask) -> None:
     from lms.plugins import registry
 
     registry(JOB_KINDS, app).add(
-        MAIL_JOB, JobKind(MAIL_JOB, run_mail_job, _l("Invio di un'e-mail"), max_attempts=6)
+        MAIL_JOB,
+        # talks to the mail server only: no write lock held while it does
+        JobKind(
+            MAIL_JOB, run_mail_job, _l("Invio di un'e-mail"), max_attempts=6, reads_mostly=True
+        ),
     )
 
 

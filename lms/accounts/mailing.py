@@ -89,7 +89,9 @@ def install(app: Flask) -> None:
     from lms.plugins import registry
 
     registry(JOB_KINDS, app).add(
-        INVITATIONS_JOB, JobKind(INVITATIONS_JOB, run_invitations, _l("Invio degli inviti"))
+        INVITATIONS_JOB,
+        # reads each person, writes only its progress: no write lock while it renders and sends
+        JobKind(INVITATIONS_JOB, run_invitations, _l("Invio degli inviti"), reads_mostly=True),
     )
 
 
