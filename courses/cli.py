@@ -27,6 +27,7 @@ def course_folders(path: Path) -> list[Path]:
 
 def import_path(path: Path, *, publish: bool) -> list[authoring.ImportResult]:
     """Import every course under ``path`` in one transaction, prerequisites first."""
+    db.begin_writing()  # a worker's write must not make the import fail half-way
     pending = {folder: packaging.read_folder(folder) for folder in course_folders(path)}
     results: list[authoring.ImportResult] = []
     # Courses whose prerequisites are not imported yet wait for the next round.

@@ -150,10 +150,23 @@ def init_app(app: Flask) -> Engine:
                 return
             if request.blueprint not in state.blueprint_names:
                 return
-            if not session().in_transaction():
-                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            begin_writing()
 
     return engine
+
+
+def begin_writing() -> None:
+    """Open the session's transaction as a writer on SQLite (BEGIN IMMEDIATE).
+
+    SQLite waits for the write lock (up to the busy timeout) only when a transaction
+    asks for it first; a transaction that has already read and then writes while
+    another connection holds the lock fails at once with "database is locked". Every
+    request or command that is going to write therefore asks first. A no-op on
+    PostgreSQL and inside an open transaction.
+    """
+    if session.get_bind().dialect.name != "sqlite" or session().in_transaction():
+        return
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def is_transient_conflict(error: Exception) -> bool:
