@@ -71,7 +71,9 @@ class LMS:
         import lms.accounts.models  # noqa: F401
         import lms.audit  # noqa: F401
         import lms.organisations.models  # noqa: F401
+        import lms.registration.models  # noqa: F401
         import lms.settings  # noqa: F401
+        import lms.sso.models  # noqa: F401
         import lms.throttle  # noqa: F401
 
         allowed = self.plugin_names
@@ -118,6 +120,8 @@ class LMS:
         from lms.admin.views import bp as admin_bp
         from lms.jobs.views import bp as jobs_bp
         from lms.organisations.views import bp as organisations_bp
+        from lms.registration.views import bp as registration_bp
+        from lms.sso.views import bp as sso_bp
         from lms.web import bp as core_bp
 
         self._register(app, state, core_bp, "")
@@ -125,6 +129,8 @@ class LMS:
         self._register(app, state, organisations_bp, "/organisations")
         self._register(app, state, admin_bp, "/admin")
         self._register(app, state, jobs_bp, "/jobs")
+        self._register(app, state, registration_bp, "/register")
+        self._register(app, state, sso_bp, "/sso")
         for plugin in plugins:
             blueprint = plugin.blueprint()
             if blueprint is not None:

@@ -1,0 +1,1 @@
+"""Single sign-on with OpenID Connect: providers and linked identities (issue 18)."""

@@ -1,0 +1,7 @@
+"""Single sign-on pages (OpenID Connect)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("sso", __name__, template_folder="templates")
