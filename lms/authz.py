@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import abort, request
+from flask import abort, g, request
 from flask_login import current_user
 
 from lms.accounts.models import Role, User
+
+if TYPE_CHECKING:
+    from lms.organisations.units import StaffScope
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "lms_access"
@@ -69,25 +72,57 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
     return decorator
 
 
-def organisation_manager(param: str = "org_id") -> Callable[[F], F]:
-    """Admins, or a current referent of the organisation named by URL ``param``."""
+def organisation_manager(param: str = "org_id", *, units: bool = False) -> Callable[[F], F]:
+    """Admins, or a current referent of the organisation named by URL ``param``.
+
+    With ``units``, also a referent of some of its units: the view then shows only what
+    :func:`staff_scope` allows (their units and those below). Views that do not scope
+    their data leave ``units`` off, and unit referents get 403 there.
+    """
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from lms.organisations.policy import can_manage_organisation
+            from lms.organisations.policy import staff_scope as scope_of
 
             if not current_user.is_authenticated:
                 return _unauthenticated()
             org_id = kwargs.get(param, request.view_args.get(param) if request.view_args else None)
-            if org_id is None or not can_manage_organisation(current_user, int(org_id)):
+            scope = None if org_id is None else scope_of(current_user, int(org_id))
+            if scope is None or not (units or scope.whole_organisation):
                 abort(403)
+            g.lms_staff_scope = scope
             return view(*args, **kwargs)
 
-        _declare(view, wrapper, f"organisation_manager:{param}")
+        _declare(view, wrapper, f"organisation_manager:{param}" + (":units" if units else ""))
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def staff_scope() -> StaffScope:
+    """The scope :func:`organisation_manager` granted, narrowed to the unit the reader
+    chose (``?unit=<id>``: that unit and those below it) when it lies within it.
+
+    An unknown or foreign unit is 404, so that nobody learns another unit's id.
+    """
+    from lms import db
+    from lms.organisations.units import subtree_ids
+
+    scope: StaffScope | None = g.get("lms_staff_scope")
+    if scope is None:
+        raise RuntimeError("staff_scope() needs a view declared organisation_manager")
+    unit_id = request.args.get("unit", type=int)
+    if unit_id is None:
+        return scope
+    from lms.organisations.models import OrganisationUnit
+
+    unit = db.session.get(OrganisationUnit, unit_id)
+    if unit is None or unit.organisation_id != scope.organisation_id:
+        abort(404)
+    if scope.unit_ids is not None and unit_id not in scope.unit_ids:
+        abort(404)
+    return scope.narrowed_to(subtree_ids(db.session, [unit_id]))
 
 
 def current_person() -> User:

@@ -24,6 +24,7 @@ class OrganisationType(enum.StrEnum):
     ALTRO = "altro"
 
 
+UNIT_PATH_LENGTH = 400  # ids of the ancestors: a tree far deeper than any organisation's
 _TYPE_VALUES = ", ".join(f"'{t.value}'" for t in OrganisationType)
 
 
@@ -41,6 +42,46 @@ class Organisation(Base):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.code}>"
+
+
+class OrganisationUnit(Base):
+    """A unit inside an organisation (a school of the Ufficio Scolastico, a hospital of an
+    ASST, a command of the Polizia Locale), in a tree of any depth.
+
+    ``path`` lists the ids from the root to the unit itself ("/4/9/"), so that a subtree
+    is one prefix match and a move rewrites the paths below it. Closed units keep their
+    history (memberships point at them) and take no new people.
+    """
+
+    __tablename__ = "lms_org_unit"
+    __table_args__ = (
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("lms_organisation.id", ondelete="RESTRICT"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_org_unit.id", ondelete="RESTRICT"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(UNIT_PATH_LENGTH), index=True, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def __repr__(self) -> str:
+        return f"<OrganisationUnit {self.id} {self.path}>"
 
 
 class Audience(Base):
@@ -76,6 +117,11 @@ class Membership(Base):
     audience_id: Mapped[int] = mapped_column(
         ForeignKey("lms_audience.id", ondelete="RESTRICT"), index=True
     )
+    # Where in the organisation the person works; None: the organisation as a whole. A
+    # referent with a unit follows that unit and the units below it only.
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lms_org_unit.id", ondelete="RESTRICT"), index=True
+    )
     is_referent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -83,6 +129,7 @@ class Membership(Base):
     user: Mapped[User] = relationship()
     organisation: Mapped[Organisation] = relationship()
     audience: Mapped[Audience] = relationship()
+    unit: Mapped[OrganisationUnit | None] = relationship()
 
     @property
     def is_current(self) -> bool:

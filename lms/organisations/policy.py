@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import g, has_request_context
 from sqlalchemy import and_, event, select
@@ -14,13 +14,22 @@ from lms import db
 from lms.accounts.models import Role, User
 from lms.organisations.models import Membership
 
+if TYPE_CHECKING:
+    from lms.organisations.units import StaffScope
+
 # Per request, ``{user_id: frozenset(organisation ids)}``: the navigation alone asks
 # for the current user's organisations four times (the core and three plugins).
 _CACHE = "_lms_referent_organisations"
 
 
-#: A membership that makes its person a referent of its organisation now.
-CURRENT_REFERENT = and_(Membership.is_referent.is_(True), Membership.ended_at.is_(None))
+#: A membership that makes its person a referent of its whole organisation now.
+CURRENT_REFERENT = and_(
+    Membership.is_referent.is_(True), Membership.ended_at.is_(None), Membership.unit_id.is_(None)
+)
+#: A membership that makes its person a referent of one unit (and the units below) now.
+CURRENT_UNIT_REFERENT = and_(
+    Membership.is_referent.is_(True), Membership.ended_at.is_(None), Membership.unit_id.is_not(None)
+)
 
 
 def referent_organisation_ids(user: User) -> set[int]:
@@ -98,6 +107,51 @@ def can_manage_organisation(user: User, organisation_id: int) -> bool:
     if user.has_role(Role.ADMIN):
         return True
     return organisation_id in referent_organisation_ids(user)
+
+
+def referent_unit_ids(user: User, organisation_id: int) -> frozenset[int]:
+    """The units of ``organisation_id`` that ``user`` follows as a unit referent, with
+    every unit below them (closed ones included: their history stays visible)."""
+    from lms.organisations.units import subtree_ids
+
+    if not user.is_authenticated:
+        return frozenset()
+    own = list(
+        db.session.scalars(
+            select(Membership.unit_id).where(
+                Membership.user_id == user.id,
+                Membership.organisation_id == organisation_id,
+                CURRENT_UNIT_REFERENT,
+            )
+        )
+    )
+    return subtree_ids(db.session, [unit_id for unit_id in own if unit_id is not None])
+
+
+def staff_scope(user: User, organisation_id: int) -> StaffScope | None:
+    """What ``user`` may see of the organisation's named staff: all of it (admins and the
+    organisation's referents), the subtrees of their units (unit referents), or nothing."""
+    from lms.organisations.units import StaffScope
+
+    if can_manage_organisation(user, organisation_id):
+        return StaffScope(organisation_id)
+    if not user.is_authenticated or not user.is_active:
+        return None
+    units = referent_unit_ids(user, organisation_id)
+    return StaffScope(organisation_id, units) if units else None
+
+
+def managed_organisation_ids(user: User) -> set[int]:
+    """Organisations whose staff ``user`` follows, wholly or through some of its units."""
+    whole = referent_organisation_ids(user)
+    partly = set(
+        db.session.scalars(
+            select(Membership.organisation_id).where(
+                Membership.user_id == user.id, CURRENT_UNIT_REFERENT
+            )
+        )
+    )
+    return whole | partly
 
 
 def can_view_network(user: User) -> bool:
