@@ -24,7 +24,12 @@ from commitments.todo import todo_for
 from lms import db
 from lms.accounts.models import User
 from lms.charts import Bar, Segment, bar_chart, stacked_bar
-from lms.organisations.policy import can_view_network, referent_organisation_ids
+from lms.organisations.policy import (
+    can_view_network,
+    managed_organisation_ids,
+    referent_organisation_ids,
+    referent_unit_ids,
+)
 from lms.plugins import Widget
 
 MAX_ORGANISATIONS = 3
@@ -71,11 +76,31 @@ def widgets_for(user: User) -> list[Widget]:
         widgets.append(
             Widget(_("Da fare"), "commitments/widgets/todo.html", (("todo", tuple(todo)),), 5)
         )
-    managed = sorted(referent_organisation_ids(user))
+    whole = referent_organisation_ids(user)
+    managed = sorted(managed_organisation_ids(user))
     if managed:
-        evaluation = evaluate(
-            db.session, managed[:MAX_ORGANISATIONS], moment, expiring_days=days, depth="counts"
-        )
+        shown = managed[:MAX_ORGANISATIONS]
+        # Organisations followed wholly in one evaluation; through some units, one each.
+        evaluations = [
+            evaluate(
+                db.session,
+                [org_id for org_id in shown if org_id in whole],
+                moment,
+                expiring_days=days,
+                depth="counts",
+            )
+        ] + [
+            evaluate(
+                db.session,
+                [org_id],
+                moment,
+                expiring_days=days,
+                depth="counts",
+                unit_ids=referent_unit_ids(user, org_id),
+            )
+            for org_id in shown
+            if org_id not in whole
+        ]
         entries = tuple(
             (
                 org,
@@ -85,6 +110,7 @@ def widgets_for(user: User) -> list[Widget]:
                     if r.in_scope
                 ),
             )
+            for evaluation in evaluations
             for org in evaluation.organisations.values()
         )
         widgets.append(

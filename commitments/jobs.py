@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from flask import Flask, url_for
 from flask_babel import gettext as _
@@ -147,19 +147,21 @@ def run_enrol_all(ctx: jobs.JobContext) -> str:
     return ngettext("%(num)d iscrizione creata.", "%(num)d iscrizioni create.", created)
 
 
-def staff_count(session: Session, organisation_id: int) -> int:
+def staff_count(
+    session: Session, organisation_id: int, unit_ids: Collection[int] | None = None
+) -> int:
     from sqlalchemy import func, select
 
     from lms.organisations.models import Membership
 
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.organisation_id == organisation_id, Membership.ended_at.is_(None))
-        )
-        or 0
+    stmt = (
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organisation_id == organisation_id, Membership.ended_at.is_(None))
     )
+    if unit_ids is not None:
+        stmt = stmt.where(Membership.unit_id.in_(sorted(unit_ids)))
+    return int(session.scalar(stmt) or 0)
 
 
 def ask_export(
@@ -170,8 +172,10 @@ def ask_export(
     on: dt.date | None,
     actor: User,
     locale: str,
+    unit_ids: Collection[int] | None = None,
 ) -> jobs.Job:
-    """A staff matrix export (CSV or XLSX) written by a worker, for large organisations."""
+    """A staff matrix export (CSV or XLSX) written by a worker, for large organisations;
+    of the people in ``unit_ids`` only when given (the scope the reader had when asking)."""
     return jobs.enqueue(
         session,
         EXPORT,
@@ -180,6 +184,7 @@ def ask_export(
             "kind": kind,
             "on": on.isoformat() if on else None,
             "locale": locale,
+            "unit_ids": None if unit_ids is None else sorted(unit_ids),
         },
         owner_id=actor.id,
         organisation_id=organisation_id,
@@ -203,6 +208,7 @@ def run_export(ctx: jobs.JobContext) -> str:
         actor=actor,
         locale=ctx.params["locale"],
         expiring_days=setting("EXPIRING_DAYS"),
+        unit_ids=None if ctx.params.get("unit_ids") is None else frozenset(ctx.params["unit_ids"]),
     )
     (ctx.files_dir() / found.filename).write_bytes(found.data)
     ctx.checkpoint["result"] = {

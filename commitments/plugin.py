@@ -47,9 +47,9 @@ class CommitmentsPlugin(Plugin):
     def nav_items(self, user: User) -> Iterable[NavItem]:
         from flask_babel import gettext as _
 
-        from lms.organisations.policy import can_view_network, referent_organisation_ids
+        from lms.organisations.policy import can_view_network, managed_organisation_ids
 
-        if can_view_network(user) or referent_organisation_ids(user):
+        if can_view_network(user) or managed_organisation_ids(user):
             return [NavItem(_("Impegni formativi"), "commitments.index", order=70)]
         return []
 

@@ -22,9 +22,7 @@ def _plural_count(value: Decimal) -> int:
 def hours_text(value: Any) -> str:
     """Hours with their noun: "1 ora", "2,5 ore" (it); "1 hour", "2.5 hours" (en)."""
     amount = Decimal(str(value)).normalize()
-    return ngettext(
-        "%(h)s ora", "%(h)s ore", _plural_count(amount), h=format_decimal(amount)
-    )
+    return ngettext("%(h)s ora", "%(h)s ore", _plural_count(amount), h=format_decimal(amount))
 
 
 def minutes_text(value: Any) -> str:

@@ -75,7 +75,7 @@ def home() -> str:
 
 
 def _first_name(full_name: str) -> str:
-    """"Maria Rossi" -> "Maria": the home greets by first name (the full one if single)."""
+    """ "Maria Rossi" -> "Maria": the home greets by first name (the full one if single)."""
     parts = full_name.split()
     return parts[0] if parts else full_name
 
@@ -142,14 +142,14 @@ def _navigation() -> list[NavItem]:
     user = current_user._get_current_object()
     if not user.is_authenticated:
         return []
-    from lms.organisations.policy import can_view_network, referent_organisation_ids
+    from lms.organisations.policy import can_view_network, managed_organisation_ids
 
     items = [NavItem(_("Home"), "lms.home", order=0)]
     if user.is_admin:
         items.append(NavItem(_("Amministrazione"), "admin.users", order=90))
     if user.has_role("admin", "coordinator"):
         items.append(NavItem(_("Registro attività"), "admin.audit_log", order=95))
-    if user.is_admin or can_view_network(user) or referent_organisation_ids(user):
+    if user.is_admin or can_view_network(user) or managed_organisation_ids(user):
         items.append(NavItem(_("Organizzazioni"), "organisations.index", order=80))
     for plugin in current_app.extensions["lms"].plugins:
         items.extend(plugin.nav_items(user))

@@ -170,14 +170,21 @@ def course_titles(session: Session, course_ids: Iterable[int]) -> dict[int, str]
     return {course_id: title for course_id, title in session.execute(stmt)}
 
 
-def member_filter(organisation_ids: Collection[int] | None, at: dt.datetime) -> list:
-    """Memberships current at ``at`` (created before it, not yet ended)."""
+def member_filter(
+    organisation_ids: Collection[int] | None,
+    at: dt.datetime,
+    unit_ids: Collection[int] | None = None,
+) -> list:
+    """Memberships current at ``at`` (created before it, not yet ended), placed in one of
+    ``unit_ids`` when given (a unit referent's subtree, or the unit a reader chose)."""
     clauses = [
         Membership.created_at <= at,
         or_(Membership.ended_at.is_(None), Membership.ended_at > at),
     ]
     if organisation_ids is not None:
         clauses.append(Membership.organisation_id.in_(organisation_ids))
+    if unit_ids is not None:
+        clauses.append(Membership.unit_id.in_(sorted(unit_ids)))
     return clauses
 
 
@@ -191,6 +198,7 @@ def evaluate(
     user_id: int | None = None,
     commitments: list[Commitment] | None = None,
     depth: Depth = "cells",
+    unit_ids: Collection[int] | None = None,
 ) -> Evaluation:
     """Statuses of every in-scope person of the given organisations (None: all).
 
@@ -200,6 +208,7 @@ def evaluate(
     ``"people"`` gives rows without cells (:func:`fill_cells` adds them where
     shown) and ``"counts"`` only the counts, both read from the stored standings
     when they answer for the moment (``commitments.standing``), else as ``"cells"``.
+    ``unit_ids`` keeps only the people placed in those units (None: everyone).
     """
     org_stmt = select(Organisation).order_by(Organisation.type, Organisation.name)
     if organisation_ids is not None:
@@ -230,7 +239,7 @@ def evaluate(
             for commitment in used.values():
                 orgs = [o for o, cs in applicable.items() if commitment in cs]
                 made = _from_standings(
-                    session, commitment, orgs, moment, expiring_days, with_names, user_id
+                    session, commitment, orgs, moment, expiring_days, with_names, user_id, unit_ids
                 )
                 for report in made:
                     reports[report.organisation_id].append(report)
@@ -240,7 +249,7 @@ def evaluate(
         return Evaluation(moment, organisations, list(used.values()), titles, reports)
 
     filters = [
-        *member_filter(list(organisations), moment.at),
+        *member_filter(list(organisations), moment.at, unit_ids),
         Membership.audience_id.in_(audience_ids),
     ]
     if user_id is not None:
@@ -295,9 +304,14 @@ def evaluate(
     return Evaluation(moment, organisations, list(used.values()), titles, reports)
 
 
-def _in_scope(commitment: Commitment, organisation_ids: list[int], moment: Moment) -> list:
+def _in_scope(
+    commitment: Commitment,
+    organisation_ids: list[int],
+    moment: Moment,
+    unit_ids: Collection[int] | None = None,
+) -> list:
     return [
-        *member_filter(organisation_ids, moment.at),
+        *member_filter(organisation_ids, moment.at, unit_ids),
         Membership.audience_id.in_(commitment.audience_ids),
     ]
 
@@ -314,6 +328,7 @@ def _counted(
     applicable: dict[int, list[Commitment]],
     moment: Moment,
     expiring_days: int,
+    unit_ids: Collection[int] | None = None,
 ) -> dict[int, list[CommitmentReport]]:
     """Status counts per organisation and commitment in one grouped query (no person
     is read): each in-scope membership once per commitment of its profile, in a bucket
@@ -343,7 +358,7 @@ def _counted(
                 and_(row.user_id == Membership.user_id, row.commitment_id == link.commitment_id),
             )
             .where(
-                *member_filter(list(applicable), moment.at),
+                *member_filter(list(applicable), moment.at, unit_ids),
                 link.commitment_id.in_([c.id for c in commitments]),
             )
             .group_by(link.commitment_id, Membership.organisation_id, bucket)
@@ -374,11 +389,12 @@ def _from_standings(
     expiring_days: int,
     with_names: bool,
     user_id: int | None,
+    unit_ids: Collection[int] | None = None,
 ) -> list[CommitmentReport]:
     """Every in-scope person with their status, from the stored standings; no cells."""
     rows: dict[int, list[PersonRow]] = {org_id: [] for org_id in organisation_ids}
     if commitment.audience_ids and organisation_ids:
-        filters = _in_scope(commitment, organisation_ids, moment)
+        filters = _in_scope(commitment, organisation_ids, moment, unit_ids)
         if user_id is not None:
             filters.append(Membership.user_id == user_id)
         columns = [

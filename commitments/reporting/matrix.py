@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,6 +161,7 @@ def sql_page(
     query: MatrixQuery,
     audience_names: dict[int, str],
     page_size: int = 50,
+    unit_ids: Collection[int] | None = None,
 ) -> MatrixPage | None:
     """:func:`page_of` in two statements (the count, the page), without cells.
 
@@ -172,6 +174,8 @@ def sql_page(
         or_(Membership.ended_at.is_(None), Membership.ended_at > moment.at),
         Membership.audience_id.in_(commitment.audience_ids),
     ]
+    if unit_ids is not None:
+        scope.append(Membership.unit_id.in_(sorted(unit_ids)))
     status = standing.status_expression(moment, commitment.deadline, expiring_days)
     filters: list[ColumnElement[bool]] = []
     if query.audience_id is not None:

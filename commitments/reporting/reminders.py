@@ -167,7 +167,11 @@ def send_digests(
                         link=dashboard_link(org_id),
                     )
                 message = signals.Message(
-                    user, "digest", f"commitments-digest:{org_id}:{period}", subject, body,
+                    user,
+                    "digest",
+                    f"commitments-digest:{org_id}:{period}",
+                    subject,
+                    body,
                     dashboard_link(org_id),
                 )
                 if not signals.handled(signals.message_ready, session=session, message=message):

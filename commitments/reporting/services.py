@@ -8,6 +8,7 @@ per-course cells of the shown page all happen here.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -85,6 +86,7 @@ class ExportFile:
 def evaluate_organisation(
     session: Session, org_id: int, moment: Moment, expiring_days: int, **kwargs: Any
 ) -> coverage.Evaluation:
+    """``unit_ids`` (a keyword): only the people placed in those units."""
     return coverage.evaluate(session, [org_id], moment, expiring_days=expiring_days, **kwargs)
 
 
@@ -102,13 +104,20 @@ def dashboard_report(
     locale: str,
     expiring_days: int,
     page_size: int,
+    unit_ids: Collection[int] | None = None,
 ) -> DashboardReport:
     """The dashboard of ``org_id`` at ``moment``, showing ``commitment_id`` (else the
-    first with staff in scope) filtered, sorted and paged by ``args``."""
+    first with staff in scope) filtered, sorted and paged by ``args``; of the people
+    placed in ``unit_ids`` only, when given."""
     organisation = get_organisation(session, org_id)
     fast = standing.usable(session, moment)
     evaluation = evaluate_organisation(
-        session, org_id, moment, expiring_days, depth="counts" if fast else "cells"
+        session,
+        org_id,
+        moment,
+        expiring_days,
+        depth="counts" if fast else "cells",
+        unit_ids=unit_ids,
     )
     reports = evaluation.relevant(org_id)
     audiences = audiences_by_id(session)
@@ -123,12 +132,18 @@ def dashboard_report(
     page = None
     if fast:  # the counts were grouped in SQL; the page is read sorted and sliced there
         page = matrix.sql_page(
-            session, commitment, org_id, moment, expiring_days, query, names, page_size
+            session, commitment, org_id, moment, expiring_days, query, names, page_size, unit_ids
         )
     if page is None:
         if fast:  # a name key missing: everyone's status from the standings, sorted here
             people = evaluate_organisation(
-                session, org_id, moment, expiring_days, depth="people", commitments=[commitment]
+                session,
+                org_id,
+                moment,
+                expiring_days,
+                depth="people",
+                commitments=[commitment],
+                unit_ids=unit_ids,
             )
             report = people.for_organisation(org_id)[0]
         if query.sort.startswith("course-"):  # sorting by a course needs everyone's cells
@@ -139,15 +154,21 @@ def dashboard_report(
     else:
         coverage.fill_cells(session, page.rows, commitment, moment, expiring_days)
     series = trend.coverage_trend(
-        session, org_id, [commitment], moment, expiring_days=expiring_days
+        session, org_id, [commitment], moment, expiring_days=expiring_days, unit_ids=unit_ids
     )[commitment.id]
     result.report, result.titles, result.audience_names = report, evaluation.course_titles, names
     result.query, result.page, result.trend = query, page, series
-    result.never_enrolled = _never_enrolled(session, org_id, commitment, moment)
+    result.never_enrolled = _never_enrolled(session, org_id, commitment, moment, unit_ids)
     return result
 
 
-def _never_enrolled(session: Session, org_id: int, commitment: Commitment, moment: Moment) -> int:
+def _never_enrolled(
+    session: Session,
+    org_id: int,
+    commitment: Commitment,
+    moment: Moment,
+    unit_ids: Collection[int] | None = None,
+) -> int:
     """In-scope people with no enrolment, at the moment, in any of the commitment's courses."""
     if not commitment.audience_ids:
         return 0
@@ -165,7 +186,7 @@ def _never_enrolled(session: Session, org_id: int, commitment: Commitment, momen
             select(func.count())
             .select_from(Membership)
             .where(
-                *coverage.member_filter([org_id], moment.at),
+                *coverage.member_filter([org_id], moment.at, unit_ids),
                 Membership.audience_id.in_(commitment.audience_ids),
                 ~enrolled,
             )
@@ -193,17 +214,23 @@ def matrix_query(
 
 
 def person_report(
-    session: Session, org_id: int, user_id: int, moment: Moment, *, expiring_days: int
+    session: Session,
+    org_id: int,
+    user_id: int,
+    moment: Moment,
+    *,
+    expiring_days: int,
+    unit_ids: Collection[int] | None = None,
 ) -> PersonReport:
-    """Raises NotFound for anyone who never belonged to ``org_id``: a referent learns
-    nothing, not even whether the account exists."""
+    """Raises NotFound for anyone who never belonged to ``org_id`` (or to ``unit_ids``,
+    when given): a referent learns nothing, not even whether the account exists."""
     organisation = get_organisation(session, org_id)
     membership = session.scalar(
         select(Membership).where(
             Membership.organisation_id == org_id, Membership.user_id == user_id
         )
     )
-    if membership is None:
+    if membership is None or (unit_ids is not None and membership.unit_id not in unit_ids):
         raise NotFound(_("Persona non trovata in questa organizzazione."))
     evaluation = evaluate_organisation(session, org_id, moment, expiring_days, user_id=user_id)
     applicable = evaluation.for_organisation(org_id)
@@ -265,11 +292,12 @@ def matrix_file(
     actor: User,
     locale: str,
     expiring_days: int,
+    unit_ids: Collection[int] | None = None,
 ) -> ExportFile:
     """The staff matrix as a file. Named staff leave the platform: an access-log entry
     is recorded, which the caller commits."""
     organisation = get_organisation(session, org_id)
-    evaluation = evaluate_organisation(session, org_id, moment, expiring_days)
+    evaluation = evaluate_organisation(session, org_id, moment, expiring_days, unit_ids=unit_ids)
     audit.record(
         session,
         "commitments.matrix_exported",
@@ -277,7 +305,11 @@ def matrix_file(
         organisation_id=org_id,
         object_type="organisation",
         object_id=org_id,
-        details={"format": kind, "on": moment.on.isoformat()},
+        details={
+            "format": kind,
+            "on": moment.on.isoformat(),
+            **({} if unit_ids is None else {"units": sorted(unit_ids)}),
+        },
     )
     audiences = audiences_by_id(session)
     if kind == "csv":
@@ -290,16 +322,33 @@ def matrix_file(
 
 
 def summary_file(
-    session: Session, org_id: int, moment: Moment, *, instance_path: str, expiring_days: int
+    session: Session,
+    org_id: int,
+    moment: Moment,
+    *,
+    instance_path: str,
+    expiring_days: int,
+    unit_ids: Collection[int] | None = None,
 ) -> ExportFile:
     """The one-page PDF: counts, validity and trend; no names, no per-course cells."""
     organisation = get_organisation(session, org_id)
     evaluation = evaluate_organisation(
-        session, org_id, moment, expiring_days, depth="people", with_names=False
+        session,
+        org_id,
+        moment,
+        expiring_days,
+        depth="people",
+        with_names=False,
+        unit_ids=unit_ids,
     )
     reports = evaluation.relevant(org_id)
     series = trend.coverage_trend(
-        session, org_id, [r.commitment for r in reports], moment, expiring_days=expiring_days
+        session,
+        org_id,
+        [r.commitment for r in reports],
+        moment,
+        expiring_days=expiring_days,
+        unit_ids=unit_ids,
     )
     data = pdf.summary_pdf(
         instance_path, organisation.name, reports, series, moment.on, expiring_days

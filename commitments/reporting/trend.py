@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,13 +66,17 @@ def coverage_trend(
     *,
     count: int = MONTHS,
     expiring_days: int = DEFAULT_EXPIRING_DAYS,
+    unit_ids: Collection[int] | None = None,
 ) -> dict[int, list[TrendPoint]]:
-    """Coverage of each commitment at each month-end."""
+    """Coverage of each commitment at each month-end (of the people now placed in
+    ``unit_ids`` when given: a unit's trend follows its current staff)."""
+    in_units = [] if unit_ids is None else [Membership.unit_id.in_(sorted(unit_ids))]
     days = month_ends(moment.on, count)
     if standing.is_built(session):
         standing.ensure_current(session)
         return {
-            c.id: _counted_series(session, organisation_id, c, days, moment) for c in commitments
+            c.id: _counted_series(session, organisation_id, c, days, moment, in_units)
+            for c in commitments
         }
     audience_ids = {a for c in commitments for a in c.audience_ids}
     course_ids = {cid for c in commitments for cid in c.course_ids}
@@ -81,6 +86,7 @@ def coverage_trend(
         Membership.organisation_id == organisation_id,
         Membership.audience_id.in_(audience_ids),
         Membership.created_at <= moment.at,
+        *in_units,
     ]
     memberships = list(
         session.execute(
@@ -144,6 +150,7 @@ def _counted_series(
     commitment: Commitment,
     days: list[dt.date],
     moment: Moment,
+    in_units: list[Any],
 ) -> list[TrendPoint]:
     """In scope and covered at each instant: two queries, one sum per instant."""
     instants = [Moment.end_of(day).at if day != moment.on else moment.at for day in days]
@@ -166,6 +173,7 @@ def _counted_series(
     scope = [
         Membership.organisation_id == organisation_id,
         Membership.audience_id.in_(commitment.audience_ids),
+        *in_units,
     ]
     in_scope = session.execute(
         select(*[func.sum(case((member_at(at), 1), else_=0)) for at in instants]).where(*scope)

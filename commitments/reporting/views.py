@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -36,11 +37,12 @@ from commitments.reporting.labels import (
 from commitments.rules.status import STATUS_ORDER, Moment, Status, end_of_day
 from commitments.staff import enrolment
 from lms import db
-from lms.authz import authenticated, current_person, organisation_manager
+from lms.authz import authenticated, current_person, organisation_manager, staff_scope
 from lms.downloads import attachment
 from lms.forms import ActionForm
-from lms.organisations.policy import can_view_network, referent_organisation_ids
+from lms.organisations.policy import can_view_network, managed_organisation_ids
 from lms.organisations.services import get_organisation, list_organisations
+from lms.organisations.units import unit_choices
 
 
 def chosen_moment() -> tuple[Moment, DateChoiceForm]:
@@ -64,7 +66,7 @@ def index() -> Any:
     if current_user.is_admin:
         summaries = list_organisations(db.session)
     else:
-        managed = referent_organisation_ids(current_user)
+        managed = managed_organisation_ids(current_user)
         if not managed and not network:
             abort(403)
         summaries = list_organisations(db.session, only_ids=managed) if managed else []
@@ -96,10 +98,11 @@ def _filter_choices(form: MatrixFilterForm, report: coverage.CommitmentReport) -
 
 
 @bp.route("/organisations/<id:org_id>/")
-@organisation_manager()
+@organisation_manager(units=True)
 def dashboard(org_id: int) -> Any:
     moment, date_form = chosen_moment()
     form = MatrixFilterForm(request.args)
+    scope = staff_scope()
     found = services.dashboard_report(
         db.session,
         org_id,
@@ -109,7 +112,10 @@ def dashboard(org_id: int) -> Any:
         locale=str(get_locale()),
         expiring_days=setting("EXPIRING_DAYS"),
         page_size=setting("PAGE_SIZE"),
+        unit_ids=scope.unit_ids,
     )
+    granted = g.lms_staff_scope  # what the reader may see, before any ?unit= narrowing
+    units = unit_choices(db.session, granted)
     if found.report is None:
         return render_template(
             "commitments/dashboard.html",
@@ -118,6 +124,8 @@ def dashboard(org_id: int) -> Any:
             report=None,
             date_form=date_form,
             moment=moment,
+            units=units,
+            whole_organisation=granted.whole_organisation,
         )
     _filter_choices(form, found.report)
     return render_template(
@@ -138,14 +146,21 @@ def dashboard(org_id: int) -> Any:
         statuses=STATUS_ORDER,
         expiring_days=found.expiring_days,
         never_enrolled=found.never_enrolled,
+        units=units,
+        whole_organisation=granted.whole_organisation,
     )
 
 
 @bp.route("/organisations/<id:org_id>/people/<id:user_id>")
-@organisation_manager()
+@organisation_manager(units=True)
 def person(org_id: int, user_id: int) -> Any:
     found = services.person_report(
-        db.session, org_id, user_id, Moment.now(), expiring_days=setting("EXPIRING_DAYS")
+        db.session,
+        org_id,
+        user_id,
+        Moment.now(),
+        expiring_days=setting("EXPIRING_DAYS"),
+        unit_ids=staff_scope().unit_ids,
     )
     return render_template(
         "commitments/person.html",
@@ -187,7 +202,8 @@ def _export(org_id: int, kind: Literal["csv", "xlsx", "pdf"]) -> Any:
         flash(" ".join(map(str, date_form.on.errors)), "error")
         return redirect(url_for("commitments.dashboard", org_id=org_id))
     days = setting("EXPIRING_DAYS")
-    if kind != "pdf" and commitment_jobs.staff_count(db.session, org_id) > setting(
+    unit_ids = staff_scope().unit_ids
+    if kind != "pdf" and commitment_jobs.staff_count(db.session, org_id, unit_ids) > setting(
         "EXPORT_INLINE_MAX_STAFF"
     ):
         job = commitment_jobs.ask_export(
@@ -197,12 +213,18 @@ def _export(org_id: int, kind: Literal["csv", "xlsx", "pdf"]) -> Any:
             on=moment.on if moment.at == end_of_day(moment.on) else None,  # a chosen day
             actor=current_person(),
             locale=str(get_locale()),
+            unit_ids=unit_ids,
         )
         db.session.commit()
         return redirect(url_for("jobs.job_page", job_id=job.id))
     if kind == "pdf":
         found = services.summary_file(
-            db.session, org_id, moment, instance_path=current_app.instance_path, expiring_days=days
+            db.session,
+            org_id,
+            moment,
+            instance_path=current_app.instance_path,
+            expiring_days=days,
+            unit_ids=unit_ids,
         )
     else:
         found = services.matrix_file(
@@ -213,25 +235,26 @@ def _export(org_id: int, kind: Literal["csv", "xlsx", "pdf"]) -> Any:
             actor=current_person(),
             locale=str(get_locale()),
             expiring_days=days,
+            unit_ids=unit_ids,
         )
         db.session.commit()  # the access-log entry
     return attachment(found.data, found.filename, found.mimetype)
 
 
 @bp.route("/organisations/<id:org_id>/export.csv")
-@organisation_manager()
+@organisation_manager(units=True)
 def export_csv(org_id: int) -> Any:
     return _export(org_id, "csv")
 
 
 @bp.route("/organisations/<id:org_id>/export.xlsx")
-@organisation_manager()
+@organisation_manager(units=True)
 def export_xlsx(org_id: int) -> Any:
     return _export(org_id, "xlsx")
 
 
 @bp.route("/organisations/<id:org_id>/summary.pdf")
-@organisation_manager()
+@organisation_manager(units=True)
 def summary_pdf(org_id: int) -> Any:
     return _export(org_id, "pdf")
 

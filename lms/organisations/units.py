@@ -333,3 +333,19 @@ def unit_label(unit: OrganisationUnit, names_by_id: dict[int, str]) -> str:
     """ "ASST Nord / Ospedale X / Pronto soccorso": the names along the unit's path."""
     ids = [int(part) for part in unit.path.strip("/").split("/") if part]
     return " / ".join(names_by_id.get(i, "?") for i in ids)
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    id: int
+    label: str  # the names along the path, so that two "Pronto soccorso" differ
+    closed: bool
+
+
+def unit_choices(session: Session, scope: StaffScope) -> list[UnitChoice]:
+    """The units a reader with ``scope`` may choose to read, in tree order."""
+    units = units_of(session, scope.organisation_id)
+    names = {unit.id: unit.name for unit in units}
+    if scope.unit_ids is not None:
+        units = [unit for unit in units if unit.id in scope.unit_ids]
+    return [UnitChoice(unit.id, unit_label(unit, names), not unit.is_open) for unit in units]
