@@ -10,8 +10,9 @@ from lms import db
 from lms.authz import access_of
 from lms.errors import ServiceError
 from lms.organisations import units
-from lms.organisations.models import OrganisationUnit
+from lms.organisations.models import Membership, OrganisationUnit
 from lms.organisations.policy import (
+    CURRENT_REFERENT,
     managed_organisation_ids,
     referent_organisation_ids,
     referent_unit_ids,
@@ -237,16 +238,15 @@ def test_migration_keeps_flat_organisations_whole(tmp_path):
                 {"id": user_id, "ref": referent, "now": now},
             )
     command.upgrade(config, "0008")
-    with app.app_context():
-        from lms.accounts.models import User
-
-        rows = db.session.execute(
+    with engine.connect() as connection:
+        rows = connection.execute(
             text("SELECT user_id, is_referent, unit_id FROM lms_membership ORDER BY user_id")
         ).all()
         assert [tuple(r) for r in rows] == [(1, 1, None), (2, 0, None)]
-        referent = db.session.get(User, 1)
-        assert referent_organisation_ids(referent) == {1}
-        assert db.session.scalars(select(OrganisationUnit)).all() == []
+        # The policy's own condition still finds the referent of the whole organisation.
+        whole = select(Membership.user_id, Membership.organisation_id).where(CURRENT_REFERENT)
+        assert [tuple(r) for r in connection.execute(whole)] == [(1, 1)]
+        assert connection.scalar(text("SELECT count(*) FROM lms_org_unit")) == 0
     command.downgrade(config, "0007")
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM lms_membership")) == 2
