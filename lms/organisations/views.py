@@ -223,3 +223,6 @@ TYPE_LABELS = {
 @bp.app_template_global()
 def organisation_type_label(value: str) -> str:
     return str(TYPE_LABELS.get(OrganisationType(value), value))
+
+
+from lms.organisations import unit_views  # noqa: E402,F401  (its routes on bp)
