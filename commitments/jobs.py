@@ -38,7 +38,7 @@ def ask_staff_import(
     session: Session, organisation_id: int, rows: list[RawRow], *, actor: User
 ) -> jobs.Job:
     """The confirmed import as a job; the same confirmation sent twice makes one job."""
-    payload = [[r.number, r.email, r.full_name, r.audience] for r in rows]
+    payload = [[r.number, r.email, r.full_name, r.audience, r.unit] for r in rows]
     digest = hashlib.sha256(json.dumps(payload).encode()).hexdigest()[:32]
     return jobs.enqueue(
         session,
@@ -53,7 +53,7 @@ def ask_staff_import(
 def run_staff_import(ctx: jobs.JobContext) -> str:
     session = ctx.session
     organisation = get_organisation(session, ctx.params["organisation_id"])
-    rows = [RawRow(int(n), str(e), str(f), str(a)) for n, e, f, a in ctx.params["rows"]]
+    rows = [importing.row_from_list(values) for values in ctx.params["rows"]]
     actor = session.get(User, ctx.owner_id) if ctx.owner_id else None
     if "counts" not in ctx.checkpoint:  # first attempt: the whole file must still be valid
         plan = importing.plan_import(session, organisation, rows)
@@ -94,6 +94,11 @@ def import_summary(counts: Mapping[Action, int]) -> str:
         ),
         ngettext(
             "%(num)d profilo aggiornato", "%(num)d profili aggiornati", counts[Action.AUDIENCE]
+        ),
+        ngettext(
+            "%(num)d persona spostata di unità",
+            "%(num)d persone spostate di unità",
+            counts.get(Action.UNIT, 0),
         ),
         ngettext(
             "%(num)d persona senza modifiche",

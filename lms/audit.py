@@ -68,9 +68,9 @@ def role_of(actor: Any, organisation_id: int | None = None) -> str:
         if actor.has_role(role):
             return role
     if organisation_id is not None:
-        from lms.organisations.policy import referent_organisation_ids
+        from lms.organisations.policy import managed_organisation_ids
 
-        if organisation_id in referent_organisation_ids(actor):
+        if organisation_id in managed_organisation_ids(actor):  # of it all or of units
             return "referent"
     return "operator"
 
@@ -306,6 +306,11 @@ ACTION_LABELS: dict[str, Any] = {
     "organisation.created": _l("Ente creato"),
     "organisation.updated": _l("Ente modificato"),
     "organisations.invitation_resent": _l("Invito inviato di nuovo"),
+    "organisations.unit_created": _l("Unità creata"),
+    "organisations.unit_renamed": _l("Unità rinominata"),
+    "organisations.unit_moved": _l("Unità spostata"),
+    "organisations.unit_closed": _l("Unità chiusa"),
+    "organisations.member_placed": _l("Persona assegnata a un'unità"),
     "privacy.exported": _l("Esportati i dati personali"),
     "privacy.erased": _l("Cancellati i dati personali"),
     "privacy.notice_changed": _l("Informativa sulla privacy modificata"),

@@ -10,7 +10,8 @@ What a referent's spreadsheet may look like, and what happens:
   the fallback; the separator is found from the header line among ``;``
   (Excel in Italian), ``,`` and tab.
 * Header names are matched loosely (case, accents, spaces): ``email``, and
-  ``nome e cognome`` or ``nome`` + ``cognome``, and ``profilo``. Other columns
+  ``nome e cognome`` or ``nome`` + ``cognome``, ``profilo``, and optionally
+  ``unità`` (the unit's name, or its path "Ospedale / Reparto"). Other columns
   are ignored and listed. Empty lines are skipped. Rows are numbered as in the
   spreadsheet (the header is row 1).
 
@@ -54,8 +55,9 @@ HEADER_ALIASES = {
     "first_name": {"nome", "first_name"},
     "last_name": {"cognome", "last_name", "surname"},
     "audience": {"profilo", "profilo_professionale", "pubblico", "audience"},
+    "unit": {"unita", "unit", "unita_organizzativa"},
 }
-TEMPLATE_HEADER = ["email", "nome", "cognome", "profilo"]
+TEMPLATE_HEADER = ["email", "nome", "cognome", "profilo", "unità"]  # unità: optional
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class RawRow:
     email: str
     full_name: str
     audience: str
+    unit: str = ""  # empty: the file says nothing of units (or has no such column)
 
 
 @dataclass
@@ -73,6 +76,7 @@ class ParsedFile:
     encoding: str | None = None
     delimiter: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
+    has_units: bool = False  # the file has a unit column
 
 
 def _problem(message: str, row: int | None = None) -> FormatError:
@@ -283,6 +287,7 @@ def _rows_from_table(parsed: ParsedFile, table: Iterable[list[str]], max_rows: i
     if len(header) > MAX_COLUMNS:
         raise _problem(_("Troppe colonne (più di %(n)d).", n=MAX_COLUMNS), number)
     columns, parsed.ignored_columns = _columns(header)
+    parsed.has_units = "unit" in columns
     header_number = number
 
     def get(values: list[str], role: str) -> str:
@@ -314,7 +319,9 @@ def _rows_from_table(parsed: ParsedFile, table: Iterable[list[str]], max_rows: i
         full = get(values, "full_name")
         if "full_name" not in columns:
             full = f"{get(values, 'first_name')} {get(values, 'last_name')}"
-        parsed.rows.append(RawRow(number, get(values, "email"), full, get(values, "audience")))
+        parsed.rows.append(
+            RawRow(number, get(values, "email"), full, get(values, "audience"), get(values, "unit"))
+        )
     if not parsed.rows:
         raise _problem(_("Il file non contiene persone dopo l'intestazione."), header_number)
 
@@ -336,7 +343,7 @@ def template_xlsx(audiences: list[tuple[str, str]]) -> bytes:
     sheet = workbook.active
     sheet.title = "Personale"
     sheet.append(TEMPLATE_HEADER)
-    for column, width in zip("ABCD", (36, 20, 24, 44), strict=True):
+    for column, width in zip("ABCDE", (36, 20, 24, 44, 40), strict=True):
         sheet.column_dimensions[column].width = width
     help_sheet = workbook.create_sheet("Profili")
     help_sheet.append([_("Codice"), _("Profilo")])

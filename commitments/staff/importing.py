@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commitments.staff.files import RawRow, normalise_header
+from lms import audit
 from lms.accounts.models import User
 from lms.accounts.services import normalise_email
 from lms.errors import ServiceError
@@ -54,6 +55,7 @@ class Action(enum.StrEnum):
     ADD = "add"  # existing account joins the organisation
     REACTIVATE = "reactivate"  # former member comes back (history kept)
     AUDIENCE = "audience"  # current member, profile changes
+    UNIT = "unit"  # current member, same profile, another unit
     UNCHANGED = "unchanged"
 
 
@@ -67,6 +69,8 @@ class PlannedRow:
     member_elsewhere: bool = False
     user_id: int | None = None  # the existing account, if any
     membership_id: int | None = None  # the existing membership in this organisation
+    unit_id: int | None = None  # where the file places the person (None: no unit given)
+    moves_unit: bool = False  # the file places the person in a unit other than today's
 
 
 @dataclass(frozen=True)
@@ -185,15 +189,70 @@ def _check_row(
     return (email, name, code), []
 
 
+AMBIGUOUS = -1
+
+
+def unit_lookup(session: Session, organisation_id: int) -> dict[str, int]:
+    """A unit's path ("Ospedale Uno / Pronto soccorso") or, where no other open unit has
+    it, its own name, loosely written -> id; a name two units share -> ``AMBIGUOUS``."""
+    from lms.organisations.units import units_of
+
+    found = units_of(session, organisation_id, open_only=True)
+    names = {unit.id: unit.name for unit in found}
+    lookup: dict[str, int] = {}
+    for unit in found:
+        ids = [int(part) for part in unit.path.strip("/").split("/") if part]
+        lookup[normalise_header(" ".join(names.get(i, "") for i in ids))] = unit.id
+    for unit in found:
+        key = normalise_header(unit.name)
+        if lookup.get(key, unit.id) != unit.id:
+            lookup[key] = AMBIGUOUS
+        else:
+            lookup.setdefault(key, unit.id)
+    return lookup
+
+
+def _unit_of(raw: RawRow, units: dict[str, int] | None) -> tuple[int | None, str | None]:
+    """The unit a row names, or the problem with it (None, None: no unit given)."""
+    value = raw.unit.strip()
+    if not value or units is None:
+        return None, None
+    if value.startswith(FORMULA_PREFIXES):
+        return None, _(
+            "«%(value)s» inizia con =, +, - o @: sembra una formula e non è accettato.",
+            value=_shown(value),
+        )
+    found = units.get(normalise_header(value.replace("/", " ")))
+    if found is None:
+        return None, _(
+            "unità sconosciuta: «%(value)s» (usa il nome o il percorso di un'unità aperta, "
+            "per esempio «Ospedale / Reparto»).",
+            value=_shown(value),
+        )
+    if found == AMBIGUOUS:
+        return None, _(
+            "più unità si chiamano «%(value)s»: indica il percorso (per esempio "
+            "«Ospedale / Reparto»).",
+            value=_shown(value),
+        )
+    return found, None
+
+
 def plan_import(session: Session, organisation: Organisation, rows: list[RawRow]) -> ImportPlan:
-    """Validate every row and decide its action; three queries whatever the size."""
+    """Validate every row and decide its action; three queries whatever the size (four
+    when the file names units)."""
     plan = ImportPlan()
     audiences = audience_lookup(session)
     audience_ids = {a.code: a.id for a in session.scalars(select(Audience))}
+    units = unit_lookup(session, organisation.id) if any(r.unit.strip() for r in rows) else None
     checked: list[tuple[RawRow, tuple[str, str, str]]] = []
+    unit_ids: dict[int, int | None] = {}  # row number -> unit named
     first_row: dict[str, int] = {}
     for raw in rows:
         values, problems = _check_row(raw, audiences)
+        unit_ids[raw.number], unit_problem = _unit_of(raw, units)
+        if unit_problem:
+            problems.append(unit_problem)
         if values is not None and values[0] in first_row:
             problems.append(
                 _(
@@ -225,6 +284,8 @@ def plan_import(session: Session, organisation: Organisation, rows: list[RawRow]
                 own = m
             elif m.ended_at is None:
                 elsewhere = True
+        unit_id = unit_ids.get(raw.number)
+        moves = unit_id is not None and (own is None or own.unit_id != unit_id)
         if user_id is None:
             action = Action.NEW
         elif own is None:
@@ -233,6 +294,8 @@ def plan_import(session: Session, organisation: Organisation, rows: list[RawRow]
             action = Action.REACTIVATE
         elif own.audience_id != audience_ids[code]:
             action = Action.AUDIENCE
+        elif moves:
+            action = Action.UNIT
         else:
             action = Action.UNCHANGED
         plan.rows.append(
@@ -245,6 +308,8 @@ def plan_import(session: Session, organisation: Organisation, rows: list[RawRow]
                 elsewhere,
                 user_id=user_id,
                 membership_id=own.id if own is not None else None,
+                unit_id=unit_id,
+                moves_unit=moves,
             )
         )
     return plan
@@ -261,16 +326,18 @@ def apply_import(
 
     A constant number of statements whatever the number of rows (issue 21): the plan's
     lookups, then one INSERT each for new accounts, new memberships and audit entries,
-    one UPDATE for re-activations and one for profile changes. Every change is
-    audit-logged with ``actor`` (``membership.added`` and
-    ``membership.audience_changed``), as one by one.
+    one UPDATE for re-activations and one for profile changes, and, when the file names
+    units, one UPDATE per unit named and one INSERT of their audit entries. Every change
+    is audit-logged with ``actor`` (``membership.added``,
+    ``membership.audience_changed``, ``organisations.member_placed``), as one by one.
     """
     plan = plan_import(session, organisation, rows)
     if not plan.ok:
         raise ImportRefused(plan)
     joining = [row for row in plan.rows if row.action in _JOINING]
     changing = [row for row in plan.rows if row.action is Action.AUDIENCE]
-    if not joining and not changing:
+    moving = [row for row in plan.rows if row.moves_unit]
+    if not joining and not changing and not moving:
         return ImportResult(plan, [])
     with session.begin_nested():
         added = add_members(
@@ -286,8 +353,51 @@ def apply_import(
             actor=actor,
             source="staff_import",
         )
+        _place(session, organisation, moving, actor)
         session.flush()
     return ImportResult(plan, added.created)
+
+
+def _place(
+    session: Session, organisation: Organisation, rows: list[PlannedRow], actor: User | None
+) -> None:
+    """Put each row's person in the unit the file names: one UPDATE per unit."""
+    if not rows:
+        return
+    by_unit: dict[int, list[str]] = {}
+    for row in rows:
+        assert row.unit_id is not None  # moves_unit implies a unit
+        by_unit.setdefault(row.unit_id, []).append(row.email)
+    for unit_id, emails in by_unit.items():
+        session.execute(
+            update(Membership)
+            .where(
+                Membership.organisation_id == organisation.id,
+                Membership.user_id.in_(select(User.id).where(User.email.in_(emails))),
+            )
+            .values(unit_id=unit_id)
+            .execution_options(synchronize_session=False)
+        )
+    session.expire_all()  # memberships loaded before the UPDATE show the new units
+    # The new accounts' ids did not exist when planning: one look-up for the log.
+    emails = [row.email for row in rows]
+    found = session.execute(select(User.email, User.id).where(User.email.in_(emails)))
+    user_ids = {email: user_id for email, user_id in found}
+    audit.record_many(
+        session,
+        "organisations.member_placed",
+        (
+            audit.Item(
+                object_id=user_ids.get(row.email),
+                subject_id=user_ids.get(row.email),
+                details={"to_unit_id": row.unit_id, "source": "staff_import"},
+            )
+            for row in rows
+        ),
+        actor=actor,
+        organisation_id=organisation.id,
+        object_type="user",
+    )
 
 
 _JOINING = (Action.NEW, Action.ADD, Action.REACTIVATE)
@@ -309,7 +419,7 @@ def sign_rows(secret_key: str, organisation_id: int, user_id: int, rows: list[Ra
     payload = {
         "org": organisation_id,
         "by": user_id,
-        "rows": [[r.number, r.email, r.full_name, r.audience] for r in rows],
+        "rows": [[r.number, r.email, r.full_name, r.audience, r.unit] for r in rows],
     }
     return _serializer(secret_key).dumps(payload)
 
@@ -330,4 +440,11 @@ def read_signed_rows(
         raise ServiceError(_("Dati dell'anteprima non validi: carica di nuovo il file.")) from error
     if payload.get("org") != organisation_id or payload.get("by") != user_id:
         raise ServiceError(_("Dati dell'anteprima non validi: carica di nuovo il file."))
-    return [RawRow(int(n), str(e), str(f), str(a)) for n, e, f, a in payload["rows"]]
+    return [row_from_list(values) for values in payload["rows"]]
+
+
+def row_from_list(values: list[object]) -> RawRow:
+    """A row as signed or queued (number, e-mail, name, profile[, unit])."""
+    number, email, full_name, audience, *rest = values
+    unit = str(rest[0]) if rest else ""
+    return RawRow(int(str(number)), str(email), str(full_name), str(audience), unit)

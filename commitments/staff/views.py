@@ -31,6 +31,7 @@ ACTION_LABELS = {
     Action.ADD: _l("Account esistente: entra nell'organizzazione"),
     Action.REACTIVATE: _l("Di nuovo nell'organizzazione (storico conservato)"),
     Action.AUDIENCE: _l("Profilo aggiornato"),
+    Action.UNIT: _l("Unità aggiornata"),
     Action.UNCHANGED: _l("Già presente, nessuna modifica"),
 }
 

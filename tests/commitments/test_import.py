@@ -291,7 +291,7 @@ def test_xlsx_from_the_template_then_idempotent_reimport(app, referent_client, o
     )
     workbook = load_workbook(io.BytesIO(template.data))
     sheet = workbook["Personale"]
-    assert [c.value for c in sheet[1]] == ["email", "nome", "cognome", "profilo"]
+    assert [c.value for c in sheet[1]] == ["email", "nome", "cognome", "profilo", "unità"]
     assert workbook["Profili"]["A2"].value
     sheet.append(["anna.neri@x.test", "Anna", "Neri", "Polizia Locale"])
     sheet.append(["bruno.blu@x.test", "Bruno", "Blu", "polizia_locale"])
@@ -313,7 +313,7 @@ def test_csv_template_is_excel_friendly(referent_client):
     response = referent_client.get(
         f"/commitments/organisations/{referent_client.org_id}/import/modello.csv"
     )
-    assert response.data == codecs.BOM_UTF8 + b"email;nome;cognome;profilo\r\n"
+    assert response.data == codecs.BOM_UTF8 + "email;nome;cognome;profilo;unità\r\n".encode()
     assert "attachment" in response.headers["Content-Disposition"]
 
 
