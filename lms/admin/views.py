@@ -262,4 +262,4 @@ def privacy_controller_details() -> privacy.ControllerDetails:
     return privacy.controller_details(db.session)
 
 
-from lms.admin import audit_views, organisation_views  # noqa: E402,F401  (their routes on bp)
+from lms.admin import audit_views, merge_views, organisation_views  # noqa: E402,F401  (their routes on bp)
