@@ -412,6 +412,32 @@ def inprocess_rows(results: dict[str, Any]) -> list[list[str]]:
     return out
 
 
+def dashboard_rows(results: dict[str, Any]) -> list[list[str]]:
+    """The dashboard part (bench/dashboard.py): each shape, the units case included."""
+    out = []
+    names: list[tuple[str, ...]] = []
+    for backend in BACKENDS:
+        found = _get(results, "dashboard", backend) or {}
+        for key, value in found.items():
+            if isinstance(value, dict) and "cpu_ms" in value and (key,) not in names:
+                names.append((key,))
+        for key, value in (found.get("units") or {}).items():
+            if isinstance(value, dict) and ("units", key) not in names:
+                names.append(("units", key))
+    for path in names:
+        cells = []
+        for backend in BACKENDS:
+            item = _get(results, "dashboard", backend, *path)
+            cells.append(
+                f"{item['cpu_ms']:,.1f} ms CPU, {item['statements']} statements" if item else "–"
+            )
+        cpus = [_get(results, "dashboard", b, *path, "cpu_ms") for b in BACKENDS]
+        unit_staff = _get(results, "dashboard", BACKENDS[0], "units", "staff") or "?"
+        label = path[-1] if len(path) == 1 else f"unit of {unit_staff}: {path[-1]}"
+        out.append([label, *cells, "< 150 ms", _verdict(cpus, lambda x: x < 150)])
+    return out
+
+
 def table(header: list[str], body: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in body]
@@ -448,6 +474,18 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         table(["Page", "SQLite", "PostgreSQL"], inprocess_rows(results)),
     ]
+    shapes = dashboard_rows(results)
+    if shapes:
+        lines += [
+            "",
+            "## Referent dashboard by shape, in process",
+            "",
+            "CPU (median) per request of the big organisation's dashboard, and of one unit's "
+            "(issue 18). The 150 ms target is for the p95 under load; a request's CPU is "
+            "its floor.",
+            "",
+            table(["Shape", "SQLite", "PostgreSQL", "Target", "Met"], shapes),
+        ]
     notes = results.get("notes") or []
     if notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in notes]

@@ -246,7 +246,7 @@ def demo() -> None:
     plugin demo data (the staff's training history among them), timed."""
     from lms.accounts.services import create_user as create
     from lms.accounts.services import get_user_by_email
-    from lms.demo import load_staff
+    from lms.demo import load_staff, load_units
     from lms.organisations.services import add_member, organisation_by_code, seed_registry
 
     started = time.perf_counter()
@@ -274,6 +274,10 @@ def demo() -> None:
             )
         )
     for line in load_staff(db.session):
+        click.echo(line)
+    lines, unit_referents = load_units(db.session, DEMO_PASSWORD)
+    rows += unit_referents
+    for line in lines:
         click.echo(line)
     db.session.commit()
     for plugin in current_app.extensions["lms"].plugins:

@@ -155,3 +155,83 @@ def load_staff(session: Session) -> Iterable[str]:
             created += 1
     sizes = ", ".join(f"{plan.org_code} {plan.size}" for plan in PLANS)
     return [f"Personale dimostrativo ({sizes}): {created} persone nuove."]
+
+
+#: Units of the demo (issue 18): an ASST's department, where its demo triage staff work,
+#: and two schools under the Ufficio Scolastico. Names marked as demo: no real structure.
+DEMO_UNITS = (
+    ("ASST-NIGUARDA", "Pronto soccorso (demo)"),
+    ("ASST-NIGUARDA", "Ostetricia e ginecologia (demo)"),
+    ("UST-MI", "Istituto comprensivo Demo 1"),
+    ("UST-MI", "Istituto comprensivo Demo 2"),
+)
+#: Where the organisations' demo staff work.
+STAFF_UNITS = {"ASST-NIGUARDA": "Pronto soccorso (demo)"}
+#: Referents of one unit: e-mail, name, organisation, profile, unit.
+UNIT_REFERENTS = (
+    (
+        f"referente.ps@{DOMAIN}",
+        "Referente Pronto Soccorso Demo",
+        "ASST-NIGUARDA",
+        "triage_asst",
+        "Pronto soccorso (demo)",
+    ),
+    (
+        f"dirigente.scuola1@{DOMAIN}",
+        "Dirigente Scolastica Demo",
+        "UST-MI",
+        "scuola",
+        "Istituto comprensivo Demo 1",
+    ),
+)
+
+
+def load_units(session: Session, password: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Create the demo units, place the demo staff and the unit referents (idempotent).
+
+    Returns lines to print and the unit referents' accounts (e-mail, role, organisation)
+    for the list of demo accounts."""
+    from lms.accounts.services import create_user, get_user_by_email
+    from lms.organisations.models import Membership, OrganisationUnit
+    from lms.organisations.units import create_unit
+
+    found: dict[tuple[str, str], OrganisationUnit] = {}
+    created = 0
+    for org_code, name in DEMO_UNITS:
+        organisation = organisation_by_code(session, org_code)
+        unit = session.scalar(
+            select(OrganisationUnit).where(
+                OrganisationUnit.organisation_id == organisation.id,
+                OrganisationUnit.name == name,
+            )
+        )
+        if unit is None:
+            unit = create_unit(session, organisation, name)
+            created += 1
+        found[org_code, name] = unit
+    for person in all_staff():
+        unit_name = STAFF_UNITS.get(person.org_code)
+        if unit_name is None:
+            continue
+        membership = session.scalar(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(User.email == person.email)
+        )
+        if membership is not None and membership.unit_id is None:
+            membership.unit_id = found[person.org_code, unit_name].id
+    accounts = []
+    for email, name, org_code, audience, unit_name in UNIT_REFERENTS:
+        if get_user_by_email(session, email) is None:
+            create_user(session, email, name, password=password)
+            membership, _created = add_member(
+                session,
+                organisation_by_code(session, org_code),
+                email=email,
+                full_name=name,
+                audience_code=audience,
+            )
+            membership.unit_id = found[org_code, unit_name].id
+            membership.is_referent = True
+        accounts.append((email, f"referente di {unit_name}", org_code))
+    return [f"Unità dimostrative: {created} nuove."], accounts
