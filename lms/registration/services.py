@@ -2,26 +2,18 @@
 
 Functions take plain values and a SQLAlchemy session; they never touch the request.
 Callers commit. The single sign-on feature (``lms.sso``) calls :func:`admission` and
-:func:`register_verified` for identities whose e-mail a provider verified.
-
-Who may join: an organisation's :class:`RegistrationRule` (off by default) may restrict
-addresses to some domains (exact match) and ask a join code; with ``auto_approve_domain``
-an address of an allowed domain is admitted without a referent. The join code guards the
-public form only: a single sign-on identity never types it, and its request still goes
-through :func:`admission` (a referent decides unless the domain admits it).
+:func:`register_verified` for identities whose e-mail a provider verified. The rules'
+functions live in :mod:`lms.registration.rules` and are part of this module's face.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from typing import Literal
 
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import audit, clock
 from lms.accounts import services as accounts
@@ -32,162 +24,26 @@ from lms.organisations import units as org_units
 from lms.organisations.models import Audience, Membership, Organisation, OrganisationUnit
 from lms.organisations.services import add_member
 from lms.organisations.units import StaffScope
-from lms.registration.models import (
-    SOURCE_LENGTH,
-    RegistrationRequest,
-    RegistrationRule,
-    RequestStatus,
+from lms.registration.models import SOURCE_LENGTH, RegistrationRequest, RequestStatus
+from lms.registration.rules import (  # the feature's face: callers import them from here
+    MAX_JOIN_CODE_LENGTH,
+    Admission,
+    admission,
+    any_open,
+    check_join_code,
+    email_domain,
+    open_organisation,
+    open_organisations,
+    parse_domains,
+    rule_of,
+    update_rule,
 )
 from lms.text import single_line
-
-Admission = Literal["auto", "referent", "closed"]
 
 CONFIRM_SALT = "lms.registration-confirm"
 DEFAULT_TOKEN_MAX_AGE = 48 * 3600  # seconds: a confirmation link's life
 DEFAULT_RETENTION = dt.timedelta(days=90)  # decided and expired requests kept this long
-MAX_DOMAINS = 50
-MAX_DOMAIN_LENGTH = 253
-MAX_JOIN_CODE_LENGTH = 100
 MAX_REASON_LENGTH = 2000
-_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
-
-
-# --- Rules ------------------------------------------------------------------------------
-
-
-def rule_of(session: Session, organisation_id: int) -> RegistrationRule | None:
-    return session.scalar(
-        select(RegistrationRule).where(RegistrationRule.organisation_id == organisation_id)
-    )
-
-
-def parse_domains(text: str) -> list[str]:
-    """Domains one per line or separated by commas/spaces, lower-case, "@" tolerated."""
-    domains: list[str] = []
-    for raw in re.split(r"[\s,;]+", text or ""):
-        domain = raw.strip().lower().lstrip("@")
-        if not domain:
-            continue
-        if len(domain) > MAX_DOMAIN_LENGTH or not _DOMAIN_RE.match(domain):
-            raise ServiceError(_("Dominio non valido: %(domain)s", domain=single_line(raw)[:80]))
-        if domain not in domains:
-            domains.append(domain)
-    if len(domains) > MAX_DOMAINS:
-        raise ServiceError(_("Al massimo %(n)d domini.", n=MAX_DOMAINS))
-    return domains
-
-
-def update_rule(
-    session: Session,
-    organisation: Organisation,
-    *,
-    enabled: bool,
-    domains: list[str],
-    auto_approve_domain: bool,
-    join_code: str | None = None,
-    clear_join_code: bool = False,
-    actor: User | None = None,
-    now: dt.datetime | None = None,
-) -> RegistrationRule:
-    """Save the rule. ``join_code`` None keeps the current code; ``clear_join_code``
-    removes it. Auto-approval needs at least one allowed domain."""
-    if auto_approve_domain and not domains:
-        raise ServiceError(
-            _("L'approvazione automatica richiede almeno un dominio e-mail ammesso.")
-        )
-    rule = rule_of(session, organisation.id)
-    if rule is None:
-        rule = RegistrationRule(organisation_id=organisation.id)
-        session.add(rule)
-    rule.enabled = enabled
-    rule.allowed_domains = list(domains)
-    rule.auto_approve_domain = auto_approve_domain
-    code_changed = False
-    if clear_join_code:
-        code_changed = rule.join_code_hash is not None
-        rule.join_code_hash = None
-    elif join_code is not None and join_code.strip():
-        code = join_code.strip()
-        if len(code) > MAX_JOIN_CODE_LENGTH:
-            raise ServiceError(_("Il codice di adesione è troppo lungo."))
-        rule.join_code_hash = generate_password_hash(code)
-        code_changed = True
-    rule.updated_at = now or clock.now()
-    session.flush()
-    audit.record(
-        session,
-        "registration.rule_changed",
-        actor=actor,
-        organisation_id=organisation.id,
-        object_type="organisation",
-        object_id=organisation.id,
-        details={
-            "enabled": enabled,
-            "domains": ", ".join(domains),
-            "auto_approve_domain": auto_approve_domain,
-            "join_code_changed": code_changed,
-        },
-    )
-    return rule
-
-
-def open_organisations(session: Session) -> list[Organisation]:
-    """Active organisations that take registrations, by name."""
-    stmt = (
-        select(Organisation)
-        .join(RegistrationRule, RegistrationRule.organisation_id == Organisation.id)
-        .where(RegistrationRule.enabled.is_(True), Organisation.active.is_(True))
-        .order_by(Organisation.name)
-    )
-    return list(session.scalars(stmt))
-
-
-def any_open(session: Session) -> bool:
-    """Whether the login page should offer registration."""
-    stmt = (
-        select(RegistrationRule.id)
-        .join(Organisation, RegistrationRule.organisation_id == Organisation.id)
-        .where(RegistrationRule.enabled.is_(True), Organisation.active.is_(True))
-        .limit(1)
-    )
-    return session.scalar(stmt) is not None
-
-
-def open_organisation(session: Session, organisation_id: int) -> Organisation:
-    """An organisation taking registrations, or NotFound (never a hint why)."""
-    org = session.get(Organisation, organisation_id)
-    rule = rule_of(session, organisation_id) if org is not None else None
-    if org is None or not org.active or rule is None or not rule.enabled:
-        raise NotFound(_("Organizzazione non trovata."))
-    return org
-
-
-def email_domain(email: str) -> str:
-    return email.rpartition("@")[2].lower()
-
-
-def admission(session: Session, organisation: Organisation, email: str) -> Admission:
-    """How a verified address may join ``organisation``: "auto" (at once), "referent"
-    (a referent decides) or "closed" (registration off, or the domain not allowed)."""
-    rule = rule_of(session, organisation.id)
-    if rule is None or not rule.enabled or not organisation.active:
-        return "closed"
-    domain = email_domain(email)
-    allowed = rule.allowed_domains or []
-    if allowed and domain not in allowed:
-        return "closed"
-    if rule.auto_approve_domain and allowed and domain in allowed:
-        return "auto"
-    return "referent"
-
-
-def check_join_code(rule: RegistrationRule, code: str | None) -> bool:
-    if not rule.join_code_hash:
-        return True
-    code = (code or "").strip()
-    if not code or len(code) > MAX_JOIN_CODE_LENGTH:
-        return False
-    return check_password_hash(rule.join_code_hash, code)
 
 
 # --- Requests ---------------------------------------------------------------------------
@@ -586,3 +442,29 @@ def prune_expired(
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+__all__ = [
+    "MAX_JOIN_CODE_LENGTH",
+    "Admission",
+    "admission",
+    "any_open",
+    "approve",
+    "check_form",
+    "check_join_code",
+    "confirm",
+    "email_domain",
+    "open_organisation",
+    "open_organisations",
+    "parse_domains",
+    "pending_count",
+    "pending_requests",
+    "prune_expired",
+    "read_token",
+    "refuse",
+    "register_verified",
+    "request_in_scope",
+    "rule_of",
+    "submit",
+    "update_rule",
+]
