@@ -618,3 +618,7 @@ _join(REGISTRATION, REGISTRATION_PARAMS, REGISTRATION_FORMS)
 from tests.sso.access_matrix import SSO, SSO_FORMS, SSO_PARAMS  # noqa: E402
 
 _join(SSO, SSO_PARAMS, SSO_FORMS)
+
+from tests.organisations_units.access_matrix import UNITS, UNITS_FORMS, UNITS_PARAMS  # noqa: E402
+
+_join(UNITS, UNITS_PARAMS, UNITS_FORMS)
