@@ -117,3 +117,20 @@ def test_provider_pages_are_for_admins_only(client, make_user):
     make_user(email="persona@rete-milano.test")
     login(client, "persona@rete-milano.test")
     assert client.get("/sso/admin/providers/").status_code == 403
+
+
+def test_login_buttons_of_the_enabled_providers(app, make_provider, oidc):
+    from flask import render_template_string
+
+    from lms.sso.services import enabled_providers
+
+    make_provider()
+    make_provider(slug="spento", display_name="Spento", enabled=False)
+    with app.test_request_context("/account/login"):
+        providers = enabled_providers(db.session)
+        html = render_template_string(
+            '{% include "sso/_login_buttons.html" %}', sso_providers=providers, next="/corsi"
+        )
+    assert [p.slug for p in providers] == ["rete"]
+    assert 'href="/sso/rete/login?next=/corsi"' in html
+    assert "Directory della rete" in html and "Spento" not in html
