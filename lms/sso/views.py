@@ -242,7 +242,7 @@ def _save(provider: OIDCProvider | None) -> Any:
             status = 400
         else:
             db.session.commit()
-            flash(_("Accesso %(name)s salvato.", name=saved.display_name), "success")
+            flash(_("Fornitore %(name)s salvato.", name=saved.display_name), "success")
             return redirect(url_for("sso.admin_providers"))
     elif request.method == "POST":
         status = 400
@@ -280,5 +280,5 @@ def admin_provider_disable(provider_id: int) -> Any:
     if ActionForm().validate_on_submit():
         services.disable_provider(db.session, provider, actor=current_person())
         db.session.commit()
-        flash(_("Accesso %(name)s disattivato.", name=provider.display_name), "success")
+        flash(_("Fornitore %(name)s disattivato.", name=provider.display_name), "success")
     return redirect(url_for("sso.admin_providers"))
