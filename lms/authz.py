@@ -18,7 +18,7 @@ from flask_login import current_user
 from lms.accounts.models import Role, User
 
 if TYPE_CHECKING:
-    from lms.organisations.units import StaffScope
+    from lms.organisations.scope import StaffScope
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "lms_access"
@@ -107,7 +107,7 @@ def staff_scope() -> StaffScope:
     An unknown or foreign unit is 404, so that nobody learns another unit's id.
     """
     from lms import db
-    from lms.organisations.units import subtree_ids
+    from lms.organisations.scope import subtree_ids
 
     scope: StaffScope | None = g.get("lms_staff_scope")
     if scope is None:

@@ -15,7 +15,7 @@ from lms.accounts.models import Role, User
 from lms.organisations.models import Membership
 
 if TYPE_CHECKING:
-    from lms.organisations.units import StaffScope
+    from lms.organisations.scope import StaffScope
 
 # Per request, ``{user_id: frozenset(organisation ids)}``: the navigation alone asks
 # for the current user's organisations four times (the core and three plugins).
@@ -112,7 +112,7 @@ def can_manage_organisation(user: User, organisation_id: int) -> bool:
 def referent_unit_ids(user: User, organisation_id: int) -> frozenset[int]:
     """The units of ``organisation_id`` that ``user`` follows as a unit referent, with
     every unit below them (closed ones included: their history stays visible)."""
-    from lms.organisations.units import subtree_ids
+    from lms.organisations.scope import subtree_ids
 
     if not user.is_authenticated:
         return frozenset()
@@ -131,7 +131,7 @@ def referent_unit_ids(user: User, organisation_id: int) -> frozenset[int]:
 def staff_scope(user: User, organisation_id: int) -> StaffScope | None:
     """What ``user`` may see of the organisation's named staff: all of it (admins and the
     organisation's referents), the subtrees of their units (unit referents), or nothing."""
-    from lms.organisations.units import StaffScope
+    from lms.organisations.scope import StaffScope
 
     if can_manage_organisation(user, organisation_id):
         return StaffScope(organisation_id)

@@ -8,11 +8,10 @@ Scolastico's few hundred schools), so scopes are sets of ids handed to ``IN``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms import audit, clock
@@ -24,37 +23,11 @@ from lms.organisations.models import (
     Organisation,
     OrganisationUnit,
 )
+from lms.organisations.scope import StaffScope as StaffScope  # re-exported
+from lms.organisations.scope import subtree_ids as subtree_ids  # re-exported
 from lms.text import single_line
 
 UNIT_NAME_LENGTH = 255
-
-
-@dataclass(frozen=True)
-class StaffScope:
-    """Whose named data a reader may see in one organisation: everyone (``unit_ids`` is
-    None) or the people placed in these units (a unit referent's units and their
-    subtrees, or the unit an organisation referent chose to read)."""
-
-    organisation_id: int
-    unit_ids: frozenset[int] | None = None
-
-    @property
-    def whole_organisation(self) -> bool:
-        return self.unit_ids is None
-
-    def memberships(self) -> ColumnElement[bool]:
-        """The condition on ``Membership`` that keeps the people of this scope."""
-        in_organisation = Membership.organisation_id == self.organisation_id
-        if self.unit_ids is None:
-            return in_organisation
-        return and_(in_organisation, Membership.unit_id.in_(sorted(self.unit_ids)))
-
-    def narrowed_to(self, unit_ids: Iterable[int]) -> StaffScope:
-        """This scope limited to ``unit_ids`` (never wider than it was)."""
-        wanted = frozenset(unit_ids)
-        return StaffScope(
-            self.organisation_id, wanted if self.unit_ids is None else wanted & self.unit_ids
-        )
 
 
 def get_unit(
@@ -86,21 +59,6 @@ def tree_order(units: list[OrganisationUnit]) -> list[OrganisationUnit]:
         return [by_id[i].name.casefold() if i in by_id else "" for i in ids] + [str(unit.id)]
 
     return sorted(units, key=key)
-
-
-def subtree_ids(session: Session, unit_ids: Iterable[int]) -> frozenset[int]:
-    """The units given and every unit below them."""
-    paths = list(
-        session.scalars(
-            select(OrganisationUnit.path).where(OrganisationUnit.id.in_(list(unit_ids)))
-        )
-    )
-    if not paths:
-        return frozenset()
-    below = select(OrganisationUnit.id).where(
-        or_(*[OrganisationUnit.path.startswith(path, autoescape=True) for path in paths])
-    )
-    return frozenset(session.scalars(below))
 
 
 def _clean_name(name: str) -> str:
