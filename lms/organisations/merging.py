@@ -169,11 +169,24 @@ class MergePlan:
         }
 
 
-def _check(absorbed: Organisation, target: Organisation) -> None:
+MERGED_INTO = "organisation.merged_into"
+
+
+def _check(session: Session, absorbed: Organisation, target: Organisation) -> None:
     if absorbed.id == target.id:
         raise ServiceError(_("Un ente non si può unire a sé stesso."))
     if not target.active:
         raise ServiceError(_("L'ente di destinazione è disattivato: riattivalo prima."))
+    merged = session.scalar(  # a double submit: the first merge left its entry
+        select(audit.AuditEntry.id)
+        .where(
+            audit.AuditEntry.action == MERGED_INTO,
+            audit.AuditEntry.organisation_id == absorbed.id,
+        )
+        .limit(1)
+    )
+    if merged is not None:
+        raise ServiceError(_("%(name)s è già stato unito a un altro ente.", name=absorbed.name))
 
 
 def _count(session: Session, stmt: Any) -> int:
@@ -205,7 +218,7 @@ def _unit_name(session: Session, absorbed: Organisation, target: Organisation) -
 
 
 def plan_merge(session: Session, absorbed: Organisation, target: Organisation) -> MergePlan:
-    _check(absorbed, target)
+    _check(session, absorbed, target)
     in_absorbed = Membership.organisation_id == absorbed.id
     both = select(Membership.user_id).where(Membership.organisation_id == target.id)
     tables, refusals = [], []
@@ -309,6 +322,14 @@ def merge_organisations(
     Refused whole (``ServiceError``, nothing written) when the plan has refusals. The
     caller commits.
     """
+    # Two admins (or a double click) merging at once: the second waits here, then finds
+    # the first's audit entry and is refused (PostgreSQL; SQLite's writers queue anyway).
+    session.execute(
+        select(Organisation.id)
+        .where(Organisation.id.in_([absorbed.id, target.id]))
+        .order_by(Organisation.id)
+        .with_for_update()
+    ).all()
     plan = plan_merge(session, absorbed, target)
     if plan.refusals:
         raise ServiceError(plan.refusals[0], details=plan.refusals[1:])
@@ -334,7 +355,7 @@ def merge_organisations(
     }
     for action, organisation_id in (
         ("organisation.merged", target.id),
-        ("organisation.merged_into", absorbed.id),
+        (MERGED_INTO, absorbed.id),
     ):
         audit.record(
             session,

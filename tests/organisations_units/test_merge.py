@@ -198,6 +198,9 @@ def test_the_merge_moves_people_units_and_every_plugin_row(app: Flask, absorbed_
         assert entry.details["current_members"] == 5  # the referent, staff, ortho, head, both
         assert entry.details["units"] == 2
         assert "commitments_commitment=1" in entry.details["tables"]
+    # A second merge of the same organisation (a double submit) is refused.
+    with service_context(app), pytest.raises(ServiceError, match="già stato unito"):
+        merge_organisations(db.session, absorbed, db.session.get(Organisation, target_id))
 
 
 def test_merging_into_itself_or_into_a_deactivated_organisation_is_refused(app: Flask):
