@@ -295,12 +295,21 @@ def demo() -> None:
 @click.option("--days", default=30, show_default=True)
 @with_appcontext
 def prune(days: int) -> None:
-    """Delete throttle events older than N days (for cron)."""
-    from lms import throttle
+    """Delete throttle events older than N days, expire unconfirmed registration requests
+    and delete old decided ones (for cron)."""
+    from lms import clock, throttle
+    from lms.registration.services import prune_expired
 
     removed = throttle.prune(db.session, dt.timedelta(days=days))
+    requests = prune_expired(
+        db.session,
+        clock.now(),
+        token_max_age=current_app.config["LMS_REGISTRATION_TOKEN_MAX_AGE"],
+    )
     db.session.commit()
-    click.echo(f"Eventi rimossi: {removed}.")
+    click.echo(
+        f"Eventi rimossi: {removed}. Richieste di registrazione scadute o rimosse: {requests}."
+    )
 
 
 @click.command("retention")

@@ -43,6 +43,12 @@ DEFAULTS: dict[str, Any] = {
     "LMS_TRUSTED_PROXIES": 0,  # reverse proxies in front (standalone app: ProxyFix)
     "LMS_RESET_TOKEN_MAX_AGE": 3600,  # seconds
     "LMS_INVITE_TOKEN_MAX_AGE": 14 * 24 * 3600,
+    # Self-registration (lms/registration): the confirmation link's life, and throttles
+    # per hour of the public form (per address, per e-mail) and of confirmations.
+    "LMS_REGISTRATION_TOKEN_MAX_AGE": 48 * 3600,
+    "LMS_REGISTRATION_MAX_PER_ADDRESS": 10,
+    "LMS_REGISTRATION_MAX_PER_EMAIL": 3,
+    "LMS_REGISTRATION_MAX_CONFIRM_PER_ADDRESS": 20,
     "LMS_LOG_JSON": True,
     "LMS_AUDIT_RETENTION_DAYS": 730,  # two years of audit entries
     "LMS_INACTIVE_MONTHS": 24,  # accounts without a login are deactivated after this

@@ -112,7 +112,15 @@ def _jobs_provider() -> PrivacyProvider:
 
 
 def providers() -> dict[str, PrivacyProvider]:
-    found = {"core": CORE_PROVIDER, "jobs": _jobs_provider()}
+    from lms.registration.privacy import PROVIDER as REGISTRATION
+    from lms.sso.privacy import PROVIDER as SSO
+
+    found = {
+        "core": CORE_PROVIDER,
+        "jobs": _jobs_provider(),
+        "registration": REGISTRATION,
+        "sso": SSO,
+    }
     for plugin in current_app.extensions["lms"].plugins:
         provider = plugin.privacy()
         if provider is not None:

@@ -1,4 +1,5 @@
-"""The core's periodic work, run by the job worker: throttle events pruned, retention
+"""The core's periodic work, run by the job worker: throttle events and stale registration
+requests pruned, retention
 (old audit entries, inactive accounts). ``lms prune`` and ``lms retention`` do the same
 for installations that prefer cron."""
 
@@ -15,10 +16,16 @@ from lms.plugins import registry
 
 def prune_throttle(session: Session, now: dt.datetime) -> str:
     from lms import throttle
+    from lms.registration.services import prune_expired
 
     removed = throttle.prune(session, dt.timedelta(days=30))
+    requests = prune_expired(
+        session,
+        now,
+        token_max_age=current_app.config["LMS_REGISTRATION_TOKEN_MAX_AGE"],
+    )
     session.commit()
-    return f"throttle events removed {removed}"
+    return f"throttle events removed {removed}, registration requests expired or removed {requests}"
 
 
 def run_retention(session: Session, now: dt.datetime) -> str:

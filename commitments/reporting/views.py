@@ -126,6 +126,7 @@ def dashboard(org_id: int) -> Any:
             moment=moment,
             units=units,
             whole_organisation=granted.whole_organisation,
+            scope=granted,
         )
     _filter_choices(form, found.report)
     return render_template(
@@ -148,6 +149,7 @@ def dashboard(org_id: int) -> Any:
         never_enrolled=found.never_enrolled,
         units=units,
         whole_organisation=granted.whole_organisation,
+        scope=granted,
     )
 
 

@@ -14,6 +14,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -37,6 +38,7 @@ from lms.authz import authenticated, current_person, public
 from lms.errors import ServiceError
 from lms.organisations.models import Membership
 from lms.organisations.policy import CURRENT_REFERENT, remember_referent_organisations
+from lms.sso.services import enabled_providers, logout_redirect
 from lms.urls import safe_next_url
 
 log = logging.getLogger(__name__)
@@ -153,13 +155,19 @@ def login() -> Any:
         if result.outcome is services.LoginOutcome.THROTTLED:
             log.warning("login refused: throttled for %ss", result.retry_after)
             flash(_wait_message(result.retry_after), "error")
-            page = render_template("accounts/login.html", form=form)
+            page = _login_page(form)
             return page, 429, {"Retry-After": str(result.retry_after)}
         flash(_("E-mail o password non corretti."), "error")
         status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("accounts/login.html", form=form), status
+    return _login_page(form), status
+
+
+def _login_page(form: LoginForm) -> str:
+    return render_template(
+        "accounts/login.html", form=form, sso_providers=enabled_providers(db.session)
+    )
 
 
 @bp.route("/logout", methods=["POST"])
@@ -171,11 +179,15 @@ def logout() -> Any:
         # A copied session cookie must stop working too (shared office PCs): rotating the
         # token ends this person's sessions everywhere, which is the safe side to err on.
         user = current_person()
+        # Signed in through a provider: its session ends too (RP-initiated logout).
+        provider_logout = logout_redirect(session)
         user.rotate_session_token()
         audit.record(db.session, "logout", actor=user, subject_id=user.id)
         db.session.commit()
         logout_user()
         flash(_("Hai chiuso la sessione. A presto!"), "info")
+        if provider_logout:
+            return redirect(provider_logout)
     return redirect(url_for("accounts.login"))
 
 
