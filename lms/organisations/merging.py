@@ -18,17 +18,15 @@ history, never rewritten: its entries keep the organisation where the action hap
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Column, Table, delete, exists, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lms import audit, clock
 from lms.accounts.models import User
-from lms.db import Base
 from lms.errors import ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.organisations.models import (
@@ -37,10 +35,14 @@ from lms.organisations.models import (
     Organisation,
     OrganisationUnit,
 )
+from lms.organisations.org_references import (
+    Handling,
+    collisions,
+    organisation_references,
+    repoint,
+)
 from lms.organisations.units import UNIT_NAME_LENGTH, create_unit
 
-ORGANISATION_KEY = "lms_organisation.id"
-UNIT_KEY = "lms_org_unit.id"
 #: Tables that record where something happened: their rows keep the absorbed id.
 HISTORY_TABLES = frozenset({"lms_audit_entry"})
 #: Tables the merge handles itself (people's memberships, the unit tree).
@@ -61,77 +63,6 @@ TABLE_NOTES = {
         "destinazione: controllali dopo l'unione."
     ),
 }
-
-
-class Handling:
-    DROP = "drop"  # colliding rows deleted: their foreign key cascades on delete
-    DETACH = "detach"  # colliding rows lose the organisation: SET NULL on delete
-    REFUSE = "refuse"  # RESTRICT: the merge cannot decide for the table's owner
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A column pointing at organisations, with what its table's unique sets need."""
-
-    table: Table
-    column: Column[Any]
-    ondelete: str
-    unique_sets: tuple[tuple[Column[Any], ...], ...]  # the other columns of each set
-    unit_column: Column[Any] | None  # a column pointing at units, if the table has one
-
-    @property
-    def handling(self) -> str:
-        if self.ondelete == "CASCADE":
-            return Handling.DROP
-        if self.ondelete == "SET NULL" and self.column.nullable:
-            return Handling.DETACH
-        return Handling.REFUSE
-
-
-def organisation_references(tables: Iterable[Table] | None = None) -> list[Reference]:
-    """Every single-column foreign key to ``lms_organisation.id`` in the metadata."""
-    found = []
-    for table in tables if tables is not None else Base.metadata.sorted_tables:
-        units = [fk.parent for fk in table.foreign_keys if fk.target_fullname == UNIT_KEY]
-        for fk in table.foreign_keys:
-            if fk.target_fullname != ORGANISATION_KEY:
-                continue
-            if len(fk.constraint.elements) != 1:  # type: ignore[union-attr]
-                raise ServiceError(
-                    _("La tabella %(table)s ha una chiave composta verso gli enti.", table=table)
-                )
-            column = fk.parent
-            sets = [list(c.columns) for c in table.constraints if _unique(c)] + [
-                list(i.columns) for i in table.indexes if i.unique
-            ]
-            found.append(
-                Reference(
-                    table=table,
-                    column=column,
-                    ondelete=(fk.ondelete or "NO ACTION").upper(),
-                    unique_sets=tuple(
-                        tuple(c for c in cols if c is not column)
-                        for cols in sets
-                        if any(c is column for c in cols)
-                    ),
-                    unit_column=units[0] if len(units) == 1 else None,
-                )
-            )
-    return found
-
-
-def _unique(constraint: Any) -> bool:
-    from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
-
-    return isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
-
-
-def _collisions(ref: Reference, others: tuple[Column[Any], ...], absorbed: int, target: int) -> Any:
-    """The condition on ``ref.table`` of the absorbed's rows that, moved, would repeat a
-    row of the target's in this unique set (NULLs never collide)."""
-    twin = ref.table.alias("twin")
-    same = [twin.c[ref.column.name] == target] + [twin.c[o.name] == o for o in others]
-    return (ref.column == absorbed) & exists(select(1).select_from(twin).where(*same))
 
 
 @dataclass(frozen=True)
@@ -237,7 +168,7 @@ def plan_merge(session: Session, absorbed: Organisation, target: Organisation) -
                 session,
                 select(func.count())
                 .select_from(ref.table)
-                .where(_collisions(ref, others, absorbed.id, target.id)),
+                .where(collisions(ref, others, absorbed.id, target.id)),
             )
         if colliding and ref.handling == Handling.REFUSE:
             refusals.append(
@@ -337,7 +268,12 @@ def merge_organisations(
     unit = create_unit(session, target, plan.unit_name, actor=actor)
     _move_units(session, absorbed, unit)
     lost = _merge_memberships(session, absorbed, target, unit, actor=actor)
-    dropped, moved = _move_references(session, absorbed, target, unit)
+    references = [
+        ref
+        for ref in organisation_references()
+        if ref.table.name not in OWN_TABLES and ref.table.name not in HISTORY_TABLES
+    ]
+    dropped, moved = repoint(session, references, absorbed.id, target.id, unit.id)
     absorbed.name = _retired_name(session, absorbed, target)
     absorbed.active = False
     session.flush()
@@ -474,42 +410,6 @@ def _merge_memberships(
         object_type="membership",
     )
     return lost
-
-
-def _move_references(
-    session: Session, absorbed: Organisation, target: Organisation, unit: OrganisationUnit
-) -> tuple[int, dict[str, int]]:
-    dropped = 0
-    moved: dict[str, int] = {}
-    for ref in organisation_references():
-        if ref.table.name in OWN_TABLES or ref.table.name in HISTORY_TABLES:
-            continue
-        for others in ref.unique_sets:
-            colliding = _collisions(ref, others, absorbed.id, target.id)
-            if ref.handling == Handling.DROP:
-                result = session.execute(delete(ref.table).where(colliding))
-            elif ref.handling == Handling.DETACH:
-                result = session.execute(
-                    update(ref.table).where(colliding).values({ref.column.name: None})
-                )
-            else:  # the plan refused already; a row that appeared since refuses now
-                if _count(session, select(func.count()).select_from(ref.table).where(colliding)):
-                    raise ServiceError(
-                        _(
-                            "Righe della tabella %(table)s coincidono con quelle dell'ente di "
-                            "destinazione: risolvi prima a mano.",
-                            table=ref.table.name,
-                        )
-                    )
-                continue
-            dropped += result.rowcount or 0  # type: ignore[attr-defined]
-        values: dict[str, Any] = {ref.column.name: target.id}
-        if ref.unit_column is not None:  # rows about the organisation as a whole
-            values[ref.unit_column.name] = func.coalesce(ref.unit_column, unit.id)
-        result = session.execute(update(ref.table).where(ref.column == absorbed.id).values(values))
-        if result.rowcount:  # type: ignore[attr-defined]
-            moved[ref.table.name] = result.rowcount  # type: ignore[attr-defined]
-    return dropped, moved
 
 
 def _retired_name(session: Session, absorbed: Organisation, target: Organisation) -> str:

@@ -14,8 +14,9 @@ from lms import audit, db
 from lms.accounts.models import Role, User
 from lms.errors import ServiceError
 from lms.jobs import Job
-from lms.organisations.merging import Handling, merge_organisations, organisation_references
+from lms.organisations.merging import merge_organisations
 from lms.organisations.models import Audience, Membership, Organisation, OrganisationUnit
+from lms.organisations.org_references import Handling, organisation_references
 from lms.organisations.policy import can_manage_organisation, referent_unit_ids
 from lms.organisations.services import organisation_by_code
 from lms.organisations.units import create_unit, place_member
