@@ -23,6 +23,7 @@ from lms import db
 from lms.authz import current_person, organisation_manager, staff_scope
 from lms.errors import NotFound, ServiceError
 from lms.organisations import services
+from lms.organisations.blueprint import bp
 from lms.organisations.models import Membership, OrganisationUnit
 from lms.organisations.policy import CURRENT_UNIT_REFERENT, can_manage_organisation
 from lms.organisations.unit_forms import (
@@ -44,7 +45,6 @@ from lms.organisations.units import (
     unit_label,
     units_of,
 )
-from lms.organisations.views import bp
 
 
 @dataclass(frozen=True)

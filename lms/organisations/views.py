@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -26,11 +25,10 @@ from lms.authz import authenticated, current_person, organisation_manager
 from lms.errors import NotFound, ServiceError
 from lms.i18n import lazy_gettext as _l
 from lms.organisations import services
+from lms.organisations.blueprint import bp
 from lms.organisations.forms import InviteMemberForm, RemoveMemberForm
 from lms.organisations.models import OrganisationType
 from lms.organisations.policy import can_view_network, referent_organisation_ids
-
-bp = Blueprint("organisations", __name__, template_folder="templates")
 
 
 @bp.route("/")
