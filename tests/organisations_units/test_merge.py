@@ -123,11 +123,11 @@ def absorbed_world(app: Flask, make_user):
             ]
         )
         db.session.commit()
-    return target, absorbed, people
+    return target, absorbed, people, earlier.id
 
 
 def test_the_merge_moves_people_units_and_every_plugin_row(app: Flask, absorbed_world):
-    target, absorbed, people = absorbed_world
+    target, absorbed, people, earlier_id = absorbed_world
     absorbed_id, target_id, name = absorbed.id, target.id, absorbed.name
     before = _pointing_at(absorbed_id)
     assert before["commitments_commitment.organisation_id"] == 1
@@ -168,6 +168,7 @@ def test_the_merge_moves_people_units_and_every_plugin_row(app: Flask, absorbed_
         select(Membership).where(Membership.user_id == people["both"].id)
     ).all()
     assert len(both) == 1 and both[0].organisation_id == target_id
+    assert both[0].id == earlier_id  # the absorbed organisation's row, the earlier
     assert both[0].is_referent and both[0].unit_id == unit.id and both[0].ended_at is None
 
     # The plugins' rows: moved; the target's digest of November stands alone.
@@ -245,7 +246,7 @@ def test_every_model_reference_to_organisations_is_found():
 
 
 def test_the_admin_pages_confirm_then_merge(app: Flask, make_user, absorbed_world):
-    target, absorbed, _people = absorbed_world
+    target, absorbed, _people, _earlier = absorbed_world
     target_id, absorbed_id = target.id, absorbed.id
     admin = make_user(roles=(Role.ADMIN,))
     client = app.test_client()
