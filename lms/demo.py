@@ -234,4 +234,26 @@ def load_units(session: Session, password: str) -> tuple[list[str], list[tuple[s
             membership.unit_id = found[org_code, unit_name].id
             membership.is_referent = True
         accounts.append((email, f"referente di {unit_name}", org_code))
-    return [f"Unità dimostrative: {created} nuove."], accounts
+    lines = [f"Unità dimostrative: {created} nuove."]
+    lines += _open_registration(session)
+    return lines, accounts
+
+
+#: Self-registration open in the demo: the school staff of the Ufficio Scolastico, with
+#: addresses of this domain, ask to join and the school's referent approves.
+REGISTRATION_DEMO = ("UST-MI", "scuole-demo.test")
+
+
+def _open_registration(session: Session) -> list[str]:
+    from lms.registration.rules import rule_of, update_rule
+
+    org_code, domain = REGISTRATION_DEMO
+    organisation = organisation_by_code(session, org_code)
+    if rule_of(session, organisation.id) is None:
+        update_rule(
+            session, organisation, enabled=True, domains=[domain], auto_approve_domain=False
+        )
+    return [
+        f"Registrazione autonoma aperta per {organisation.name} (indirizzi @{domain}, "
+        "approvazione del referente)."
+    ]
