@@ -96,16 +96,19 @@ def import_summary(counts: Mapping[Action, int]) -> str:
             "%(num)d profilo aggiornato", "%(num)d profili aggiornati", counts[Action.AUDIENCE]
         ),
         ngettext(
-            "%(num)d persona spostata di unità",
-            "%(num)d persone spostate di unità",
-            counts.get(Action.UNIT, 0),
-        ),
-        ngettext(
             "%(num)d persona senza modifiche",
             "%(num)d persone senza modifiche",
             counts[Action.UNCHANGED],
         ),
     ]
+    moved = counts.get(Action.UNIT, 0)
+    if moved:  # only files with a unit column move anyone
+        parts.insert(
+            -1,
+            ngettext(
+                "%(num)d persona spostata di unità", "%(num)d persone spostate di unità", moved
+            ),
+        )
     return _("Importazione completata: %(parts)s.", parts=", ".join(parts))
 
 

@@ -37,7 +37,7 @@ from lms.accounts.models import User
 from lms.authz import authenticated, current_person, public
 from lms.errors import ServiceError
 from lms.organisations.models import Membership
-from lms.organisations.policy import CURRENT_REFERENT, remember_referent_organisations
+from lms.organisations.policy import CURRENT_ANY_REFERENT, remember_referent_organisations
 from lms.sso.services import enabled_providers, logout_redirect
 from lms.urls import safe_next_url
 
@@ -49,8 +49,8 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 # page's navigation asks for the roles and for the organisations the user is a
 # referent of: they come joined, in one statement rather than three.
 _USER_WITH_ROLES = (
-    select(User, Membership.organisation_id)
-    .outerjoin(Membership, and_(Membership.user_id == User.id, CURRENT_REFERENT))
+    select(User, Membership.organisation_id, Membership.unit_id)
+    .outerjoin(Membership, and_(Membership.user_id == User.id, CURRENT_ANY_REFERENT))
     .where(User.id == bindparam("user_id"))
     .options(joinedload(User.roles))
 )
@@ -65,7 +65,11 @@ def load_user(login_id: str) -> User | None:
     user = rows[0][0] if rows else None
     if user is None or not user.active or user.session_token != token:
         return None
-    remember_referent_organisations(user.id, (org for _u, org in rows if org is not None))
+    remember_referent_organisations(
+        user.id,
+        (org for _u, org, unit in rows if org is not None and unit is None),
+        managed_ids=(org for _u, org, _unit in rows if org is not None),
+    )
     return user
 
 

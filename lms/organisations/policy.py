@@ -20,12 +20,15 @@ if TYPE_CHECKING:
 # Per request, ``{user_id: frozenset(organisation ids)}``: the navigation alone asks
 # for the current user's organisations four times (the core and three plugins).
 _CACHE = "_lms_referent_organisations"
+_MANAGED_CACHE = "_lms_managed_organisations"  # the same, units' referents included
 
 
 #: A membership that makes its person a referent of its whole organisation now.
 CURRENT_REFERENT = and_(
     Membership.is_referent.is_(True), Membership.ended_at.is_(None), Membership.unit_id.is_(None)
 )
+#: A membership that makes its person a referent now, of all its organisation or a unit.
+CURRENT_ANY_REFERENT = and_(Membership.is_referent.is_(True), Membership.ended_at.is_(None))
 #: A membership that makes its person a referent of one unit (and the units below) now.
 CURRENT_UNIT_REFERENT = and_(
     Membership.is_referent.is_(True), Membership.ended_at.is_(None), Membership.unit_id.is_not(None)
@@ -48,7 +51,9 @@ def referent_organisation_ids(user: User) -> set[int]:
     return found
 
 
-def remember_referent_organisations(user_id: int, organisation_ids: Iterable[int]) -> None:
+def remember_referent_organisations(
+    user_id: int, organisation_ids: Iterable[int], managed_ids: Iterable[int] | None = None
+) -> None:
     """What :func:`referent_organisation_ids` answers for this user in this request,
     read by the caller in the same transaction (the login loader reads it with the
     user, since every page's navigation asks)."""
@@ -59,6 +64,12 @@ def remember_referent_organisations(user_id: int, organisation_ids: Iterable[int
         cache = {}
         setattr(g, _CACHE, cache)
     cache[user_id] = frozenset(organisation_ids)
+    if managed_ids is not None:
+        managed = g.get(_MANAGED_CACHE)
+        if managed is None:
+            managed = {}
+            setattr(g, _MANAGED_CACHE, managed)
+        managed[user_id] = frozenset(managed_ids)
 
 
 def _request_cache() -> dict[int, frozenset[int]] | None:
@@ -70,6 +81,7 @@ def _request_cache() -> dict[int, frozenset[int]] | None:
 def _forget() -> None:
     if has_request_context():
         g.pop(_CACHE, None)
+        g.pop(_MANAGED_CACHE, None)
 
 
 def _memberships_pending(session: Session) -> bool:
@@ -144,6 +156,9 @@ def staff_scope(user: User, organisation_id: int) -> StaffScope | None:
 def managed_organisation_ids(user: User) -> set[int]:
     """Organisations whose staff ``user`` follows, wholly or through some of its units."""
     whole = referent_organisation_ids(user)
+    cache = g.get(_MANAGED_CACHE) if has_request_context() else None
+    if cache is not None and user.id in cache and not _memberships_pending(db.session()):
+        return whole | set(cache[user.id])
     partly = set(
         db.session.scalars(
             select(Membership.organisation_id).where(

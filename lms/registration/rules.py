@@ -95,6 +95,7 @@ def update_rule(
     audit.record(
         session,
         "registration.rule_changed",
+        at=rule.updated_at,
         actor=actor,
         organisation_id=organisation.id,
         object_type="organisation",
