@@ -10,6 +10,7 @@ the reader may not see answers 404, like one of another organisation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -190,21 +191,30 @@ def new_unit(org_id: int) -> Any:
     return render_template("organisations/units_form.html", organisation=organisation, form=form)
 
 
+def _saved(change: Callable[[], object], message: str) -> bool:
+    """Run a unit service and commit, flashing ``message``; on its refusal roll back and
+    flash why. True when saved."""
+    try:
+        change()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return False
+    db.session.commit()
+    flash(message, "success")
+    return True
+
+
 @bp.route("/<id:org_id>/units/<id:unit_id>/rename", methods=["GET", "POST"])
 @organisation_manager(units=True)
 def rename_unit_page(org_id: int, unit_id: int) -> Any:
     unit = _visible_unit(org_id, unit_id, _reader(org_id))
     form = RenameUnitForm(data={"name": unit.name} if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            rename_unit(db.session, unit, form.name.data, actor=current_person())
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Unità rinominata."), "success")
-            return redirect(url_for("organisations.units", org_id=org_id))
+    if form.validate_on_submit() and _saved(
+        lambda: rename_unit(db.session, unit, form.name.data, actor=current_person()),
+        _("Unità rinominata."),
+    ):
+        return redirect(url_for("organisations.units", org_id=org_id))
     return render_template(
         "organisations/units_rename.html", organisation=unit.organisation, unit=unit, form=form
     )
@@ -219,16 +229,11 @@ def move_unit_page(org_id: int, unit_id: int) -> Any:
     form.parent.choices, allowed = _parent_choices(org_id, reader)
     if not form.is_submitted():
         form.parent.data = str(unit.parent_id) if unit.parent_id else TOP_LEVEL
-    if form.validate_on_submit():
-        try:
-            move_unit(db.session, unit, allowed.get(form.parent.data), actor=current_person())
-        except ServiceError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(_("Unità spostata."), "success")
-            return redirect(url_for("organisations.units", org_id=org_id))
+    if form.validate_on_submit() and _saved(
+        lambda: move_unit(db.session, unit, allowed.get(form.parent.data), actor=current_person()),
+        _("Unità spostata."),
+    ):
+        return redirect(url_for("organisations.units", org_id=org_id))
     return render_template(
         "organisations/units_move.html", organisation=unit.organisation, unit=unit, form=form
     )
