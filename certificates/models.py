@@ -160,4 +160,32 @@ class SigningKeyRecord(Base):
     generation: Mapped[int] = mapped_column(Integer, unique=True)
     public_pem: Mapped[str] = mapped_column(Text)
     private_sealed: Mapped[str | None] = mapped_column(Text)
+    # The PDF signature (PAdES): an ECDSA P-256 key sealed the same way, and its X.509
+    # certificate (self-issued unless a trust service provider's was imported).
+    pades_private_sealed: Mapped[str | None] = mapped_column(Text)
+    pades_certificate_pem: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class OpenBadge(Base):
+    """A certificate issued as an Open Badges 3.0 ``OpenBadgeCredential``, stored once made.
+
+    ``subject_id`` is the credentialSubject's id: "" for the holder identified by a salted
+    hash of the e-mail, else the DID the holder gave. ``credential`` is the JSON with its
+    Data Integrity proof, ``jwt`` the same credential as a VC-JWT; both signed by ``key_id``.
+    """
+
+    __tablename__ = "certificates_open_badge"
+    __table_args__ = (UniqueConstraint("certificate_id", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates_certificate.id", ondelete="CASCADE")
+    )
+    subject_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    credential: Mapped[str] = mapped_column(Text)
+    jwt: Mapped[str] = mapped_column(Text)
+    key_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    certificate: Mapped[Certificate] = relationship()
