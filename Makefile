@@ -20,11 +20,14 @@ translations: $(STAMP)
 	$(BIN)/pybabel -q compile -d lms/translations
 
 ## Serve the platform with demo data on SQLite at http://127.0.0.1:5000, with the job
-## worker beside it (imports, archives, e-mail, reminders; it stops with the server)
+## worker beside it (imports, archives, e-mail, reminders; it stops with the server).
+## LMS_BASE_URL is set for every process: it is signed into the certificates' links.
+run: export LMS_BASE_URL := http://127.0.0.1:5000
 run: install
+	@echo "LMS_BASE_URL=$$LMS_BASE_URL (local trial: certificates issued here link to this machine)"
 	$(BIN)/lms init-db
 	$(BIN)/lms demo
-	@echo "Serving on http://127.0.0.1:5000 with a job worker (Ctrl-C to stop)"
+	@echo "Serving on $$LMS_BASE_URL with a job worker (Ctrl-C to stop)"
 	$(BIN)/lms worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:5000 --no-control-socket --access-logfile - wsgi:app

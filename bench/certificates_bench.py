@@ -83,6 +83,7 @@ def main() -> None:
             "LMS_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
             "LMS_LOG_JSON": False,
             "LMS_MAIL_BACKEND": "console",
+            "LMS_BASE_URL": "http://127.0.0.1",
         }
     )
     import logging

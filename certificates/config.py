@@ -10,6 +10,7 @@ from flask import Flask, current_app, has_request_context, url_for
 
 from certificates import codes
 from certificates.issuing import DEFAULT_ISSUER, IssuerSettings
+from lms.config import check_base_url
 
 DEFAULTS: dict[str, Any] = {
     "LMS_CERT_ISSUER": DEFAULT_ISSUER,
@@ -33,7 +34,10 @@ def init_config(app: Flask) -> None:
 
 
 def issuer_settings(app: Flask | None = None) -> IssuerSettings:
+    """Who issues; refuses (``ConfigurationError``) without a public base URL, which every
+    certificate carries for good in its verification link and QR code."""
     app = app or current_app
+    base_url(app)
     return IssuerSettings(
         issuer=app.config["LMS_CERT_ISSUER"],
         serial_prefix=app.config["LMS_CERT_SERIAL_PREFIX"],
@@ -53,9 +57,16 @@ def parse_days(raw: str) -> list[int]:
     return sorted(days, reverse=True)
 
 
+def base_url(app: Flask | None = None) -> str:
+    """``LMS_BASE_URL`` checked again where it is signed into a certificate: a host
+    application (or a command) that emptied or spoilt it after start-up gets a clear
+    ``ConfigurationError`` naming the variable, never a link to nowhere."""
+    return check_base_url((app or current_app).config.get("LMS_BASE_URL"))
+
+
 def external_url(endpoint: str, **values: Any) -> str:
     """Absolute link from ``LMS_BASE_URL``, also outside a request (CLI, e-mails)."""
-    base = current_app.config["LMS_BASE_URL"].rstrip("/")
+    base = base_url()
     if has_request_context():
         return base + url_for(endpoint, **values)
     with current_app.test_request_context():
@@ -63,7 +74,12 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 
 def verify_url(code: str) -> str:
-    return external_url("certificates.verify_code", code=codes.grouped(code))
+    """The verification link printed (and signed) on the certificate with ``code``: derived
+    from the code alone, typed in any form (lower case, with or without dashes)."""
+    normal = codes.normalise(code)
+    if normal is None:
+        raise ValueError("not a certificate code")
+    return external_url("certificates.verify_code", code=codes.grouped(normal))
 
 
 def renewal_url(key: str) -> str:

@@ -20,7 +20,9 @@ DEFAULTS: dict[str, Any] = {
     # Required on a database server (every host must share it: docs/deployment.md); on
     # SQLite, one host by construction, generated once into instance/secret_key.
     "LMS_SECRET_KEY": None,
-    "LMS_BASE_URL": "http://127.0.0.1:5000",
+    # The public address, signed into every certificate (verification link, QR code) and
+    # written into e-mails: required outside development (``base_url`` below).
+    "LMS_BASE_URL": None,
     "LMS_PLUGINS": None,  # comma-separated allow-list; None = every installed plugin
     "LMS_MAIL_BACKEND": "console",  # console | file | smtp
     "LMS_MAIL_FROM": "formazione@rete-milano.test",
@@ -146,6 +148,62 @@ def _secret_key(app: Flask, instance: Path) -> str:
     raise ConfigurationError(SECRET_KEY_MISSING.format(dialect=url.split(":", 1)[0]))
 
 
+#: The address of ``make run`` and ``flask --debug run``: only ever taken without being set
+#: in development (debug or testing), where nothing issued leaves the machine.
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+BASE_URL_MISSING = (
+    "LMS_BASE_URL is not set: it is the platform's public address (e.g. "
+    "https://formazione.example.it), signed into every certificate's verification link and "
+    "QR code for good and written into e-mails, so it is never guessed outside development. "
+    "Set LMS_BASE_URL in the environment of every host, worker and command "
+    "(docs/deployment.md); for a trial on this machine, LMS_BASE_URL=http://127.0.0.1:5000 "
+    "(what `make run` sets)."
+)
+
+BASE_URL_INVALID = (
+    "LMS_BASE_URL must be an absolute http(s) address without query or fragment, such as "
+    "https://formazione.example.it (or with a path prefix), not {value!r}."
+)
+
+
+def check_base_url(value: Any) -> str:
+    """``LMS_BASE_URL`` as the platform uses it (no trailing slash), or the reason why not."""
+    from urllib.parse import urlsplit
+
+    if not value or not str(value).strip():
+        raise ConfigurationError(BASE_URL_MISSING)
+    text = str(value).strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or len(text) > 500
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(ch.isspace() for ch in text)
+    ):
+        raise ConfigurationError(BASE_URL_INVALID.format(value=text[:100]))
+    return text.rstrip("/")
+
+
+def _base_url(app: Flask) -> str:
+    """The one rule: ``LMS_BASE_URL`` when set; else in development (``app.debug``, as
+    with ``flask --debug run``, or ``app.testing``) the local address; else refuse to
+    start, as for a missing secret on a database server."""
+    value = app.config["LMS_BASE_URL"]
+    if not value and (app.debug or app.testing):
+        logging.getLogger(__name__).warning(
+            "LMS_BASE_URL is not set: using %s (development only)", DEVELOPMENT_BASE_URL
+        )
+        return DEVELOPMENT_BASE_URL
+    return check_base_url(value)
+
+
 def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -161,6 +219,7 @@ def configure(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["LMS_SECRET_KEY"] = _secret_key(app, instance)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = app.config["LMS_SECRET_KEY"]
+    app.config["LMS_BASE_URL"] = _base_url(app)
     if not app.config["LMS_JOB_FILES_DIR"]:
         app.config["LMS_JOB_FILES_DIR"] = str(instance / "job-files")
     if not app.config["LMS_MAIL_FILE_DIR"]:

@@ -33,6 +33,7 @@ def main(arguments: list[str]) -> int:
                 "INSTANCE_PATH": f"{tmp}/instance",
                 "LMS_DATABASE_URL": f"sqlite:///{tmp}/check.sqlite3",
                 "LMS_SECRET_KEY": "check-content",
+                "LMS_BASE_URL": "http://127.0.0.1",
                 "LMS_LOG_JSON": False,
             }
         )

@@ -23,13 +23,23 @@ from tests.conftest import (
 
 def test_factory_uses_config_and_generates_secret_key(tmp_path: Path):
     app = create_app(
-        {"INSTANCE_PATH": str(tmp_path), "LMS_DATABASE_URL": "sqlite://", "LMS_LOG_JSON": False}
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "LMS_DATABASE_URL": "sqlite://",
+            "LMS_LOG_JSON": False,
+            "LMS_BASE_URL": "http://lms.test",
+        }
     )
     key_file = tmp_path / "secret_key"
     assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert app.config["SECRET_KEY"] == key_file.read_text().strip()
     again = create_app(
-        {"INSTANCE_PATH": str(tmp_path), "LMS_DATABASE_URL": "sqlite://", "LMS_LOG_JSON": False}
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "LMS_DATABASE_URL": "sqlite://",
+            "LMS_LOG_JSON": False,
+            "LMS_BASE_URL": "http://lms.test",
+        }
     )
     assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
@@ -38,7 +48,12 @@ def test_environment_configuration(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("LMS_SECURE_COOKIES", "true")
     monkeypatch.setenv("LMS_LOGIN_WINDOW_MINUTES", "42")
     app = create_app(
-        {"INSTANCE_PATH": str(tmp_path), "LMS_DATABASE_URL": "sqlite://", "LMS_LOG_JSON": False}
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "LMS_DATABASE_URL": "sqlite://",
+            "LMS_LOG_JSON": False,
+            "LMS_BASE_URL": "http://lms.test",
+        }
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["LMS_LOGIN_WINDOW_MINUTES"] == 42

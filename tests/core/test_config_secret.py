@@ -18,7 +18,12 @@ POSTGRES_URL = "postgresql+psycopg://nobody@/nowhere?host=/nonexistent"
 
 
 def _config(tmp_path: Path, url: str, **extra: str) -> dict[str, str | bool]:
-    return {"INSTANCE_PATH": str(tmp_path), "LMS_DATABASE_URL": url, "LMS_LOG_JSON": False} | extra
+    return {
+        "INSTANCE_PATH": str(tmp_path),
+        "LMS_DATABASE_URL": url,
+        "LMS_LOG_JSON": False,
+        "LMS_BASE_URL": "http://lms.test",
+    } | extra
 
 
 def test_a_database_server_without_a_secret_refuses_to_start(tmp_path: Path, monkeypatch):

@@ -315,7 +315,11 @@ def test_trusted_proxies_wrap_the_standalone_app_only(app: Flask, tmp_path: Path
     LMS().init_app(
         host,
         url_prefix="/formazione",
-        config={"LMS_DATABASE_URL": app.config["LMS_DATABASE_URL"], "LMS_TRUSTED_PROXIES": 1},
+        config={
+            "LMS_DATABASE_URL": app.config["LMS_DATABASE_URL"],
+            "LMS_TRUSTED_PROXIES": 1,
+            "LMS_BASE_URL": "http://lms.test",
+        },
     )
     assert host.wsgi_app == original  # a host owns its WSGI stack
     with pytest.raises(ValueError, match="LMS_TRUSTED_PROXIES"):
