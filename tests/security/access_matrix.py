@@ -622,3 +622,7 @@ _join(SSO, SSO_PARAMS, SSO_FORMS)
 from tests.organisations_units.access_matrix import UNITS, UNITS_FORMS, UNITS_PARAMS  # noqa: E402
 
 _join(UNITS, UNITS_PARAMS, UNITS_FORMS)
+
+# Europass-ready export (issue 20): the holder's own certificate (the operator's), admins any.
+EUROPASS: Table = {"certificates.europass_export": {"GET": signed_in(404, operator=200, admin=200)}}
+_join(EUROPASS, {}, {})
