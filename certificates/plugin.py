@@ -136,5 +136,11 @@ class CertificatesPlugin(Plugin):
             )
         ]
 
+    def demo_data(self, session: Any) -> Iterable[str]:
+        """The demo operator's certificates: one valid, one expiring soon, one revoked."""
+        from certificates.demo import load_demo
+
+        return load_demo(session)
+
 
 plugin = CertificatesPlugin()
