@@ -38,6 +38,7 @@ class CertificatesPlugin(Plugin):
     models = "certificates.models"
 
     def blueprint(self) -> Blueprint:
+        import certificates.credential_views  # noqa: F401  (Open Badges 3.0 routes)
         import certificates.europass_views  # noqa: F401  (Europass export)
         from certificates import views  # noqa: F401  (its routes join the blueprint)
         from certificates.blueprint import bp

@@ -626,3 +626,50 @@ _join(UNITS, UNITS_PARAMS, UNITS_FORMS)
 # Europass-ready export (issue 20): the holder's own certificate (the operator's), admins any.
 EUROPASS: Table = {"certificates.europass_export": {"GET": signed_in(404, operator=200, admin=200)}}
 _join(EUROPASS, {}, {})
+
+# --- Certificates as Open Badges 3.0 (issue 20) ------------------------------------------
+# The issuer's documents and each credential's page are public (the code is printed on the
+# certificate). The holder's wallet page and downloads: the operator's own certificate,
+# 404 for everyone else (admins too: a credential is the holder's to take).
+
+
+def _open_badge_certificate(world: World) -> int:
+    """The operator's certificate with its credential already made (by the holder's POST
+    in real life), so that the downloads have something to send."""
+    cert = _certificate(world)
+    if "open_badge" not in world.extra:
+        from certificates import openbadges
+        from certificates.models import Certificate
+        from lms import db
+
+        with world.app.test_request_context():
+            openbadges.badge_for(db.session, db.session.get(Certificate, cert["id"]))
+            db.session.commit()
+        world.extra["open_badge"] = True
+    return int(cert["id"])
+
+
+OPEN_BADGES: Table = {
+    "certificates.did_document": {"GET": expect(200)},
+    "certificates.issuer_profile": {"GET": expect(200)},
+    "certificates.revocation_list": {"GET": expect(200)},
+    "certificates.credential": {"GET": expect(200)},  # the page, credential made or not
+    # POST without a DID: the credential for the e-mail's hash, then the wallet page.
+    "certificates.credential_wallet": {
+        "GET": signed_in(404, operator=200),
+        "POST": signed_in(404, operator=302),
+    },
+    "certificates.credential_download": {"GET": signed_in(404, operator=200)},
+}
+_join(
+    OPEN_BADGES,
+    {"certificates.credential_download": {"cert_id": _open_badge_certificate}},
+    # A new DID each time: a credential made for it is the change the control looks for.
+    {"certificates.credential_wallet": Form("operator", lambda w: {"did": _new_did()})},
+)
+
+
+def _new_did() -> str:
+    import secrets
+
+    return "did:example:matrice-" + secrets.token_hex(4)
