@@ -70,6 +70,7 @@ def _font(path: str, size: int) -> FreeTypeFont:
     return ImageFont.truetype(path, size)
 
 
+@functools.lru_cache(maxsize=32)  # a few hundred KB: the same courses are downloaded often
 def badge_png(title: str, version: str, issuer: str, font_path: str | Path) -> bytes:
     """The badge as a PNG (512 px square): a ring, the course and the Rete's name."""
     from PIL import Image, ImageDraw

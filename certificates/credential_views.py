@@ -2,8 +2,9 @@
 status list, each credential's public page, and the holder's "add to wallet".
 
 Public documents carry caching headers (``Cache-Control: public``, an ETag, 304 on a
-match) and ``Access-Control-Allow-Origin: *`` where wallets and verifiers fetch them
-from a browser. A credential is made (signed and stored) only by the holder's POST:
+match) and ``Access-Control-Allow-Origin: *``, as wallets and verifiers fetch them from
+a browser; HTML pages are never cached by shared caches (they carry the visitor's CSRF
+token and menu). A credential is made (signed and stored) only by the holder's POST:
 every GET here reads what is stored, so that a visit never issues anything.
 """
 
@@ -194,8 +195,12 @@ def credential(code: str) -> Any:
             issuer_id=did.issuer_id(),
         )
     )
+    # Not cached by shared caches: the page carries the visitor's own parts (the CSRF
+    # token of the language form, the signed-in person's menu).
     response.vary.add("Accept")
-    return _public(response, CREDENTIAL_MAX_AGE)
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
+    return response
 
 
 def _achievement(badge: OpenBadge | None) -> dict[str, Any]:

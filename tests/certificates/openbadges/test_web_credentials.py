@@ -259,7 +259,8 @@ def test_public_page_html_and_json(app: Flask, client, make_user, complete):
     assert 'data-outcome="valid"' in html and "Giulia Bianchi" in html and "Orientamento" in html
     assert "did:web:lms.test:certificates" in html and "/certificates/did.json" in html
     assert "Vary" in page.headers and "Accept" in page.headers["Vary"]
-    _cacheable(page, 300)
+    # The page holds the visitor's CSRF token and menu: never in a shared cache.
+    assert page.cache_control.private and not page.cache_control.public
 
     as_json = client.get(
         f"/certificates/credentials/{cert.code}", headers={"Accept": "application/ld+json"}
