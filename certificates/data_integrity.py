@@ -8,6 +8,14 @@ as multibase base58btc (``z...``).
 
 JSON-LD processing loads contexts only from the copies in ``certificates/jsonld/``
 (:data:`CONTEXTS`): an unknown context fails, nothing is ever fetched from the network.
+
+The signature covers the RDF dataset, while a verifier's checks (dates, status, issuer)
+read the JSON. :func:`verify_proof` therefore also checks that the JSON says exactly what
+was signed (Data Integrity's "context validation"): the ``@context`` is the one expected,
+no property is dropped by expansion (it would not be signed), every ``id`` is an IRI that
+RDF keeps, and the document is the compacted form of its own expansion (a signed member
+re-spelled as a full IRI, or wrapped in an extra array, would otherwise hide from the JSON
+reader: a ``credentialStatus`` the verifier no longer sees, a ``validUntil`` it skips).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import copy
 import datetime as dt
 import functools
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +51,9 @@ CONTEXTS: dict[str, Path] = {
 }
 
 
+_IRI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+
+
 class ProofError(ValueError):
     """The document cannot be signed or checked (unknown context, malformed proof)."""
 
@@ -61,7 +73,6 @@ def canonical_nquads(document: dict[str, Any]) -> str:
                 "algorithm": "URDNA2015",
                 "format": "application/n-quads",
                 "documentLoader": document_loader(),
-                "safe": True,  # a term that does not expand is an error, not dropped
             },
         )
     except jsonld.JsonLdError as error:
@@ -114,8 +125,61 @@ def proof_of(document: dict[str, Any]) -> dict[str, Any]:
     return proof
 
 
-def verify_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> bool:
-    """Whether the proof of ``document`` was made by ``public_key`` over this content."""
+def _loader_options() -> dict[str, Any]:
+    return {"documentLoader": document_loader()}
+
+
+def _same_shape(value: Any) -> Any:
+    """The JSON with the one spelling difference compaction makes: a one-element array
+    and its element (never for an array inside an array: that is refused)."""
+    if isinstance(value, list):
+        if any(isinstance(item, list) for item in value):
+            raise ProofError("an array inside an array")
+        items = [_same_shape(item) for item in value]
+        return items[0] if len(items) == 1 else items
+    if isinstance(value, dict):
+        return {key: _same_shape(item) for key, item in value.items()}
+    return value
+
+
+def _check_ids(value: Any) -> None:
+    if isinstance(value, list):
+        for item in value:
+            _check_ids(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in {"id", "@id"} and not (isinstance(item, str) and _IRI_RE.fullmatch(item)):
+                raise ProofError("an id that is not an absolute IRI")
+            _check_ids(item)
+
+
+def validate_context(document: dict[str, Any], expected_context: list[str]) -> None:
+    """The JSON says what the signed dataset says (see the module's docstring)."""
+    if document.get("@context") != expected_context:
+        raise ProofError("unexpected @context")
+    dropped: list[str] = []
+    try:
+        expanded = jsonld.expand(
+            document, _loader_options(), on_property_dropped=lambda name: dropped.append(name)
+        )
+        if dropped:
+            raise ProofError(f"properties no context defines: {sorted(set(map(str, dropped)))}")
+        compacted = jsonld.compact(expanded, {"@context": expected_context}, _loader_options())
+    except jsonld.JsonLdError as error:
+        raise ProofError(f"JSON-LD processing failed: {error}") from None
+    _check_ids(document)
+    if _same_shape(compacted) != _same_shape(document):
+        raise ProofError("the JSON is not the compacted form of what was signed")
+
+
+def verify_proof(
+    document: dict[str, Any],
+    public_key: Ed25519PublicKey,
+    expected_context: list[str] | None = None,
+) -> bool:
+    """Whether the proof of ``document`` was made by ``public_key`` over this content;
+    with ``expected_context``, also whether its JSON is exactly what was signed (raises
+    :class:`ProofError` if not)."""
     proof = proof_of(document)
     value = proof["proofValue"]
     if not value.startswith("z") or len(value) > 200:
@@ -135,4 +199,7 @@ def verify_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> bool
         public_key.verify(signature, hash_data(unsecured, config))
     except InvalidSignature:
         return False
+    if expected_context is not None:
+        validate_context(unsecured, expected_context)
+        validate_context(config, expected_context)
     return True

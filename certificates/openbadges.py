@@ -367,7 +367,9 @@ def _revoked(
     list_key = did.key_id_of_method(proof["verificationMethod"])
     if list_key is None or list_key not in public_keys:
         raise ProofError("the status list is not signed by this installation")
-    if not data_integrity.verify_proof(status_credential, public_keys[list_key]):
+    if not data_integrity.verify_proof(
+        status_credential, public_keys[list_key], [data_integrity.VC_V2_CONTEXT]
+    ):
         raise ProofError("the status list's signature does not verify")
     subject = status_credential.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("statusPurpose") != status_list.PURPOSE:
@@ -412,7 +414,7 @@ def verify(
             key_id = did.key_id_of_method(proof["verificationMethod"])
             if key_id is None or key_id not in public_keys:
                 return BadgeVerification(Outcome.UNKNOWN_KEY, form, key_id)
-            if not data_integrity.verify_proof(credential, public_keys[key_id]):
+            if not data_integrity.verify_proof(credential, public_keys[key_id], CONTEXTS):
                 return BadgeVerification(Outcome.BAD_SIGNATURE, form, key_id)
         _check_issuer(credential)
         valid_from = parse_timestamp(credential.get("validFrom"))

@@ -384,3 +384,19 @@ def test_mine_links_the_public_page_with_the_code(app: Flask, make_user, complet
     link = re.search(r'href="(/certificates/credentials/[^"]+)"', page)
     assert link and codes.normalise(link.group(1).rsplit("/", 1)[1]) == cert.code
     assert client.get(link.group(1)).status_code == 200
+
+
+def test_the_achievement_id_resolves(app: Flask, client, make_user, complete):
+    cert, badge = _issued(app, make_user, complete, title="Triage", version_label="2026.2")
+    achievement = openbadges.credential_json(badge)["credentialSubject"]["achievement"]
+    assert achievement["id"].startswith("http://lms.test/certificates/achievements/")
+    response = client.get(achievement["id"].removeprefix("http://lms.test"))
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    _cacheable(response, 3600)
+    body = response.get_json(force=True)
+    assert body["id"] == achievement["id"] and body["name"] == "Triage"
+    assert "Achievement" in body["type"] and body["@context"]
+    assert client.get("/certificates/achievements/course%3Anessuno/1").status_code == 404
+    issuing.revoke(db.session, cert, "Completamento annullato", actor=None)
+    db.session.commit()
+    assert client.get(achievement["id"].removeprefix("http://lms.test")).status_code == 404
