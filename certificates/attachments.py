@@ -8,6 +8,11 @@ module walks the ``/EmbeddedFiles`` name tree itself, stops at the two names it 
 and inflates their streams with a cap on the output. Anything outside the bounds is
 ``UnreadablePdf``: "not readable as a certificate", before any signature work.
 The bounds are listed in docs/limits.md ("Certificate PDFs").
+
+The same parse gives the visible text of the first page (``read``), compared by
+``certificates.verification`` with the signed name and title: the page's content is
+unpacked within pypdf's lowered limits, refused beyond ``MAX_PAGE_CONTENT_BYTES``, and
+the text is cut at ``MAX_TEXT_CHARS``.
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ MAX_STRUCTURE_STREAM_BYTES = 1024 * 1024  # what pypdf may unpack per xref/objec
 MAX_OBJECTS = 2000  # objects and cross-reference rows (ours: about 20)
 MAX_XREF_SECTIONS = 64  # cross-reference sections and pointers to them (ours: 2)
 MAX_OBJECT_STREAMS = 32  # compressed object streams (ours: none)
+MAX_PAGE_CONTENT_BYTES = 512 * 1024  # the first page's content, unpacked (ours: ~15 KB)
+MAX_TEXT_CHARS = 20_000  # of the first page's text (ours: ~1,500)
 
 NEEDED = (PAYLOAD_NAME, SIGNATURE_NAME)
 FLATE = "/FlateDecode"
@@ -84,12 +91,24 @@ class UnreadablePdf(Exception):
     """Not readable as a certificate; the message says why (for logs and the CLI)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Contents:
+    attachments: dict[str, bytes]
+    text: str | None  # the first page's text; None when not asked or not both attachments
+
+
 def read_signed_attachments(data: bytes) -> dict[str, bytes]:
     """``certificate.json`` and ``certificate.sig``, whichever of them the file holds.
 
     Raises ``UnreadablePdf`` for a file that is not a PDF, cannot be parsed, or goes
     beyond a bound; reads and unpacks nothing but those two attachments.
     """
+    return read(data).attachments
+
+
+def read(data: bytes, *, text: bool = False) -> Contents:
+    """The two attachments and, with ``text`` and when both are there, the text of the
+    first page (what a reader sees), within the same bounds."""
     if len(data) > MAX_PDF_BYTES:
         raise UnreadablePdf(f"file larger than {MAX_PDF_BYTES} bytes")
     if b"%PDF-" not in data[:1024]:
@@ -106,11 +125,23 @@ def read_signed_attachments(data: bytes) -> dict[str, bytes]:
             for name, spec in specs.items():
                 found[name] = _content(spec, min(MAX_ATTACHMENT_BYTES, budget), name)
                 budget -= len(found[name])
-            return found
+            page_text = _first_page_text(reader) if text and len(found) == len(NEEDED) else None
+            return Contents(found, page_text)
     except UnreadablePdf:
         raise
     except Exception as error:  # noqa: BLE001 - hostile input: pypdf may raise anything
         raise UnreadablePdf(f"{type(error).__name__}: {error}"[:300]) from error
+
+
+def _first_page_text(reader: PdfReader) -> str:
+    if len(reader.pages) < 1:
+        raise UnreadablePdf("no page")
+    page = reader.pages[0]
+    contents = page.get_contents()
+    size = len(contents.get_data()) if contents is not None else 0
+    if size > MAX_PAGE_CONTENT_BYTES:
+        raise UnreadablePdf(f"first page content larger than {MAX_PAGE_CONTENT_BYTES} bytes")
+    return page.extract_text()[:MAX_TEXT_CHARS]
 
 
 def _count_structure(data: bytes) -> None:

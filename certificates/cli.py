@@ -14,11 +14,11 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from certificates import accreditation, codes, keys, signing
+from certificates import accreditation, codes, keys, pades, signing
 from certificates.attachments import MAX_PDF_BYTES
 from certificates.config import external_url, issuer_settings, parse_days, renewal_url
 from certificates.models import Certificate
-from certificates.verification import Outcome, PdfCheck, check_pdf
+from certificates.verification import Outcome, Page, PdfCheck, check_pdf
 from lms.text import visible
 
 # Documented in docs/certificates.md; scripts rely on them, so new outcomes get new numbers.
@@ -29,6 +29,16 @@ EXIT = {
     "expired": 3,
     "revoked": 4,
     "unreadable": 5,
+    "altered": 6,  # signed data genuine, the document changed (PDF signature, page text)
+    "unconfirmed": 7,  # signed data genuine, an old PDF without a PDF signature
+}
+ALTERED_WHY = {
+    Page.BROKEN: "firma PDF non valida o modifiche dopo la firma / PDF signature broken "
+    "or changes after signing",
+    Page.TEXT: "la pagina non riporta il nome e il titolo firmati / the page does not show "
+    "the signed name and title",
+    Page.MISSING: "firma PDF assente su un attestato rilasciato quando la piattaforma già "
+    "firmava i PDF / PDF signature missing",
 }
 
 
@@ -46,10 +56,21 @@ def _print_details(check: PdfCheck) -> None:
     """Fields of the signed payload, each on one line: line breaks and control
     characters in a name or title are shown as escapes (``\\n``), never printed."""
     p = {key: visible(value) for key, value in check.payload.items()}
-    click.echo(f"  Numero / serial: {p.get('serial')}")
+    click.echo(
+        "Dati firmati (confrontali con il documento) / signed details (compare them "
+        "with the document):"
+    )
     click.echo(f"  Titolare / holder: {p.get('holder')}")
+    if check.payload.get("organisation"):
+        click.echo(f"  Organizzazione / organisation: {p.get('organisation')}")
     click.echo(f"  Titolo / title: {p.get('title')} ({p.get('version')})")
+    hours = check.payload.get("hours")
+    if isinstance(hours, int | float) and not isinstance(hours, bool):
+        click.echo(f"  Ore / hours: {hours:g}")
+    if check.payload.get("credits"):
+        click.echo(f"  Crediti / credits: {p.get('credits')}")
     click.echo(f"  Completato / completed: {_date(check.payload.get('completed'))}")
+    click.echo(f"  Rilasciato / issued: {_date(check.payload.get('issued'))}")
     tracked = check.payload.get("tracked_seconds")
     if isinstance(tracked, int) and not isinstance(tracked, bool):
         hours, minutes = accreditation.hours_minutes(tracked)
@@ -62,6 +83,7 @@ def _print_details(check: PdfCheck) -> None:
             f"{visible(found.provider)}, {visible(found.event)}, {credits}"
         )
     click.echo(f"  Scadenza / expires: {_date(check.payload.get('expires'))}")
+    click.echo(f"  Numero / serial: {p.get('serial')}")
     click.echo(f"  Ente / issuer: {p.get('issuer')}")
 
 
@@ -98,31 +120,48 @@ def _unreadable(why: str) -> NoReturn:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Chiave pubblica PEM (ripetibile). Predefinite: quelle dell'installazione (database).",
 )
+@click.option(
+    "--pades-cert",
+    "pades_cert_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificato PAdES PEM (ripetibile) per controllare il documento con --public-key.",
+)
 @click.option("--online", is_flag=True, help="Chiedi alla piattaforma se è stato revocato.")
 @click.option("--site", help="Indirizzo della piattaforma per --online (predefinito LMS_BASE_URL).")
 @with_appcontext
 def verify(
-    pdf_file: Path, public_key_files: tuple[Path, ...], online: bool, site: str | None
+    pdf_file: Path,
+    public_key_files: tuple[Path, ...],
+    pades_cert_files: tuple[Path, ...],
+    online: bool,
+    site: str | None,
 ) -> None:
     """Check a certificate PDF (no database with --public-key; no network unless --online).
 
     Exit status: 0 valid, 1 signature invalid, 2 not issued here, 3 expired,
-    4 revoked (only with --online), 5 file not readable as a certificate.
+    4 revoked (only with --online), 5 file not readable as a certificate,
+    6 document altered (signed data genuine, PDF signature broken or missing, or the
+    page changed), 7 signed data genuine but an old PDF without a PDF signature.
     """
+    trust = None
     if public_key_files:
         public = {}
         for path in public_key_files:
             key = keys.load_public_pem(path.read_bytes())
             public[keys.key_id_of(key)] = key
+        if pades_cert_files:
+            trust = pades.trust(tuple(path.read_text("ascii") for path in pades_cert_files))
     else:
         from lms import db
 
         public = keys.public_keys(db.session)
+        trust = keys.pades_trust(db.session)
     try:
         data = _read_bounded(pdf_file)
     except OSError as error:
         _unreadable(error.strerror or type(error).__name__)
-    check = check_pdf(data, public)
+    check = check_pdf(data, public, pades_trust=trust)
     if check.outcome is Outcome.UNREADABLE:
         _unreadable(check.detail)
     if check.outcome is Outcome.NOT_ISSUED_HERE:
@@ -133,9 +172,39 @@ def verify(
     if check.outcome is Outcome.SIGNATURE_INVALID:
         click.echo("FIRMA NON VALIDA / SIGNATURE INVALID: il contenuto è stato alterato.")
         sys.exit(EXIT["signature_invalid"])
+    key_id = visible(check.key_id)
+    if check.outcome is Outcome.ALTERED:
+        click.echo(f"DOCUMENTO ALTERATO / DOCUMENT ALTERED: {ALTERED_WHY[check.document]}.")
+        click.echo(
+            f"  I dati firmati sono autentici (chiave {key_id}), il documento no: valgono "
+            "solo i dati qui sotto / the signed data are genuine, the document is not."
+        )
+        _print_details(check)
+        sys.exit(EXIT["altered"])
+    if check.outcome is Outcome.UNCONFIRMED:
+        click.echo(
+            f"DOCUMENTO NON CONFERMABILE / DOCUMENT UNCONFIRMED: firma dei dati valida "
+            f"(chiave {key_id}), firma PDF (PAdES) assente / embedded signature valid, "
+            "PAdES signature missing."
+        )
+        click.echo(
+            "  PDF scaricato prima della firma dei documenti: verificare con il codice o "
+            "scaricarne una copia aggiornata / downloaded before documents were signed: "
+            "check the code or download a fresh copy."
+        )
+        _print_details(check)
+        sys.exit(EXIT["unconfirmed"])
     if check.outcome is not Outcome.VALID:  # an outcome this command does not know yet
         raise click.ClickException(f"esito sconosciuto: {check.outcome}")
-    click.echo(f"VALIDO / VALID: firma verificata (chiave {visible(check.key_id)}).")
+    click.echo(f"VALIDO / VALID: firma verificata (chiave {key_id}).")
+    if check.document is Page.SIGNED:
+        stamp = " con marca temporale / timestamped" if check.timestamped else ""
+        click.echo(f"  Documento integro: firma PDF (PAdES) valida{stamp} / PAdES signature valid.")
+    else:
+        click.echo(
+            "  Documento non controllato (PAdES): indicare --pades-cert / document not "
+            "checked: give --pades-cert."
+        )
     _print_details(check)
     result = "valid"
     if check.expired:
@@ -157,20 +226,60 @@ def verify(
     sys.exit(EXIT[result])
 
 
-@group.group("keys")
-def keys_group() -> None:
-    """Signing keys of the installation (in the database): list, rotate, export, rewrap."""
+@group.group("keys", invoke_without_command=True)
+@click.pass_context
+def keys_group(ctx: click.Context) -> None:
+    """Signing keys of the installation (in the database): show, rotate, export, rewrap,
+    import a PAdES key and certificate. Without a subcommand: show them all."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(keys_list)
+
+
+def _did_lines() -> list[str]:
+    """The DID and the address of its document (``certificates.did``, if installed)."""
+    try:
+        from certificates import did
+    except ImportError:  # pragma: no cover - the DID module comes with issue 20
+        return ["DID: (certificates.did non disponibile / not available)"]
+    issuer = did.issuer_id()
+    host, *path = issuer.removeprefix("did:web:").split(":")
+    from urllib.parse import unquote
+
+    location = "/".join(unquote(part) for part in path) if path else ".well-known"
+    return [
+        f"DID: {issuer}",
+        f"Documento DID / DID document: https://{unquote(host)}/{location}/did.json",
+    ]
 
 
 @keys_group.command("list")
 @with_appcontext
 def keys_list() -> None:
+    """Ed25519 keys, PAdES certificates (subject, fingerprint, validity) and the DID."""
     from lms import db
 
     current = keys.current_key_id(db.session, current_app.config["LMS_SECRET_KEY"])
     db.session.commit()
+    click.echo("Chiavi Ed25519 (dati firmati) / Ed25519 keys (signed data):")
     for key_id in keys.public_keys(db.session):
         click.echo(f"{key_id}{'  (corrente)' if key_id == current else ''}")
+    click.echo("Certificati PAdES (firma dei PDF) / PAdES certificates (PDF signature):")
+    certificates = keys.pades_certificates(db.session)
+    if not certificates:
+        click.echo("  nessuno: creato al primo PDF / none yet: made with the first PDF")
+    for key_id, pem in certificates.items():
+        info = pades.describe(key_id, pem)
+        flags = ["corrente" if key_id == current else "precedente"]
+        flags.append("autoemesso / self-issued" if info.self_issued else f"emesso da {info.issuer}")
+        click.echo(f"  {key_id}  ({', '.join(flags)})")
+        click.echo(f"    soggetto / subject: {info.subject}")
+        click.echo(f"    SHA-256: {info.fingerprint}")
+        click.echo(
+            f"    validità / validity: {info.not_before.date().isoformat()} → "
+            f"{info.not_after.date().isoformat()}"
+        )
+    for line in _did_lines():
+        click.echo(line)
 
 
 @keys_group.command("rotate")
@@ -179,22 +288,85 @@ def keys_rotate() -> None:
     """New certificates get a new key; old public keys keep verifying."""
     from lms import db
 
-    key_id = keys.rotate(db.session, current_app.config["LMS_SECRET_KEY"])
+    config = current_app.config
+    key_id = keys.rotate(db.session, config["LMS_SECRET_KEY"], config["LMS_CERT_ISSUER"])
     db.session.commit()
-    click.echo(f"Nuova chiave corrente: {key_id}")
+    click.echo(f"Nuova chiave corrente: {key_id} (con un nuovo certificato PAdES autoemesso)")
 
 
 @keys_group.command("export")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @with_appcontext
 def keys_export(directory: Path) -> None:
-    """Write every public key as <key id>.pub, for verify --public-key without a database."""
+    """Write every public key as <key id>.pub and every PAdES certificate as
+    <key id>.pades.pem, for verify --public-key/--pades-cert without a database."""
     from lms import db
 
     directory.mkdir(parents=True, exist_ok=True)
     for key_id, key in keys.public_keys(db.session).items():
         (directory / f"{key_id}.pub").write_text(keys.public_pem(key))
         click.echo(str(directory / f"{key_id}.pub"))
+    for key_id, pem in keys.pades_certificates(db.session).items():
+        (directory / f"{key_id}.pades.pem").write_text(pem)
+        click.echo(str(directory / f"{key_id}.pades.pem"))
+
+
+@keys_group.command("import-pades")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Chiave privata PEM (PKCS#8 o tradizionale).",
+)
+@click.option(
+    "--cert",
+    "cert_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificato PEM della chiave.",
+)
+@click.option(
+    "--chain",
+    "chain_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificati intermedi PEM (ripetibile).",
+)
+@click.option(
+    "--password-env",
+    default=None,
+    help="Variabile d'ambiente con la password della chiave, se cifrata.",
+)
+@with_appcontext
+def keys_import_pades(
+    key_file: Path, cert_file: Path, chain_files: tuple[Path, ...], password_env: str | None
+) -> None:
+    """Sign PDFs with a trust service provider's e-seal from now on (a new generation)."""
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+
+    from lms import db
+
+    password = os.environ.get(password_env, "").encode() if password_env else None
+    try:
+        private = serialization.load_pem_private_key(
+            key_file.read_bytes(), password=password or None
+        )
+    except (ValueError, TypeError) as error:
+        raise click.ClickException(f"chiave non leggibile: {error}") from None
+    chain = "".join(p.read_text("ascii") for p in (cert_file, *chain_files))
+    if not isinstance(private, pades.PrivateKey):
+        raise click.ClickException("la chiave deve essere ECDSA o RSA")
+    try:
+        key_id = keys.import_pades(db.session, current_app.config["LMS_SECRET_KEY"], private, chain)
+    except (keys.KeyStoreError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"Nuova generazione corrente {key_id}: i PDF sono firmati con il certificato importato."
+    )
 
 
 @keys_group.command("rewrap")

@@ -6,16 +6,35 @@ code can be timed and tested on plain values.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 
 from flask import current_app
 from flask_babel import gettext as _
 
-from certificates import codes, export, fonts, pdf
+from certificates import codes, export, fonts, keys, pades, pdf
 from certificates.config import verify_url
 from certificates.listing import Row
 from certificates.models import Certificate
 from lms import db
+
+
+def tsa_url() -> str | None:
+    """The timestamp authority (RFC 3161) for PAdES B-T; unset: B-B, no timestamp."""
+    url = current_app.config.get("LMS_CERT_TSA_URL") or os.environ.get("LMS_CERT_TSA_URL")
+    return str(url) if url else None
+
+
+def sealer() -> pades.Sealer:
+    """The PDF signer of the current key generation; a generation from before PAdES gets
+    its key and self-issued certificate here, committed at once (every host then signs
+    with the same one)."""
+    secret = current_app.config["LMS_SECRET_KEY"]
+    key = keys.pades_key_ready(db.session, secret)
+    if key is None:
+        issuer = current_app.config["LMS_CERT_ISSUER"]
+        key = db.commit_with_retries(lambda: keys.pades_key(db.session, secret, issuer))
+    return pades.sealer(key.private_key, key.certificate_pem, tsa_url())
 
 
 def render_options(cert: Certificate) -> pdf.RenderOptions:
@@ -23,6 +42,7 @@ def render_options(cert: Certificate) -> pdf.RenderOptions:
         verify_url=verify_url(cert.code),
         locale=cert.user.locale,
         font_path=fonts.certificate_font(current_app.instance_path),
+        sealer=sealer(),
     )
 
 

@@ -16,6 +16,13 @@ verifying), then creates the first key if there is none. Every creation is an in
 of a unique generation: two hosts racing end up on one key. A database migrated without
 ``init-db`` (tests, a host app running ``lms db upgrade``) gets its first key the same
 way on first use: still in the database, never in a host's own folder.
+
+Each generation also has a PAdES key (ECDSA P-256, or an imported e-seal's key) and its
+X.509 certificate, for the PDF signature (``certificates.pades``): sealed the same way,
+bound to ``<key id>:pades``. The key and a self-issued certificate are made with the
+generation (``ensure``/``rotate`` given the issuer's name), or on first use for rows made
+before (a conditional update: racing hosts end with one). Old generations keep their
+certificates, so that documents they signed keep validating.
 """
 
 from __future__ import annotations
@@ -31,22 +38,26 @@ from typing import TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from certificates import pades
 from certificates.models import SigningKeyRecord
+from lms import clock
 
 KEYS_DIR_NAME = "certificate-keys"  # where earlier versions kept keys, per host
 CURRENT = "current"
 SEALED_PREFIX = "v1:"
 _HKDF_INFO = b"lms certificates signing keys v1"
+_PADES_DATA = ":pades"  # associated data suffix: a PAdES key cannot pass for an Ed25519 one
 _ATTEMPTS = 5
 
 T = TypeVar("T")
@@ -60,6 +71,15 @@ class KeyStoreError(RuntimeError):
 class SigningKey:
     key_id: str
     private_key: Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class PadesKey:
+    """The current generation's PDF signing key and its certificate chain (PEM)."""
+
+    key_id: str
+    private_key: pades.PrivateKey
+    certificate_pem: str
 
 
 # --- Pure helpers ----------------------------------------------------------------------
@@ -89,33 +109,63 @@ def _wrapping_key(secret: str) -> bytes:
     return hkdf.derive(secret.encode("utf-8"))
 
 
-def seal(private: Ed25519PrivateKey, key_id: str, secret: str) -> str:
-    """The private key encrypted under ``secret``, bound to its id."""
-    raw = private.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
+def _seal_bytes(raw: bytes, associated: str, secret: str) -> str:
     nonce = os.urandom(12)
-    sealed = AESGCM(_wrapping_key(secret)).encrypt(nonce, raw, key_id.encode("ascii"))
+    sealed = AESGCM(_wrapping_key(secret)).encrypt(nonce, raw, associated.encode("ascii"))
     return SEALED_PREFIX + base64.b64encode(nonce + sealed).decode("ascii")
 
 
-@functools.lru_cache(maxsize=32)
-def unseal(sealed: str, key_id: str, secret: str) -> Ed25519PrivateKey:
-    """Inverse of :func:`seal` (cached: hosts sign with the same few keys all day)."""
+def _unseal_bytes(sealed: str, associated: str, secret: str, key_id: str) -> bytes:
     if not sealed.startswith(SEALED_PREFIX):
         raise KeyStoreError(f"signing key {key_id}: unknown storage format")
     data = base64.b64decode(sealed[len(SEALED_PREFIX) :])
     try:
-        raw = AESGCM(_wrapping_key(secret)).decrypt(data[:12], data[12:], key_id.encode("ascii"))
+        return AESGCM(_wrapping_key(secret)).decrypt(
+            data[:12], data[12:], associated.encode("ascii")
+        )
     except InvalidTag:
         raise KeyStoreError(
             f"signing key {key_id} was encrypted with another LMS_SECRET_KEY: set the "
             "installation's secret on this host, or rewrap the keys after changing it "
             "(lms certificates keys rewrap)"
         ) from None
+
+
+def seal(private: Ed25519PrivateKey, key_id: str, secret: str) -> str:
+    """The private key encrypted under ``secret``, bound to its id."""
+    raw = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return _seal_bytes(raw, key_id, secret)
+
+
+@functools.lru_cache(maxsize=32)
+def unseal(sealed: str, key_id: str, secret: str) -> Ed25519PrivateKey:
+    """Inverse of :func:`seal` (cached: hosts sign with the same few keys all day)."""
+    raw = _unseal_bytes(sealed, key_id, secret, key_id)
     private = Ed25519PrivateKey.from_private_bytes(raw)
     if key_id_of(private.public_key()) != key_id:
         raise KeyStoreError(f"signing key {key_id}: the private key does not match its id")
+    return private
+
+
+def seal_pades(private: pades.PrivateKey, key_id: str, secret: str) -> str:
+    """A PAdES private key (PKCS#8) encrypted under ``secret``, bound to ``<key id>:pades``."""
+    raw = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return _seal_bytes(raw, key_id + _PADES_DATA, secret)
+
+
+@functools.lru_cache(maxsize=32)
+def unseal_pades(sealed: str, key_id: str, secret: str) -> pades.PrivateKey:
+    """Inverse of :func:`seal_pades` (cached: one parsed key object per process)."""
+    raw = _unseal_bytes(sealed, key_id + _PADES_DATA, secret, key_id)
+    private = serialization.load_der_private_key(raw, password=None)
+    if not isinstance(private, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise KeyStoreError(f"PAdES key of {key_id}: neither ECDSA nor RSA")
     return private
 
 
@@ -141,29 +191,42 @@ def _current(session: Session) -> SigningKeyRecord | None:
     ).first()
 
 
-def _add(session: Session, secret: str, generation: int) -> SigningKeyRecord:
+def _pades_material(key_id: str, secret: str, issuer: str) -> tuple[str, str]:
+    """A new PAdES key, sealed, and its self-issued certificate (PEM)."""
+    private = pades.new_private_key()
+    certificate = pades.self_issued_certificate(private, issuer, clock.now())
+    return seal_pades(private, key_id, secret), certificate
+
+
+def _add(
+    session: Session, secret: str, generation: int, issuer: str | None = None
+) -> SigningKeyRecord:
     private = Ed25519PrivateKey.generate()
     key_id = key_id_of(private.public_key())
+    sealed, certificate = _pades_material(key_id, secret, issuer) if issuer else (None, None)
     record = SigningKeyRecord(
         key_id=key_id,
         generation=generation,
         public_pem=public_pem(private.public_key()),
         private_sealed=seal(private, key_id, secret),
+        pades_private_sealed=sealed,
+        pades_certificate_pem=certificate,
     )
     session.add(record)
     session.flush()
     return record
 
 
-def ensure(session: Session, secret: str) -> str | None:
-    """Create the installation's first key if it has none (insert-if-absent).
+def ensure(session: Session, secret: str, issuer: str | None = None) -> str | None:
+    """Create the installation's first key if it has none (insert-if-absent); with the
+    issuer's name, its PAdES key and self-issued certificate too.
 
     Returns the new key's id, or None if a key already existed (made by anyone)."""
 
     def write() -> str | None:
         if _current(session) is not None:
             return None
-        return _add(session, secret, 1).key_id
+        return _add(session, secret, 1, issuer).key_id
 
     return _retrying(session, write)
 
@@ -187,13 +250,14 @@ def signing_key(session: Session, secret: str) -> SigningKey:
     return SigningKey(key_id, unseal(record.private_sealed, key_id, secret))
 
 
-def rotate(session: Session, secret: str) -> str:
-    """Make a new key current; older keys stay for verification."""
-    ensure(session, secret)  # history starts with a first key, as before
+def rotate(session: Session, secret: str, issuer: str | None = None) -> str:
+    """Make a new key current (with its PAdES key and certificate when the issuer's name
+    is given); older keys and certificates stay for verification."""
+    ensure(session, secret, issuer)  # history starts with a first key, as before
 
     def write() -> str:
         top = session.scalar(select(func.max(SigningKeyRecord.generation))) or 0
-        return _add(session, secret, top + 1).key_id
+        return _add(session, secret, top + 1, issuer).key_id
 
     return _retrying(session, write)
 
@@ -208,15 +272,92 @@ def public_keys(session: Session) -> dict[str, Ed25519PublicKey]:
     return {key_id: load_public_pem(pem.encode("ascii")) for key_id, pem in rows}
 
 
+def pades_key_ready(session: Session, secret: str) -> PadesKey | None:
+    """The current generation's PAdES key, or None if it has none yet (read only)."""
+    record = _current(session)
+    if record is None or not record.pades_private_sealed or not record.pades_certificate_pem:
+        return None
+    private = unseal_pades(record.pades_private_sealed, record.key_id, secret)
+    return PadesKey(record.key_id, private, record.pades_certificate_pem)
+
+
+def pades_key(session: Session, secret: str, issuer: str) -> PadesKey:
+    """The current generation's PAdES key, made first if it has none (rows from before
+    PAdES). Two hosts racing: one conditional update wins, both use its key."""
+    found = pades_key_ready(session, secret)
+    if found is not None:
+        return found
+    key_id = current_key_id(session, secret)
+    sealed, certificate = _pades_material(key_id, secret, issuer)
+    with session.begin_nested():
+        session.execute(
+            update(SigningKeyRecord)
+            .where(
+                SigningKeyRecord.key_id == key_id,
+                SigningKeyRecord.pades_private_sealed.is_(None),
+            )
+            .values(pades_private_sealed=sealed, pades_certificate_pem=certificate)
+            .execution_options(synchronize_session=False)
+        )
+    record = session.get(SigningKeyRecord, key_id)
+    if record is not None:
+        session.refresh(record)  # whichever host's key the update left
+    found = pades_key_ready(session, secret)
+    if found is None:  # the current generation changed meanwhile (a rotation): again
+        return pades_key(session, secret, issuer)
+    return found
+
+
+def pades_certificates(session: Session) -> dict[str, str]:
+    """Every PAdES certificate chain (PEM) the installation signed documents with, by
+    key id, oldest first: the trust roots of document validation."""
+    rows = session.execute(
+        select(SigningKeyRecord.key_id, SigningKeyRecord.pades_certificate_pem)
+        .where(SigningKeyRecord.pades_certificate_pem.is_not(None))
+        .order_by(SigningKeyRecord.generation)
+    )
+    return {key_id: pem for key_id, pem in rows if pem}
+
+
+def pades_trust(session: Session) -> pades.Trust:
+    """The validator's trust roots (parsed once per set of certificates)."""
+    return pades.trust(tuple(pades_certificates(session).values()))
+
+
+def import_pades(session: Session, secret: str, private: pades.PrivateKey, chain_pem: str) -> str:
+    """Sign documents from now on with an imported key and certificate chain (a
+    qualified e-seal from a trust service provider): a new generation, current, whose
+    PAdES part is the imported one; the previous certificates stay for validation."""
+    chain = pades.load_chain(chain_pem)
+    if not chain:
+        raise KeyStoreError("no certificate in the PEM file")
+    if not pades.matches(private, chain[0]):
+        raise KeyStoreError("the private key does not match the first certificate")
+    key_id = rotate(session, secret)
+    record = session.get(SigningKeyRecord, key_id)
+    assert record is not None
+    record.pades_private_sealed = seal_pades(private, key_id, secret)
+    record.pades_certificate_pem = chain_pem
+    session.flush()
+    return key_id
+
+
 def rewrap(session: Session, old_secret: str, new_secret: str) -> int:
-    """Encrypt every private key again under a new ``LMS_SECRET_KEY``; how many."""
+    """Encrypt every private key (Ed25519 and PAdES) again under a new ``LMS_SECRET_KEY``;
+    how many rows."""
     records = session.scalars(
-        select(SigningKeyRecord).where(SigningKeyRecord.private_sealed.is_not(None))
+        select(SigningKeyRecord).where(
+            SigningKeyRecord.private_sealed.is_not(None)
+            | SigningKeyRecord.pades_private_sealed.is_not(None)
+        )
     ).all()
     for record in records:
-        assert record.private_sealed is not None
-        private = unseal(record.private_sealed, record.key_id, old_secret)
-        record.private_sealed = seal(private, record.key_id, new_secret)
+        if record.private_sealed is not None:
+            private = unseal(record.private_sealed, record.key_id, old_secret)
+            record.private_sealed = seal(private, record.key_id, new_secret)
+        if record.pades_private_sealed is not None:
+            key = unseal_pades(record.pades_private_sealed, record.key_id, old_secret)
+            record.pades_private_sealed = seal_pades(key, record.key_id, new_secret)
     session.flush()
     return len(records)
 

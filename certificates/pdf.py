@@ -11,7 +11,8 @@ measures every glyph again for each break it considers), the QR code is
 vector rectangles rather than a PNG, and the attachments are written by fpdf2
 itself rather than by reading the whole document back with pypdf.
 Verification reads attachments with pypdf, whichever wrote them: the
-signature covers the payload bytes only.
+Ed25519 signature covers the payload bytes only; the PAdES signature added last
+(``certificates.pades``) covers the whole file, page included.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from babel.numbers import format_decimal
 from fpdf import ViewerPreferences
 from fpdf.enums import TextMode
 
-from certificates import accreditation, codes, signing
+from certificates import accreditation, codes, pades, signing
 from certificates.models import Certificate
 from lms.fonts import PDF
 
@@ -122,6 +123,8 @@ class RenderOptions:
     verify_url: str
     locale: str
     font_path: Path
+    # The installation's PDF signature (``certificates.pades``); None: not signed as a PDF.
+    sealer: pades.Sealer | None = None
 
 
 def _nfc(text: str | None) -> str:
@@ -389,11 +392,13 @@ def draw(cert: Certificate, options: RenderOptions) -> bytes:
 
 
 def render(cert: Certificate, options: RenderOptions) -> bytes:
-    """The downloadable certificate: the page plus the stored signed payload as attachments.
+    """The downloadable certificate: the page plus the stored signed payload as attachments,
+    the whole document then signed as a PDF (PAdES) when ``options.sealer`` is given.
 
     ``certificate.json`` holds exactly the signed bytes and ``certificate.sig``
     the signature document (see ``signing``); PDFs from before this was written
-    by fpdf2 carry the same two files, attached by pypdf.
+    by fpdf2 carry the same two files, attached by pypdf. The PAdES signature is an
+    incremental update: the attachments stay byte for byte where fpdf2 put them.
     """
     pdf = _page(cert, options)
     pdf.embed_file(
@@ -406,7 +411,8 @@ def render(cert: Certificate, options: RenderOptions) -> bytes:
         basename=signing.SIGNATURE_NAME,
         mime_type="application/json",
     )
-    return bytes(pdf.output())
+    data = bytes(pdf.output())
+    return pades.sign(data, options.sealer) if options.sealer is not None else data
 
 
 def filename(cert: Certificate) -> str:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from certificates import accreditation, codes, issuing, keys, listing, verification
+from certificates import accreditation, codes, issuing, keys, listing, pades, verification
 from certificates import jobs as certificate_jobs
 from certificates.blueprint import bp
 from certificates.config import courses_loaded, expiring_days, issuer_settings
@@ -203,14 +203,12 @@ def verify_upload() -> Any:
             _("Il file è troppo grande (massimo %(mb)d MB).", mb=MAX_UPLOAD_BYTES >> 20)
         )
         return _verify_page(413, upload_form=form)
-    check = verification.check_pdf(data, keys.public_keys(db.session))
+    check = verification.check_pdf(
+        data, keys.public_keys(db.session), now=_now(), pades_trust=keys.pades_trust(db.session)
+    )
     if check.outcome is verification.Outcome.UNREADABLE:
         return _verify_page(422, check=check)
-    cert = (
-        verification.find_signed(db.session, check.payload)
-        if check.outcome is verification.Outcome.VALID
-        else None
-    )
+    cert = verification.find_signed(db.session, check.payload) if check.genuine_payload else None
     status = cert.status(_now(), expiring_days()) if cert else None
     return _verify_page(check=check, cert=cert, status=status)
 
@@ -222,19 +220,34 @@ def _current_key_id() -> str:
     return str(db.commit_with_retries(lambda: keys.current_key_id(db.session, secret)))
 
 
+KEYS_MAX_AGE = 3600  # seconds: a rotation reaches caches within the hour
+
+
+def _cached(response: Response) -> Response:
+    """Public keys change only on rotation: cacheable, revalidated by ETag."""
+    response.cache_control.public = True
+    response.cache_control.max_age = KEYS_MAX_AGE
+    response.add_etag()
+    return response.make_conditional(request)
+
+
 @bp.route("/public-key.pem")
 @public
 def public_key() -> Any:
     """The current public key (stable URL); older ones are in keys.json."""
     key_id = _current_key_id()
     pem = keys.public_pem(keys.public_keys(db.session)[key_id])
-    return Response(pem, mimetype="application/x-pem-file")
+    return _cached(Response(pem, mimetype="application/x-pem-file"))
 
 
 @bp.route("/keys.json")
 @public
 def keys_json() -> Any:
+    """Every Ed25519 key and every PAdES certificate the installation signed with."""
     current = _current_key_id()
+    certificates = [
+        pades.describe(key_id, pem) for key_id, pem in keys.pades_certificates(db.session).items()
+    ]
     body = {
         "issuer": current_app.config["LMS_CERT_ISSUER"],
         "algorithm": "Ed25519",
@@ -243,8 +256,23 @@ def keys_json() -> Any:
             {"key_id": key_id, "public_key_pem": keys.public_pem(key)}
             for key_id, key in keys.public_keys(db.session).items()
         ],
+        "pades_certificates": [
+            {
+                "key_id": info.key_id,
+                "current": info.key_id == current,
+                "subject": info.subject,
+                "issuer": info.issuer,
+                "self_issued": info.self_issued,
+                "sha256_fingerprint": info.fingerprint,
+                "not_before": info.not_before.isoformat(),
+                "not_after": info.not_after.isoformat(),
+                "certificate_pem": info.pem,
+            }
+            for info in certificates
+        ],
     }
-    return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
+    text = json.dumps(body, ensure_ascii=False, indent=2)
+    return _cached(Response(text, mimetype="application/json"))
 
 
 # --- Referents --------------------------------------------------------------------
