@@ -131,6 +131,27 @@ def revocation_list() -> Any:
     return _public(_json(body, JSON_LD), STATUS_MAX_AGE, cors=True)
 
 
+@bp.route("/achievements/<key>/<version>")
+@public
+def achievement(key: str, version: str) -> Any:
+    """What a course version attests (the credentials' ``achievement.id``), as JSON-LD:
+    from its latest certificate not revoked; 404 when there is none."""
+    cert = db.session.scalar(
+        select(Certificate)
+        .where(
+            Certificate.key == key,
+            Certificate.version_label == version,
+            Certificate.revoked_at.is_(None),
+        )
+        .order_by(Certificate.id.desc())
+        .limit(1)
+    )
+    if cert is None:
+        abort(404)
+    body = {"@context": list(openbadges.CONTEXTS), **openbadges.achievement(cert)}
+    return _public(_json(body, JSON_LD), DOCUMENT_MAX_AGE, cors=True)
+
+
 # --- The public credential page ------------------------------------------------------
 
 

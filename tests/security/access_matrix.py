@@ -660,10 +660,17 @@ OPEN_BADGES: Table = {
         "POST": signed_in(404, operator=302),
     },
     "certificates.credential_download": {"GET": signed_in(404, operator=200)},
+    "certificates.achievement": {"GET": expect(200)},  # the matrix certificate's course
 }
 _join(
     OPEN_BADGES,
-    {"certificates.credential_download": {"cert_id": _open_badge_certificate}},
+    {
+        "certificates.credential_download": {"cert_id": _open_badge_certificate},
+        "certificates.achievement": {
+            "key": lambda w: (_certificate(w), "course:matrice")[1],
+            "version": lambda w: "1",
+        },
+    },
     # A new DID each time: a credential made for it is the change the control looks for.
     {"certificates.credential_wallet": Form("operator", lambda w: {"did": _new_did()})},
 )
