@@ -180,21 +180,31 @@ class SecondVerifier:
     # -- Data Integrity, eddsa-rdfc-2022 --
 
     @staticmethod
-    def canonize(document: dict[str, Any]) -> bytes:
-        def loader(url: str, options: dict[str, Any]) -> dict[str, Any]:
-            path = CONTEXT_FILES.get(url)
-            if path is None:
-                raise Rejected(f"context {url} is not one this verifier knows")
-            return {
-                "contentType": "application/ld+json",
-                "contextUrl": None,
-                "documentUrl": url,
-                "document": json.loads(path.read_text("utf-8")),
-            }
+    def loader(url: str, options: dict[str, Any]) -> dict[str, Any]:
+        path = CONTEXT_FILES.get(url)
+        if path is None:
+            raise Rejected(f"context {url} is not one this verifier knows")
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": json.loads(path.read_text("utf-8")),
+        }
 
+    @classmethod
+    def canonize(cls, document: dict[str, Any]) -> bytes:
+        """RDFC-1.0 N-Quads; a property no context defines (so not signed) is refused."""
+        dropped: list[str] = []
+        jsonld.expand(document, {"documentLoader": cls.loader}, on_property_dropped=dropped.append)
+        if dropped:
+            raise Rejected(f"terms no context defines: {dropped}")
         nquads = jsonld.normalize(
             document,
-            {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": loader},
+            {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": cls.loader,
+            },
         )
         return nquads.encode("utf-8")
 

@@ -9,7 +9,12 @@ import pytest
 from certificates import data_integrity, issuing, openbadges
 from certificates.openbadges import Outcome
 from lms import db
-from tests.certificates.openbadges.conftest import public_keys, published_status_list
+from tests.certificates.openbadges.conftest import (
+    public_keys,
+    published_status_list,
+    second_verifier,
+)
+from tests.certificates.openbadges.second_verifier import Rejected
 
 pytestmark = pytest.mark.usefixtures("services")
 
@@ -33,6 +38,8 @@ def test_an_added_undefined_property_is_refused(issued):
     credential = openbadges.credential_json(badge)
     credential["credentialSubject"]["achievement"]["grade"] = "eccellente"
     assert "no context defines" in _refused(credential, badge)
+    with pytest.raises(Rejected, match="no context defines"):
+        second_verifier().verify_data_integrity(credential)
 
 
 def test_a_status_renamed_to_its_full_iri_is_refused(issued):
