@@ -330,6 +330,11 @@ def _check_issuer(credential: dict[str, Any]) -> None:
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != did.issuer_id():
         raise ProofError("the issuer is not this installation")
+    types = credential.get("type")
+    if not isinstance(types, list) or not {"OpenBadgeCredential", "AchievementCredential"} & set(
+        map(str, types)
+    ):
+        raise ProofError("not an OpenBadgeCredential")
     if not isinstance(credential.get("credentialSubject"), dict):
         raise ProofError("no credentialSubject")
     if "proof" in credential and isinstance(credential["proof"], dict):
@@ -371,6 +376,8 @@ def _revoked(
         status_credential, public_keys[list_key], [data_integrity.VC_V2_CONTEXT]
     ):
         raise ProofError("the status list's signature does not verify")
+    if status_credential.get("issuer") != did.issuer_id():
+        raise ProofError("the status list is not this installation's")
     subject = status_credential.get("credentialSubject")
     if not isinstance(subject, dict) or subject.get("statusPurpose") != status_list.PURPOSE:
         raise ProofError("not a revocation status list")
