@@ -19,6 +19,7 @@ import enum
 import functools
 import io
 import os
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ TSA_TIMEOUT = 10  # seconds
 # Where the stamp goes on the A4 landscape page (points, origin bottom left): the free
 # band under the code and link, left of the QR code.
 STAMP_BOX = (57, 34, 300, 62)
-STAMP_TEXT = "Firmato digitalmente / Digitally signed\n%(signer)s\n%(ts)s"
+STAMP_TEXT = "Firmato digitalmente / Digitally signed\n{signer}\n%(ts)s"
 
 
 # --- The self-issued certificate -------------------------------------------------------
@@ -299,6 +300,12 @@ class Sealer:
     timestamped: bool
 
 
+def _ascii(text: str) -> str:
+    """The stamp's standard font draws ASCII only: dashes and ellipses spelled out."""
+    text = text.replace("–", "-").replace("—", "-").replace("…", "...")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
 @functools.lru_cache(maxsize=8)
 def sealer(private: PrivateKey, chain_pem: str, tsa_url: str | None = None) -> Sealer:
     """The process's signer for this key and certificate (cached: ``keys`` hands out the
@@ -306,16 +313,17 @@ def sealer(private: PrivateKey, chain_pem: str, tsa_url: str | None = None) -> S
     chain = load_chain(chain_pem)
     signer = _TemplateSigner(private, chain)
     names = chain[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    signer_name = str(names[0].value) if names else chain[0].subject.rfc4514_string()
     timestamper = RequestsHTTPTimeStamper(tsa_url, timeout=TSA_TIMEOUT) if tsa_url else None
     metadata = PdfSignatureMetadata(
         field_name=FIELD_NAME,
         md_algorithm="sha256",
         subfilter=SigSeedSubFilter.PADES,
-        name=str(names[0].value) if names else None,
+        name=signer_name,
         reason="Attestato rilasciato dalla piattaforma / Certificate issued by the platform",
     )
     style = TextStampStyle(
-        stamp_text=STAMP_TEXT,
+        stamp_text=STAMP_TEXT.format(signer=_ascii(signer_name).replace("%", "%%")),
         border_width=0,
         timestamp_format="%Y-%m-%d",
         inner_content_layout=layout.SimpleBoxLayoutRule(
