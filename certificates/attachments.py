@@ -134,14 +134,17 @@ def read(data: bytes, *, text: bool = False) -> Contents:
 
 
 def _first_page_text(reader: PdfReader) -> str:
-    if len(reader.pages) < 1:
-        raise UnreadablePdf("no page")
-    page = reader.pages[0]
-    contents = page.get_contents()
-    size = len(contents.get_data()) if contents is not None else 0
-    if size > MAX_PAGE_CONTENT_BYTES:
-        raise UnreadablePdf(f"first page content larger than {MAX_PAGE_CONTENT_BYTES} bytes")
-    return page.extract_text()[:MAX_TEXT_CHARS]
+    """The first page's text; "" for a page that cannot be read within the bounds (its
+    content damaged or too large): a page nobody can read shows no name."""
+    try:
+        page = reader.pages[0]
+        contents = page.get_contents()
+        size = len(contents.get_data()) if contents is not None else 0
+        if size > MAX_PAGE_CONTENT_BYTES:
+            return ""
+        return str(page.extract_text())[:MAX_TEXT_CHARS]
+    except Exception:  # noqa: BLE001 - hostile input: pypdf may raise anything
+        return ""
 
 
 def _count_structure(data: bytes) -> None:
