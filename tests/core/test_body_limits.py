@@ -156,6 +156,7 @@ def test_a_host_application_keeps_its_own_limits_on_its_own_routes(tmp_path) -> 
             "LMS_DATABASE_URL": f"sqlite:///{tmp_path / 'host.sqlite3'}",
             "LMS_SECRET_KEY": "host-test-secret",
             "LMS_LOG_JSON": False,
+            "LMS_BASE_URL": "http://host.test/formazione",
         },
     )
     assert host.config["MAX_CONTENT_LENGTH"] is None  # the host's setting, untouched

@@ -76,6 +76,7 @@ def _mount(host: Flask, app: Flask, tmp_path: Path) -> None:
         config={
             "LMS_DATABASE_URL": app.config["LMS_DATABASE_URL"],
             "LMS_LOG_JSON": False,
+            "LMS_BASE_URL": "http://host.test",
             "LMS_MAIL_BACKEND": "file",
             "LMS_MAIL_FILE_DIR": str(tmp_path),
         },
