@@ -33,10 +33,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certificates import accreditation, data_integrity, did, keys, status_list, vc_jwt
+from certificates import accreditation, data_integrity, did, securing, status_list, vc_jwt
 from certificates.config import external_url
 from certificates.data_integrity import OB_V3_CONTEXT, VC_V2_CONTEXT, ProofError
-from certificates.models import Certificate, CertificateKind, OpenBadge, SigningKeyRecord
+from certificates.models import Certificate, CertificateKind, OpenBadge
 from certificates.signing import parse_timestamp, timestamp
 from lms import clock
 from lms.errors import ServiceError
@@ -187,26 +187,6 @@ def unsigned(
 # --- Signing and storing -------------------------------------------------------------------
 
 
-def _signing_key(session: Session, key_id: str | None) -> keys.SigningKey:
-    """``key_id``'s key if its private half is here, else the current key."""
-    secret = current_app.config["LMS_SECRET_KEY"]
-    if key_id:
-        record = session.get(SigningKeyRecord, key_id)
-        if record is not None and record.private_sealed is not None:
-            return keys.SigningKey(key_id, keys.unseal(record.private_sealed, key_id, secret))
-    return keys.signing_key(session, secret)
-
-
-def secure(
-    session: Session, document: dict[str, Any], *, key_id: str | None, now: dt.datetime
-) -> dict[str, Any]:
-    """``document`` with its Data Integrity proof by ``key_id`` (or the current key)."""
-    key = _signing_key(session, key_id)
-    return data_integrity.add_proof(
-        document, key.private_key, did.verification_method(key.key_id), now
-    )
-
-
 def normalise_did(value: str | None) -> str:
     """The holder's DID as given, checked; "" for none."""
     value = (value or "").strip()
@@ -233,7 +213,7 @@ def badge_for(session: Session, cert: Certificate, *, subject_did: str | None = 
     if existing is not None:
         return existing
     now = clock.now()
-    key = _signing_key(session, cert.key_id)
+    key = securing.signing_key(session, cert.key_id)
     document = unsigned(
         cert,
         subject_did=subject_id or None,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from certificates import did
+from certificates import did, securing
 from certificates.config import external_url
 from certificates.data_integrity import VC_V2_CONTEXT
 from certificates.models import Certificate
@@ -120,7 +120,5 @@ def unsigned(session: Session, now: dt.datetime) -> dict[str, Any]:
 
 def credential(session: Session) -> dict[str, Any]:
     """The signed status list credential, as of now."""
-    from certificates.openbadges import secure
-
     now = clock.now()
-    return secure(session, unsigned(session, now), key_id=None, now=now)
+    return securing.secure(session, unsigned(session, now), key_id=None, now=now)
