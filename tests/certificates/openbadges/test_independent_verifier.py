@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from openvc.proof import data_integrity as openvc_di  # a test dependency (pyproject)
+from openvc.proof.errors import SignatureInvalid
 
 from certificates import issuing, openbadges
 from certificates.data_integrity import OB_V3_CONTEXT
 from lms import clock, db
 from tests.certificates.openbadges.conftest import public_keys, published_status_list
-
-openvc_di = pytest.importorskip(
-    "openvc.proof.data_integrity", reason="openvc-core[data-integrity] is a test dependency"
-)
-from openvc.proof.errors import SignatureInvalid  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("services")
 
