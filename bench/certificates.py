@@ -5,9 +5,11 @@
 Runs in its own process pinned to one CPU (``sched_setaffinity``), on a seeded
 database (``bench.seed``): the signed PDFs of seeded certificates, drawn with the
 certificates package's own ``certificate_pdf`` (page, font, QR code, signed
-attachments); verification with its own ``check_pdf`` (the offline check of an
-uploaded PDF: attachments, Ed25519 signature) and ``find_by_code`` (the page
-behind a typed or scanned code). Prints one JSON line.
+attachments, PAdES signature with its visible stamp), and the same without the PAdES
+signature for comparison; verification with its own ``check_pdf`` (the check of an
+uploaded PDF: attachments, Ed25519 signature, PAdES signature with pyHanko's validator,
+the page's text) and ``find_by_code`` (the page behind a typed or scanned code).
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -50,11 +52,13 @@ def bare_page(_i: int) -> bytes:
 
 
 def measure(instance: Path, database_url: str, n: int) -> dict[str, Any]:
+    import dataclasses
+
     from sqlalchemy import select
 
     from bench.common import make_app
-    from certificates import keys
-    from certificates.documents import certificate_pdf
+    from certificates import keys, pdf
+    from certificates.documents import certificate_pdf, render_options
     from certificates.models import Certificate
     from certificates.verification import check_pdf, find_by_code
     from lms import db
@@ -74,8 +78,18 @@ def measure(instance: Path, database_url: str, n: int) -> dict[str, Any]:
         results["certificate_pdf"] = _rate(
             n, lambda i: pdfs.append(certificate_pdf(certs[i % len(certs)]))
         )
+        results["pades"] = True  # certificate_pdf includes the PAdES signature
+
+        def unsigned(i: int) -> bytes:
+            cert = certs[i % len(certs)]
+            return pdf.render(cert, dataclasses.replace(render_options(cert), sealer=None))
+
+        results["certificate_pdf_without_pades"] = _rate(n, unsigned)
         public = keys.public_keys(db.session)
-        results["verify_pdf"] = _rate(n, lambda i: check_pdf(pdfs[i % len(pdfs)], public))
+        trust = keys.pades_trust(db.session)
+        results["verify_pdf"] = _rate(
+            n, lambda i: check_pdf(pdfs[i % len(pdfs)], public, pades_trust=trust)
+        )
         codes = [c.code for c in certs]
         results["verify_code"] = _rate(n, lambda i: find_by_code(db.session, codes[i % len(codes)]))
         results["pdf_kilobytes"] = round(sum(map(len, pdfs)) / len(pdfs) / 1024, 1)
@@ -110,7 +124,8 @@ def run(instance: str, database_url: str, n: int = 200) -> dict[str, Any]:
     ).stdout
     results = json.loads(out.strip().splitlines()[-1])
     log(
-        f"certificates: {results['certificate_pdf']['per_second']} PDF/s on one core, "
+        f"certificates: {results['certificate_pdf']['per_second']} PDF/s on one core with "
+        f"PAdES ({results['certificate_pdf_without_pades']['per_second']}/s without), "
         f"bare fpdf2 {results['bare_fpdf2']['per_second']}/s "
         f"(ratio {results['ratio_to_bare']:.2f}); verify PDF "
         f"{results['verify_pdf']['per_second']}/s, code {results['verify_code']['per_second']}/s"

@@ -1,4 +1,5 @@
-"""Certificates per second on one core: issuing, drawing, signing, vs a bare fpdf2 page.
+"""Certificates per second on one core: issuing, drawing, signing (Ed25519 payload and
+PAdES document signature), verifying, vs a bare fpdf2 page.
 
     .venv/bin/python -m bench.certificates_bench [--n 200]
     .venv/bin/python bench/certificates_bench.py [--n 200]
@@ -91,10 +92,14 @@ def main() -> None:
     logging.getLogger("lms").setLevel(logging.WARNING)
     logging.getLogger("certificates").setLevel(logging.WARNING)
 
+    import dataclasses
+
+    from certificates import keys
     from certificates.config import issuer_settings
     from certificates.documents import certificate_pdf, render_options
     from certificates.issuing import issue
-    from certificates.pdf import draw
+    from certificates.pdf import draw, render
+    from certificates.verification import check_pdf
 
     with app.test_request_context():
         upgrade(app)
@@ -138,14 +143,26 @@ def main() -> None:
         print(f"one core; {n} documents per measure\n")
         bare = rate("bare fpdf2 one-page document", n, bare_page)
         rate("certificate page drawn (fpdf2 + font + QR)", n, lambda _i: draw(cert, options))
-        full = rate("certificate PDF (+ signed attachments)", n, lambda _i: certificate_pdf(cert))
+        unsigned = dataclasses.replace(options, sealer=None)
+        rate("certificate PDF without PAdES (+ attachments)", n, lambda _i: render(cert, unsigned))
+        full = rate("certificate PDF (+ attachments, PAdES)", n, lambda _i: certificate_pdf(cert))
         distinct = rate(
-            "certificate PDFs, each a different one", n, lambda i: certificate_pdf(others[i + 1])
+            "certificate PDFs with PAdES, each a different one",
+            n,
+            lambda i: certificate_pdf(others[i + 1]),
         )
         rate("issuing (DB row + Ed25519 signature, commit)", n, issue_one)
-        rate("issuing + its PDF", n, lambda i: certificate_pdf(issue_one(i)))
+        rate("issuing + its PDF (PAdES)", n, lambda i: certificate_pdf(issue_one(i)))
+        public = keys.public_keys(db.session)
+        trust = keys.pades_trust(db.session)
+        signed = certificate_pdf(cert)
+        rate(
+            "verifying an uploaded PDF (payload, PAdES, text)",
+            n,
+            lambda _i: check_pdf(signed, public, pades_trust=trust),
+        )
         print(
-            f"\ncertificate PDF costs {bare / full:.1f}x a bare fpdf2 page"
+            f"\ncertificate PDF with PAdES costs {bare / full:.1f}x a bare fpdf2 page"
             f" ({full / bare:.0%} of its rate; {distinct / bare:.0%} for distinct ones)"
         )
 

@@ -342,9 +342,17 @@ def sealer(private: PrivateKey, chain_pem: str, tsa_url: str | None = None) -> S
     return Sealer(pdf_signer, signer, timestamper is not None)
 
 
+class _Writer(IncrementalPdfFileWriter):
+    """The incremental update leaves the document information as fpdf2 wrote it: pyHanko
+    would parse its UTF-16 strings again only to stamp a producer and a date on it."""
+
+    def _update_meta(self) -> None:
+        pass
+
+
 def sign(data: bytes, seal: Sealer) -> bytes:
     """The document with one PAdES signature over all of it (an incremental update)."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    writer = _Writer(io.BytesIO(data))
     out = seal.pdf_signer.sign_pdf(
         writer, bytes_reserved=None if seal.timestamped else BYTES_RESERVED
     )
