@@ -159,6 +159,11 @@ def test_certificates_attached_by_pypdf_still_verify(app: Flask, make_user, comp
     for data in (legacy.getvalue(), pdf_bytes(app, cert)):
         check = check_pdf(data, public)
         assert check.outcome is Outcome.VALID and check.payload["serial"] == cert.serial
+    # with the document check: the old file has no PDF signature (issued before the
+    # installation's first PAdES certificate: unconfirmed), the new one is signed
+    trust = keys.pades_trust(db.session)
+    assert check_pdf(legacy.getvalue(), public, pades_trust=trust).outcome is Outcome.UNCONFIRMED
+    assert check_pdf(pdf_bytes(app, cert), public, pades_trust=trust).outcome is Outcome.VALID
 
 
 def test_attachments_and_download_name(app: Flask, make_user, complete):

@@ -26,6 +26,8 @@ CLI_WORDS = {
     "not_issued_here": "NON EMESSO QUI",
     "expired": "SCADUTO / EXPIRED",
     "unreadable": "NON LEGGIBILE / UNREADABLE",
+    "altered": "DOCUMENTO ALTERATO / DOCUMENT ALTERED",
+    "unconfirmed": "DOCUMENTO NON CONFERMABILE / DOCUMENT UNCONFIRMED",
 }
 EXIT = {
     "valid": 0,
@@ -34,6 +36,8 @@ EXIT = {
     "expired": 3,
     "revoked": 4,
     "unreadable": 5,
+    "altered": 6,
+    "unconfirmed": 7,
 }
 
 
@@ -79,8 +83,10 @@ def test_genuine_certificate_is_valid(app: Flask, tmp_path: Path, genuine: bytes
     assert_reported(app, tmp_path, genuine, "valid")
     result = cli_verify(app, tmp_path, genuine)
     assert "Nguyễn Thị Minh" in result.output and "Revoca non controllata" in result.output
+    assert "confrontali con il documento" in result.output
     page = upload(app, genuine)
     assert "Nguyễn Thị Minh" in page and "Accoglienza e orientamento delle donne" in page
+    assert "Confronta questi dati" in page and 'data-fact="version">2026.1<' in page
 
 
 def test_every_byte_of_the_payload_is_covered_by_the_signature(app: Flask, genuine: bytes):

@@ -48,6 +48,9 @@ def test_verify_by_code_shows_the_certificate(app: Flask, client, make_user, com
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-outcome="valid"' in page
     assert "Łucja Żółć" in page and "Accoglienza" in page and cert.serial in page
+    # the signed details, prominent, and the reader asked to compare them with the paper
+    assert 'data-fact="holder"><strong>Łucja Żółć</strong>' in page
+    assert 'data-fact="version">2026.1<' in page and "Confronta questi dati" in page
     sloppy = codes.grouped(cert.code).lower().replace("-", "")
     assert client.get(f"/certificates/verify/{sloppy}").status_code == 200
     form = post_form(client, "/certificates/verify", {"code": cert.code.lower()})
