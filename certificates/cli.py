@@ -242,14 +242,15 @@ def _did_lines() -> list[str]:
     except ImportError:  # pragma: no cover - the DID module comes with issue 20
         return ["DID: (certificates.did non disponibile / not available)"]
     issuer = did.issuer_id()
-    host, *path = issuer.removeprefix("did:web:").split(":")
-    from urllib.parse import unquote
+    if "certificates.did_document" in current_app.view_functions:
+        url = external_url("certificates.did_document")
+    else:  # did:web resolution: did:web:host[:path...] -> https://host/path/did.json
+        from urllib.parse import unquote
 
-    location = "/".join(unquote(part) for part in path) if path else ".well-known"
-    return [
-        f"DID: {issuer}",
-        f"Documento DID / DID document: https://{unquote(host)}/{location}/did.json",
-    ]
+        host, *path = issuer.removeprefix("did:web:").split(":")
+        location = "/".join(unquote(part) for part in path) if path else ".well-known"
+        url = f"https://{unquote(host)}/{location}/did.json"
+    return [f"DID: {issuer}", f"Documento DID / DID document: {url}"]
 
 
 @keys_group.command("list")

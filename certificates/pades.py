@@ -18,6 +18,7 @@ import datetime as dt
 import enum
 import functools
 import io
+import logging
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.stamp import TextStampStyle
@@ -43,6 +45,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+log = logging.getLogger(__name__)
 
 FIELD_NAME = "FirmaAttestato"
 VALIDITY = dt.timedelta(days=3653)  # ten years: old certificates keep validating
@@ -298,6 +301,7 @@ class Sealer:
     pdf_signer: PdfSigner
     signer: _TemplateSigner
     timestamped: bool
+    untimestamped: Sealer | None = None  # B-B, when the timestamp authority fails
 
 
 def _ascii(text: str) -> str:
@@ -339,7 +343,8 @@ def sealer(private: PrivateKey, chain_pem: str, tsa_url: str | None = None) -> S
         stamp_style=style,
         new_field_spec=SigFieldSpec(FIELD_NAME, on_page=0, box=STAMP_BOX),
     )
-    return Sealer(pdf_signer, signer, timestamper is not None)
+    fallback = sealer(private, chain_pem, None) if timestamper is not None else None
+    return Sealer(pdf_signer, signer, timestamper is not None, fallback)
 
 
 class _Writer(IncrementalPdfFileWriter):
@@ -351,12 +356,19 @@ class _Writer(IncrementalPdfFileWriter):
 
 
 def sign(data: bytes, seal: Sealer) -> bytes:
-    """The document with one PAdES signature over all of it (an incremental update)."""
+    """The document with one PAdES signature over all of it (an incremental update).
+
+    With a timestamp authority that does not answer, the document is signed without a
+    timestamp (B-B) and the failure logged: a certificate is never refused for it."""
     writer = _Writer(io.BytesIO(data))
-    out = seal.pdf_signer.sign_pdf(
-        writer, bytes_reserved=None if seal.timestamped else BYTES_RESERVED
-    )
-    return out.getvalue()
+    if not seal.timestamped:
+        return seal.pdf_signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED).getvalue()
+    try:
+        return seal.pdf_signer.sign_pdf(writer).getvalue()
+    except TimestampRequestError as error:
+        log.warning("timestamp authority failed, PDF signed without a timestamp: %s", error)
+        assert seal.untimestamped is not None
+        return sign(data, seal.untimestamped)
 
 
 # --- Validation ------------------------------------------------------------------------

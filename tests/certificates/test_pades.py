@@ -412,3 +412,18 @@ def test_old_certificate_on_this_installation_is_unconfirmed(
     assert result.exit_code == 7, result.output
     assert "firma dei dati valida" in result.output and "PAdES" in result.output
     assert "Giulia Bianchi" in result.output
+
+
+def test_a_timestamp_authority_that_does_not_answer_leaves_the_pdf_unstamped(
+    app: Flask, make_user, complete
+):
+    cert = complete(make_user())
+    with timestamp_authority() as (url, _certificate, _served):
+        pass  # served and stopped: nothing listens there any more
+    app.config["LMS_CERT_TSA_URL"] = url
+    try:
+        data = pdf_bytes(app, cert)
+    finally:
+        del app.config["LMS_CERT_TSA_URL"]
+    check = check_pdf(data, keys.public_keys(db.session), pades_trust=keys.pades_trust(db.session))
+    assert check.outcome is Outcome.VALID and not check.timestamped
