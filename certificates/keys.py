@@ -435,16 +435,22 @@ def import_directory(session: Session, secret: str, directory: Path) -> list[str
     return imported
 
 
-def install(session: Session, secret: str, instance_path: str | Path) -> list[str]:
+def install(
+    session: Session, secret: str, instance_path: str | Path, issuer: str | None = None
+) -> list[str]:
     """What ``lms init-db`` does for keys: import the old folder, create the first key
-    if there is still none, check that this secret unlocks the current one. Lines to
-    print."""
+    if there is still none (with the issuer's name: its PAdES key and certificate too,
+    also for a current key made before PAdES), check that this secret unlocks the
+    current one. Lines to print."""
     lines = []
     imported = import_directory(session, secret, keys_dir(instance_path))
     if imported:
         lines.append(f"Chiavi di firma importate da {keys_dir(instance_path)}: {len(imported)}.")
-    created = ensure(session, secret)
+    created = ensure(session, secret, issuer)
     if created:
         lines.append(f"Chiave di firma dei certificati creata: {created}.")
     signing_key(session, secret)  # a host set up with another secret fails here, not later
+    if issuer and pades_key_ready(session, secret) is None:
+        made = pades_key(session, secret, issuer)
+        lines.append(f"Certificato PAdES autoemesso creato per la chiave {made.key_id}.")
     return lines

@@ -427,3 +427,58 @@ def test_a_timestamp_authority_that_does_not_answer_leaves_the_pdf_unstamped(
         del app.config["LMS_CERT_TSA_URL"]
     check = check_pdf(data, keys.public_keys(db.session), pades_trust=keys.pades_trust(db.session))
     assert check.outcome is Outcome.VALID and not check.timestamped
+
+
+def test_hosts_racing_for_the_pades_key_agree_on_one(tmp_path: Path):
+    """A generation made before PAdES, two hosts' first PDFs at once: one certificate."""
+    import threading
+
+    from lms.migrate import upgrade
+    from tests.certificates.test_keys_store import fresh_installation
+    from tests.conftest import make_test_app
+
+    with fresh_installation(tmp_path) as (app, url):
+        with app.app_context():
+            upgrade(app)
+            keys.ensure(db.session, app.config["LMS_SECRET_KEY"])  # no issuer: no PAdES yet
+            db.session.commit()
+        other = make_test_app(tmp_path / "host-b", url)
+        got: list[str] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(6)
+
+        def first_pdf(host: Flask) -> None:
+            try:
+                with host.test_request_context():
+                    start.wait()
+                    secret = host.config["LMS_SECRET_KEY"]
+                    issuer = host.config["LMS_CERT_ISSUER"]
+                    key = db.commit_with_retries(lambda: keys.pades_key(db.session, secret, issuer))
+                    got.append(key.certificate_pem)
+            except BaseException as error:  # noqa: BLE001 (reported by the assertion)
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=first_pdf, args=(app if n % 2 else other,)) for n in range(6)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        other.extensions["lms"].engine.dispose()
+        assert not errors, errors
+        assert len(got) == 6 and len(set(got)) == 1
+        with app.app_context():
+            assert list(keys.pades_certificates(db.session).values()) == [got[0]]
+
+
+def test_install_with_the_issuer_makes_the_pades_certificate(app: Flask, tmp_path: Path):
+    keys.ensure(db.session, secret(app))
+    for record in db.session.scalars(select(SigningKeyRecord)):
+        record.pades_private_sealed = record.pades_certificate_pem = None
+    db.session.flush()
+    lines = keys.install(db.session, secret(app), tmp_path, issuer="Ente di prova")
+    assert any("Certificato PAdES" in line for line in lines), lines
+    made = keys.pades_key_ready(db.session, secret(app))
+    assert made is not None and "Ente di prova" in pades.describe("x", made.certificate_pem).subject
+    assert keys.install(db.session, secret(app), tmp_path, issuer="Ente di prova") == []
