@@ -171,7 +171,7 @@ def _der_length(length: int) -> bytes:
     return bytes([0x80 | len(body)]) + body
 
 
-def _tlv(data: bytes, at: int) -> tuple[int, int, int]:
+def _tlv(data: bytes, at: int) -> tuple[int, int]:
     """(start of the value, end of the element) of the DER element at ``at``; its tag byte
     is data[at] (single-byte tags only, as in CMS)."""
     first = data[at + 1]
