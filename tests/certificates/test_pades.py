@@ -482,3 +482,24 @@ def test_install_with_the_issuer_makes_the_pades_certificate(app: Flask, tmp_pat
     made = keys.pades_key_ready(db.session, secret(app))
     assert made is not None and "Ente di prova" in pades.describe("x", made.certificate_pem).subject
     assert keys.install(db.session, secret(app), tmp_path, issuer="Ente di prova") == []
+
+
+def test_exported_keys_check_the_document_without_a_database(
+    app: Flask, tmp_path: Path, genuine: bytes
+):
+    out = tmp_path / "export"
+    done = app.test_cli_runner().invoke(args=["lms", "certificates", "keys", "export", str(out)])
+    assert done.exit_code == 0, done.output
+    options: list[str] = []
+    for path in sorted(out.glob("*.pub")):
+        options += ["--public-key", str(path)]
+    embedded_only = cli_verify(app, tmp_path, genuine, *options)
+    assert embedded_only.exit_code == 0 and "Documento non controllato" in embedded_only.output
+    for path in sorted(out.glob("*.pades.pem")):
+        options += ["--pades-cert", str(path)]
+    assert options.count("--pades-cert") >= 1
+    result = cli_verify(app, tmp_path, genuine, *options)
+    assert result.exit_code == 0 and "Documento integro" in result.output, result.output
+    appended = genuine + b"\n% appended after signing\n"
+    altered = cli_verify(app, tmp_path, appended, *options)
+    assert altered.exit_code == 6, altered.output
