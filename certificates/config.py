@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "LMS_CERT_VERIFY_LIMIT": 30,  # look-ups per client address ...
     "LMS_CERT_VERIFY_WINDOW_SECONDS": 60,  # ... within this window
     "LMS_CERT_REMINDER_DAYS": "60,30,7",
+    "LMS_CERT_TSA_URL": "",  # RFC 3161 timestamping authority for PAdES B-T (none: B-B)
 }
 
 

@@ -6,7 +6,6 @@ code can be timed and tested on plain values.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 
 from flask import current_app
@@ -21,7 +20,7 @@ from lms import db
 
 def tsa_url() -> str | None:
     """The timestamp authority (RFC 3161) for PAdES B-T; unset: B-B, no timestamp."""
-    url = current_app.config.get("LMS_CERT_TSA_URL") or os.environ.get("LMS_CERT_TSA_URL")
+    url = current_app.config["LMS_CERT_TSA_URL"]
     return str(url) if url else None
 
 

@@ -66,7 +66,10 @@ class CertificatesPlugin(Plugin):
         from certificates import keys
 
         return keys.install(
-            session, current_app.config["LMS_SECRET_KEY"], current_app.instance_path
+            session,
+            current_app.config["LMS_SECRET_KEY"],
+            current_app.instance_path,
+            issuer=current_app.config["LMS_CERT_ISSUER"],
         )
 
     def active_until(self, user_id: ColumnElement[int]) -> ColumnElement[dt.datetime]:
