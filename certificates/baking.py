@@ -43,7 +43,7 @@ MAX_PNG_CHUNKS = 4096
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SIZE = 512
-_BACKGROUND = (0, 60, 120)  # dark blue: white text on it has a contrast above 10:1
+_BACKGROUND = (106, 27, 77)  # the certificate's accent (pdf.ACCENT): white on it is above 10:1
 _RING = (255, 255, 255)
 _TEXT = (255, 255, 255)
 

@@ -220,7 +220,7 @@ def credential(code: str) -> Any:
     # token of the language form, the signed-in person's menu).
     response.vary.add("Accept")
     response.cache_control.private = True
-    response.cache_control.no_cache = True
+    response.cache_control.no_store = True
     return response
 
 

@@ -20,7 +20,7 @@ from lms import db
 
 def tsa_url() -> str | None:
     """The timestamp authority (RFC 3161) for PAdES B-T; unset: B-B, no timestamp."""
-    url = current_app.config["LMS_CERT_TSA_URL"]
+    url = current_app.config.get("LMS_CERT_TSA_URL")  # from the environment: certificates.config
     return str(url) if url else None
 
 

@@ -112,6 +112,9 @@ def _insert(
     session.flush()
     cert.serial = serial or codes.serial_for(settings.serial_prefix, cert.issued_at.year, cert.id)
     key = keys.signing_key(session, settings.secret_key)
+    # The PDF signer of this generation made now, in the issuing transaction, if it is a
+    # generation from before PAdES: downloads (GETs) then never write.
+    keys.pades_key(session, settings.secret_key, settings.issuer)
     payload = payload_of(cert, key.key_id)
     cert.payload = payload.decode("utf-8")
     cert.signature = signing.sign(payload, key)

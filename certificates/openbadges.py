@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from certificates import accreditation, data_integrity, did, securing, status_list, vc_jwt
+from certificates import accreditation, data_integrity, did, pdf, securing, status_list, vc_jwt
 from certificates.config import external_url
 from certificates.data_integrity import OB_V3_CONTEXT, VC_V2_CONTEXT, ProofError
 from certificates.models import Certificate, CertificateKind, OpenBadge
@@ -88,14 +88,16 @@ def identity_hash(email: str, salt: str) -> str:
 
 
 def _hours(value: float) -> str:
-    return f"{value:g}"
+    """Hours as the Italian PDF prints them (7,5), the narrative being in Italian."""
+    return pdf.format_hours(value, "it")
 
 
 def _narrative(cert: Certificate) -> str:
     kind = CertificateKind(cert.kind)
     lines = [_REQUIRED[kind].format(title=cert.title, version=cert.version_label)]
     if cert.printed_hours is not None:
-        lines.append(f"Durata: {_hours(cert.printed_hours)} ore.")
+        unit = "ora" if cert.printed_hours == 1 else "ore"
+        lines.append(f"Durata: {_hours(cert.printed_hours)} {unit}.")
     accredited = accreditation.read(cert.accreditation)
     if accredited is not None and accredited.covered:
         event = f", evento {accredited.event}" if accredited.event else ""

@@ -49,7 +49,12 @@ def header_problems(response: Any, *, hsts: bool, signed_in: bool) -> list[str]:
             problems.append(f"Strict-Transport-Security: {sts}")
     elif sts:
         problems.append("HSTS sent without LMS_SECURE_COOKIES (plain HTTP)")
-    if signed_in and "no-store" not in headers.get("Cache-Control", ""):
+    cache = headers.get("Cache-Control", "")
+    # A document the same for everyone (keys, DID document, status list) may say "public"
+    # also when a signed-in person fetches it, if it sets no cookie (a "Vary: Cookie"
+    # keeps shared caches from handing one person's copy to another anyway).
+    shared = "public" in cache and "Set-Cookie" not in headers
+    if signed_in and "no-store" not in cache and not shared:
         problems.append("signed-in page cacheable (no Cache-Control: no-store)")
     return problems
 
