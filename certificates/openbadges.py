@@ -111,24 +111,42 @@ def _narrative(cert: Certificate) -> str:
     return "\n".join(line if line.endswith(".") else line + "." for line in lines)
 
 
+PROTOCOL = (
+    "Protocollo Milano per la prevenzione e il contrasto alla violenza maschile contro le "
+    "donne (novembre 2023)"
+)
+
+
 def _alignment(cert: Certificate) -> list[dict[str, Any]]:
-    """A commitment's certificate aligns to the protocol's commitment it fulfils."""
-    if cert.kind != CertificateKind.COMMITMENT:
-        return []
-    if "commitments.index" in current_app.view_functions:
-        target = external_url("commitments.index")
-    else:
-        target = did.base_url() + "/"
-    return [
+    """Every certificate aligns to the protocol whose training commitment it serves; a
+    commitment's certificate also to the organisation's commitment it fulfils."""
+    home = external_url("lms.home") if "lms.home" in current_app.view_functions else None
+    found = [
         {
             "type": ["Alignment"],
-            "targetName": cert.title,
-            "targetDescription": "Impegno formativo del protocollo della Rete antiviolenza "
-            "di Milano",
-            "targetUrl": target,
-            "targetType": "ext:ProtocolCommitment",
+            "targetName": PROTOCOL,
+            "targetDescription": "Impegno dei firmatari a formare il proprio personale e a "
+            "tenerlo periodicamente aggiornato",
+            "targetUrl": home or did.base_url() + "/",
+            "targetType": "ext:Protocol",
         }
     ]
+    if cert.kind == CertificateKind.COMMITMENT:
+        if "commitments.index" in current_app.view_functions:
+            target = external_url("commitments.index")
+        else:
+            target = did.base_url() + "/"
+        found.append(
+            {
+                "type": ["Alignment"],
+                "targetName": cert.title,
+                "targetDescription": "Impegno formativo del protocollo della Rete "
+                "antiviolenza di Milano",
+                "targetUrl": target,
+                "targetType": "ext:ProtocolCommitment",
+            }
+        )
+    return found
 
 
 def achievement(cert: Certificate) -> dict[str, Any]:
@@ -143,9 +161,7 @@ def achievement(cert: Certificate) -> dict[str, Any]:
     }
     if cert.printed_hours is not None:
         found["creditsAvailable"] = float(cert.printed_hours)
-    alignment = _alignment(cert)
-    if alignment:
-        found["alignment"] = alignment
+    found["alignment"] = _alignment(cert)
     return found
 
 

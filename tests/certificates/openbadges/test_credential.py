@@ -55,7 +55,9 @@ def test_credential_states_the_certificate_and_validates_against_the_schema(issu
         "http://lms.test/certificates/achievements/course%3Aaccoglienza/2026.1"
     )
     assert "8 ore" in achievement["criteria"]["narrative"]
-    assert "alignment" not in achievement
+    (protocol,) = achievement["alignment"]  # a course: the protocol only
+    assert protocol["targetName"].startswith("Protocollo Milano")
+    assert protocol["targetType"] == "ext:Protocol"
     assert credential["credentialStatus"] == status_list.entry(cert)
     # The holder's name is not in the badge: the subject is the hashed e-mail.
     assert "Anna Bianchi" not in json.dumps(credential)
@@ -155,7 +157,8 @@ def test_commitment_certificate_aligns_to_the_commitment(issued):
     credential = openbadges.credential_json(openbadges.badge_for(db.session, cert))
     achievement = credential["credentialSubject"]["achievement"]
     assert achievement["achievementType"] == "Achievement"
-    (alignment,) = achievement["alignment"]
+    protocol, alignment = achievement["alignment"]
+    assert protocol["targetType"] == "ext:Protocol"
     assert alignment["targetName"] == "Impegno formativo 2026"
     assert alignment["targetUrl"].startswith("http://lms.test/")
     assert alignment["targetType"] == "ext:ProtocolCommitment"
