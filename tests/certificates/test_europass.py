@@ -121,6 +121,8 @@ def test_the_holder_downloads_her_own_and_nobody_else_s(app: Flask, make_user, c
     client = app.test_client()
     assert client.get(f"/certificates/{mine.id}/europass.json").status_code == 302  # login
     login(client, holder.email)
+    listing = client.get("/certificates/").get_data(as_text=True)
+    assert f"/certificates/{mine.id}/europass.json" in listing  # her page links it
     response = client.get(f"/certificates/{mine.id}/europass.json")
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
     assert "non-sigillato" in response.headers["Content-Disposition"]
@@ -152,5 +154,8 @@ def test_a_revoked_certificate_is_not_exported(app: Flask, make_user, complete):
     client = app.test_client()
     login(client, holder.email)
     refused = client.get(f"/certificates/{cert.id}/europass.json")
+    assert f"/certificates/{cert.id}/europass.json" not in client.get("/certificates/").get_data(
+        as_text=True
+    )
     assert refused.status_code == 400
     assert "revocato" in refused.get_data(as_text=True)
