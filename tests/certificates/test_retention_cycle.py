@@ -69,9 +69,7 @@ def test_complete_wait_35_months_then_renew(app: Flask, client, make_user, compl
     renewal_day = T0 + months(35)
     assert signs_in(client, holder, renewal_day), "the holder comes back to renew"
     with clock.frozen(renewal_day):
-        renewed = complete(
-            holder, completed_at=renewal_day, renewal_months=36, key=first.key
-        )
+        renewed = complete(holder, completed_at=renewal_day, renewal_months=36, key=first.key)
     assert renewed.previous_id == first.id
     for month in (36, 48, 70):
         retention_at(app, T0 + months(month))

@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
-from certificates import keys, openbadges, vc_jwt
+from certificates import badge_verification, keys, openbadges, vc_jwt
+from certificates.badge_verification import Outcome
 from certificates.models import SigningKeyRecord
-from certificates.openbadges import Outcome
 from lms import clock, db
 from tests.certificates.openbadges.conftest import public_keys, schema_errors, second_verifier
 from tests.certificates.openbadges.second_verifier import Rejected, b64url_decode
@@ -69,11 +69,11 @@ def test_jwt_of_a_did_subject_has_sub(issued):
 def test_our_verifier_accepts_both_forms(issued):
     badge = openbadges.badge_for(db.session, issued())
     for form, value in (("jwt", badge.jwt), ("data-integrity", badge.credential)):
-        result = openbadges.verify(value, public_keys())
+        result = badge_verification.verify(value, public_keys())
         assert result.outcome is Outcome.VALID, result
         assert result.form == form
         assert result.key_id == badge.key_id
-    assert openbadges.verify(openbadges.credential_json(badge), public_keys()).ok
+    assert badge_verification.verify(openbadges.credential_json(badge), public_keys()).ok
 
 
 def test_a_changed_credential_fails_both_verifiers(issued):
@@ -82,11 +82,11 @@ def test_a_changed_credential_fails_both_verifiers(issued):
     tampered["credentialSubject"]["achievement"]["creditsAvailable"] = 80.0
     with pytest.raises(Rejected, match="does not verify"):
         second_verifier().verify_data_integrity(tampered)
-    assert openbadges.verify(tampered, public_keys()).outcome is Outcome.BAD_SIGNATURE
+    assert badge_verification.verify(tampered, public_keys()).outcome is Outcome.BAD_SIGNATURE
 
     renamed = openbadges.credential_json(badge)
     renamed["name"] = "Altro corso"
-    assert openbadges.verify(renamed, public_keys()).outcome is Outcome.BAD_SIGNATURE
+    assert badge_verification.verify(renamed, public_keys()).outcome is Outcome.BAD_SIGNATURE
 
 
 def test_a_changed_jwt_payload_fails_both_verifiers(issued):
@@ -97,7 +97,7 @@ def test_a_changed_jwt_payload_fails_both_verifiers(issued):
     forged = ".".join([head, _b64url(json.dumps(payload).encode()), sig])
     with pytest.raises(Rejected, match="signature"):
         second_verifier().verify_jwt(forged)
-    assert openbadges.verify(forged, public_keys()).outcome is Outcome.BAD_SIGNATURE
+    assert badge_verification.verify(forged, public_keys()).outcome is Outcome.BAD_SIGNATURE
 
 
 def test_claims_that_disagree_with_the_credential_are_refused(issued):
@@ -114,7 +114,7 @@ def test_claims_that_disagree_with_the_credential_are_refused(issued):
     resigned = signing_input + "." + _b64url(key.private_key.sign(signing_input.encode()))
     with pytest.raises(Rejected, match="nbf"):
         second_verifier().verify_jwt(resigned)
-    result = openbadges.verify(resigned, public_keys())
+    result = badge_verification.verify(resigned, public_keys())
     assert result.outcome is Outcome.MALFORMED and "nbf" in result.reason
 
 
@@ -125,12 +125,12 @@ def test_a_signature_by_another_key_is_unknown(issued):
     credential = openbadges.credential_json(badge)
     stranger = Ed25519PrivateKey.generate()
     forged = vc_jwt.sign(credential, stranger, "did:web:lms.test:certificates#0000000000000000")
-    assert openbadges.verify(forged, public_keys()).outcome is Outcome.UNKNOWN_KEY
+    assert badge_verification.verify(forged, public_keys()).outcome is Outcome.UNKNOWN_KEY
     with pytest.raises(Rejected, match="not in the DID document"):
         second_verifier().verify_jwt(forged)
     # Our key id in the kid, someone else's signature.
     lying = vc_jwt.sign(credential, stranger, f"did:web:lms.test:certificates#{badge.key_id}")
-    assert openbadges.verify(lying, public_keys()).outcome is Outcome.BAD_SIGNATURE
+    assert badge_verification.verify(lying, public_keys()).outcome is Outcome.BAD_SIGNATURE
 
 
 def test_key_rotation_old_badges_verify_through_the_did_document(app: Flask, issued):
@@ -143,7 +143,7 @@ def test_key_rotation_old_badges_verify_through_the_did_document(app: Flask, iss
     verifier = second_verifier()  # the DID document now lists both keys
     verifier.verify_jwt(old.jwt)
     verifier.verify_data_integrity(openbadges.credential_json(old))
-    assert openbadges.verify(old.jwt, public_keys()).ok
+    assert badge_verification.verify(old.jwt, public_keys()).ok
 
     # A badge made now for the old certificate is signed with the certificate's own key,
     # a new certificate's with the new key.
@@ -176,13 +176,15 @@ def test_dates_decide_expired_and_not_yet_valid(issued):
     until = dt.datetime.strptime(credential["validUntil"], "%Y-%m-%dT%H:%M:%SZ").replace(
         tzinfo=dt.UTC
     )
-    late = openbadges.verify(badge.jwt, public_keys(), now=until + dt.timedelta(seconds=1))
+    late = badge_verification.verify(badge.jwt, public_keys(), now=until + dt.timedelta(seconds=1))
     assert late.outcome is Outcome.EXPIRED and late.signature_ok
-    early = openbadges.verify(badge.jwt, public_keys(), now=clock.now() - dt.timedelta(days=2))
+    early = badge_verification.verify(
+        badge.jwt, public_keys(), now=clock.now() - dt.timedelta(days=2)
+    )
     assert early.outcome is Outcome.NOT_YET_VALID
 
 
 def test_changing_a_copy_never_changes_the_stored_badge(issued):
     badge = openbadges.badge_for(db.session, issued())
     copy.deepcopy(openbadges.credential_json(badge))["name"] = "x"
-    assert openbadges.verify(badge.credential, public_keys()).ok
+    assert badge_verification.verify(badge.credential, public_keys()).ok

@@ -7,8 +7,8 @@ import gzip
 
 import pytest
 
-from certificates import issuing, openbadges, status_list
-from certificates.openbadges import Outcome
+from certificates import badge_verification, issuing, openbadges, status_list
+from certificates.badge_verification import Outcome
 from certificates.status_list import StatusListError
 from lms import db
 from tests.certificates.openbadges.conftest import (
@@ -58,7 +58,9 @@ def test_revoked_certificate_is_revoked_for_both_verifiers(issued):
         credential = openbadges.credential_json(badges[cert.id])
         assert verifier.revoked(credential, listed) is expected
         assert verifier.revoked(verifier.verify_jwt(badges[cert.id].jwt), listed) is expected
-        ours = openbadges.verify(badges[cert.id].jwt, public_keys(), status_list_credential=listed)
+        ours = badge_verification.verify(
+            badges[cert.id].jwt, public_keys(), status_list_credential=listed
+        )
         assert ours.outcome is (Outcome.REVOKED if expected else Outcome.VALID)
         assert ours.signature_ok
     assert status_list.is_revoked(listed["credentialSubject"]["encodedList"], revoked.id)
@@ -83,7 +85,7 @@ def test_a_tampered_status_list_is_not_trusted(issued):
     issuing.revoke(db.session, cert, "Errore", actor=None)
     listed = published_status_list()
     listed["credentialSubject"]["encodedList"] = status_list.encode(set(), 131_072)
-    result = openbadges.verify(badge.jwt, public_keys(), status_list_credential=listed)
+    result = badge_verification.verify(badge.jwt, public_keys(), status_list_credential=listed)
     assert result.outcome is Outcome.MALFORMED
     assert "signature" in result.reason
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from certificates import openbadges
-from certificates.openbadges import MAX_INPUT_CHARS, Outcome
+from certificates import badge_verification, openbadges
+from certificates.badge_verification import MAX_INPUT_CHARS, Outcome
 from lms import db
 from tests.certificates.openbadges.conftest import public_keys
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("services")
     ],
 )
 def test_oversized_input_is_refused_unread(value):
-    assert openbadges.verify(value, {}).outcome is Outcome.TOO_LARGE
+    assert badge_verification.verify(value, {}).outcome is Outcome.TOO_LARGE
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def test_oversized_input_is_refused_unread(value):
     ],
 )
 def test_garbage_is_malformed(value):
-    result = openbadges.verify(value, public_keys())
+    result = badge_verification.verify(value, public_keys())
     assert result.outcome is Outcome.MALFORMED, result
 
 
@@ -51,7 +51,7 @@ def test_a_credential_naming_an_unknown_context_is_malformed(issued):
     badge = openbadges.badge_for(db.session, issued())
     credential = openbadges.credential_json(badge)
     credential["@context"].append("https://attacker.example/context.json")
-    result = openbadges.verify(credential, public_keys())
+    result = badge_verification.verify(credential, public_keys())
     assert result.outcome is Outcome.MALFORMED
     assert "JSON-LD" in result.reason
 
@@ -64,6 +64,6 @@ def test_a_jwt_with_extra_headers_is_refused(issued):
     header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
     header["jku"] = "https://attacker.example/keys"
     new_head = base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
-    assert openbadges.verify(f"{new_head}.{body}.{sig}", public_keys()).outcome is (
+    assert badge_verification.verify(f"{new_head}.{body}.{sig}", public_keys()).outcome is (
         Outcome.MALFORMED
     )

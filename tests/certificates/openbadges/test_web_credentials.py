@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from certificates import baking, codes, did, issuing, keys, openbadges
+from certificates import badge_verification, baking, codes, did, issuing, keys, openbadges
 from certificates.models import Certificate, OpenBadge
 from lms import db
 from lms.accounts.models import Role
@@ -39,7 +39,7 @@ def _badges(cert: Certificate) -> list[OpenBadge]:
 def _verify(app: Flask, value, **options):
     """The ob3-core verifier (it reads the installation's DID from the app)."""
     with app.app_context():
-        return openbadges.verify(value, keys.public_keys(db.session), **options)
+        return badge_verification.verify(value, keys.public_keys(db.session), **options)
 
 
 def _cacheable(response, max_age: int) -> None:
@@ -359,7 +359,7 @@ def test_revoked_certificate_shows_revoked_and_its_bit_is_set(app, client, make_
         force=True
     )
     checked = _verify(app, credential, status_list_credential=after)
-    assert checked.outcome is openbadges.Outcome.REVOKED
+    assert checked.outcome is badge_verification.Outcome.REVOKED
     # No more downloads nor "add to wallet" for the holder.
     holder = app.test_client()
     login(holder, cert.user.email)
