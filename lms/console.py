@@ -8,6 +8,7 @@ import sys
 from flask.cli import ScriptInfo
 
 from lms import create_app
+from lms.config import ConfigurationError
 
 
 def main() -> None:
@@ -20,6 +21,10 @@ def main() -> None:
 
         secret_key.main(args=[], prog_name="lms secret-key")
         return
-    app = create_app()
+    try:
+        app = create_app()
+    except ConfigurationError as error:  # what to set, said plainly: no traceback
+        print(f"lms: {error}", file=sys.stderr)
+        sys.exit(2)
     group = app.cli.commands["lms"]
     group.main(obj=ScriptInfo(create_app=lambda: app), prog_name="lms")
