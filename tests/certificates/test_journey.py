@@ -10,10 +10,10 @@ import re
 
 from flask import Flask
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from certificates import codes, issuing
-from certificates.models import Certificate, Status
+from certificates import codes, issuing, openbadges
+from certificates.models import Certificate, OpenBadge, Status
 from lms import audit, clock, db, privacy
 from lms.accounts.models import Role
 from tests.certificates.conftest import pdf_bytes
@@ -80,10 +80,16 @@ def test_personal_data_export_and_erasure(app: Flask, make_user, complete):
     cert = complete(holder)
     with app.app_context():
         assert "certificates_certificate" not in privacy.uncovered_tables()
+        cert = db.session.get(Certificate, cert.id)
+        openbadges.badge_for(db.session, cert, subject_did="did:example:maria")
+        db.session.commit()
         exported = privacy.export_user(db.session, holder.id, actor=admin)
         assert exported["certificates"]["certificates"][0]["serial"] == cert.serial
+        (badge,) = exported["certificates"]["open_badges"]
+        assert badge == {**badge, "certificate": cert.serial, "subject": "did:example:maria"}
         privacy.erase_user(db.session, holder.id, actor=admin, confirm_email=holder.email)
         db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(OpenBadge)) == 0
         erased = db.session.scalar(select(Certificate).where(Certificate.id == cert.id))
         assert erased.holder_name != "Maria Cancellabile"
         assert "Maria" not in erased.payload
