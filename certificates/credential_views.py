@@ -131,7 +131,7 @@ def revocation_list() -> Any:
     return _public(_json(body, JSON_LD), STATUS_MAX_AGE, cors=True)
 
 
-@bp.route("/achievements/<key>/<version>")
+@bp.route("/achievements/<key>/<path:version>")  # a version may hold a "/"
 @public
 def achievement(key: str, version: str) -> Any:
     """What a course version attests (the credentials' ``achievement.id``), as JSON-LD:

@@ -400,3 +400,14 @@ def test_the_achievement_id_resolves(app: Flask, client, make_user, complete):
     issuing.revoke(db.session, cert, "Completamento annullato", actor=None)
     db.session.commit()
     assert client.get(achievement["id"].removeprefix("http://lms.test")).status_code == 404
+
+
+def test_an_achievement_whose_version_holds_a_slash_resolves(
+    app: Flask, client, make_user, complete
+):
+    _cert, badge = _issued(app, make_user, complete, title="Triage", version_label="2026/27")
+    achievement = openbadges.credential_json(badge)["credentialSubject"]["achievement"]
+    assert achievement["id"].endswith("/2026%2F27")
+    response = client.get(achievement["id"].removeprefix("http://lms.test"))
+    assert response.status_code == 200
+    assert response.get_json(force=True)["version"] == "2026/27"
