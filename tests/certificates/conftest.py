@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from flask import Flask
@@ -78,3 +79,32 @@ def replace_attachments(data: bytes, payload: bytes, signature_doc: bytes) -> by
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+T = TypeVar("T")
+
+
+def race_hosts(hosts: list[Flask], work: Callable[[Flask], T], count: int) -> list[T]:
+    """``count`` threads, alternating between ``hosts`` (apps on one database), start
+    ``work`` together, each in its host's request context; their results, in finishing
+    order. Any error raised in a thread fails the test."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(count)
+
+    def run(host: Flask) -> None:
+        try:
+            with host.test_request_context():
+                start.wait()
+                results.append(work(host))
+        except BaseException as error:  # noqa: BLE001 (reported by the assertion)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(hosts[n % len(hosts)],)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert len(results) == count
+    return results

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ from certificates.verification import Outcome, check_payload
 from lms import db
 from lms.accounts.services import create_user
 from lms.migrate import upgrade
-from tests.certificates.conftest import event_for, pdf_bytes, replace_attachments
+from tests.certificates.conftest import event_for, pdf_bytes, race_hosts, replace_attachments
 from tests.certificates.test_verification import attachments, cli_verify
 from tests.conftest import make_test_app, own_database, separate_database
 
@@ -187,30 +186,14 @@ def test_hosts_racing_for_the_first_key_agree_on_one(tmp_path: Path):
         with app.app_context():
             upgrade(app)  # schema only, as ``lms db upgrade``: no key yet
         other = make_test_app(tmp_path / "host-b", url)  # a second host, same database
-        got: list[str] = []
-        errors: list[BaseException] = []
-        start = threading.Barrier(8)
 
-        def first_use(host: Flask) -> None:
-            try:
-                with host.app_context():
-                    start.wait()
-                    secret = host.config["LMS_SECRET_KEY"]
-                    key = db.commit_with_retries(lambda: keys.signing_key(db.session, secret))
-                    got.append(key.key_id)
-            except BaseException as error:  # noqa: BLE001 (reported by the assertion)
-                errors.append(error)
+        def first_use(host: Flask) -> str:
+            secret = host.config["LMS_SECRET_KEY"]
+            return db.commit_with_retries(lambda: keys.signing_key(db.session, secret)).key_id
 
-        threads = [
-            threading.Thread(target=first_use, args=(app if n % 2 else other,)) for n in range(8)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        got = race_hosts([other, app], first_use, 8)
         other.extensions["lms"].engine.dispose()
-        assert not errors, errors
-        assert len(got) == 8 and len(set(got)) == 1
+        assert len(set(got)) == 1
         with app.app_context():
             assert len(keys.public_keys(db.session)) == 1
         for host in ("host-a", "host-b"):

@@ -36,7 +36,7 @@ from certificates import keys, pades
 from certificates.models import SigningKeyRecord
 from certificates.verification import Outcome, Page, check_pdf
 from lms import clock, db
-from tests.certificates.conftest import pdf_bytes
+from tests.certificates.conftest import pdf_bytes, race_hosts
 from tests.certificates.test_verification import attachments, cli_verify, upload
 
 DATA = Path(__file__).parent / "data"
@@ -431,8 +431,6 @@ def test_a_timestamp_authority_that_does_not_answer_leaves_the_pdf_unstamped(
 
 def test_hosts_racing_for_the_pades_key_agree_on_one(tmp_path: Path):
     """A generation made before PAdES, two hosts' first PDFs at once: one certificate."""
-    import threading
-
     from lms.migrate import upgrade
     from tests.certificates.test_keys_store import fresh_installation
     from tests.conftest import make_test_app
@@ -443,31 +441,16 @@ def test_hosts_racing_for_the_pades_key_agree_on_one(tmp_path: Path):
             keys.ensure(db.session, app.config["LMS_SECRET_KEY"])  # no issuer: no PAdES yet
             db.session.commit()
         other = make_test_app(tmp_path / "host-b", url)
-        got: list[str] = []
-        errors: list[BaseException] = []
-        start = threading.Barrier(6)
 
-        def first_pdf(host: Flask) -> None:
-            try:
-                with host.test_request_context():
-                    start.wait()
-                    secret = host.config["LMS_SECRET_KEY"]
-                    issuer = host.config["LMS_CERT_ISSUER"]
-                    key = db.commit_with_retries(lambda: keys.pades_key(db.session, secret, issuer))
-                    got.append(key.certificate_pem)
-            except BaseException as error:  # noqa: BLE001 (reported by the assertion)
-                errors.append(error)
+        def first_pdf(host: Flask) -> str:
+            secret = host.config["LMS_SECRET_KEY"]
+            issuer = host.config["LMS_CERT_ISSUER"]
+            key = db.commit_with_retries(lambda: keys.pades_key(db.session, secret, issuer))
+            return str(key.certificate_pem)
 
-        threads = [
-            threading.Thread(target=first_pdf, args=(app if n % 2 else other,)) for n in range(6)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        got = race_hosts([other, app], first_pdf, 6)
         other.extensions["lms"].engine.dispose()
-        assert not errors, errors
-        assert len(got) == 6 and len(set(got)) == 1
+        assert len(set(got)) == 1
         with app.app_context():
             assert list(keys.pades_certificates(db.session).values()) == [got[0]]
 
