@@ -36,7 +36,7 @@ from certificates.blueprint import bp
 from certificates.config import expiring_days
 from certificates.fonts import certificate_font
 from certificates.models import Certificate, OpenBadge
-from certificates.views import _current_key_id, _lookup_allowed, _throttled_message
+from certificates.verify_views import current_key_id, lookup_allowed_here, throttled_message
 from lms import clock, db
 from lms.authz import authenticated, public
 from lms.downloads import attachment
@@ -113,7 +113,7 @@ def _json(body: dict[str, Any] | str, mimetype: str) -> Response:
 def did_document() -> Any:
     """did:web resolution of ``did.issuer_id()``: its keys, current and older (on a
     database ``lms init-db`` never saw, the first key is made, as for keys.json)."""
-    _current_key_id()
+    current_key_id()
     return _public(_json(did.document(db.session), DID_JSON), DOCUMENT_MAX_AGE, cors=True)
 
 
@@ -183,12 +183,12 @@ def _json_mimetype() -> str:
 def credential(code: str) -> Any:
     """The credential's id: a page for people, its JSON (or VC-JWT) for programs."""
     wanted = _wanted()
-    if not _lookup_allowed():
+    if not lookup_allowed_here():
         if wanted == "html":
             return render_template(
-                "certificates/credential.html", throttled=_throttled_message()
+                "certificates/credential.html", throttled=throttled_message()
             ), 429
-        return _json({"error": 429, "message": _throttled_message()}, "application/json"), 429
+        return _json({"error": 429, "message": throttled_message()}, "application/json"), 429
     cert = verification.find_by_code(db.session, code)
     badge = _stored(cert) if cert is not None else None
     if wanted != "html":

@@ -40,6 +40,7 @@ class CertificatesPlugin(Plugin):
     def blueprint(self) -> Blueprint:
         import certificates.credential_views  # noqa: F401  (Open Badges 3.0 routes)
         import certificates.europass_views  # noqa: F401  (Europass export)
+        import certificates.verify_views  # noqa: F401  (public verification, keys)
         from certificates import views  # noqa: F401  (its routes join the blueprint)
         from certificates.blueprint import bp
 

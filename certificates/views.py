@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from flask import (
-    Response,
     abort,
-    current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -21,30 +17,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from certificates import accreditation, codes, issuing, keys, listing, pades, verification
+from certificates import accreditation, codes, issuing, listing
 from certificates import jobs as certificate_jobs
 from certificates.blueprint import bp
 from certificates.config import courses_loaded, expiring_days, issuer_settings
 from certificates.documents import certificate_pdf
 from certificates.forms import (
-    MAX_UPLOAD_BYTES,
-    CodeForm,
     OrganisationFilterForm,
     ReissueForm,
     RevokeForm,
     SearchForm,
-    UploadForm,
 )
 from certificates.models import Certificate, Status
 from certificates.pdf import filename
 from lms import clock, db
 from lms.accounts.models import Role
-from lms.authz import authenticated, current_person, organisation_manager, public, roles_required
+from lms.authz import authenticated, current_person, organisation_manager, roles_required
 from lms.downloads import attachment
 from lms.errors import ServiceError
 from lms.forms import ActionForm
 from lms.i18n import lazy_gettext as _l
-from lms.limits import body_limit
 from lms.organisations.policy import referent_organisation_ids
 from lms.organisations.services import get_organisation, list_organisations
 
@@ -117,162 +109,6 @@ def download(cert_id: int) -> Any:
     if cert is None or (cert.user_id != current_user.id and not current_user.is_admin):
         abort(404)
     return attachment(certificate_pdf(cert), filename(cert), "application/pdf")
-
-
-# --- Public verification ------------------------------------------------------------
-
-
-def _lookup_allowed() -> bool:
-    config = current_app.config
-    allowed = verification.lookup_allowed(
-        db.session,
-        request.remote_addr or "-",
-        limit=int(config["LMS_CERT_VERIFY_LIMIT"]),
-        window=dt.timedelta(seconds=int(config["LMS_CERT_VERIFY_WINDOW_SECONDS"])),
-    )
-    db.session.commit()
-    return allowed
-
-
-def _throttled_message() -> str:
-    return _("Troppe verifiche da questo indirizzo. Riprova tra qualche minuto.")
-
-
-def _verify_page(http_status: int = 200, **context: Any) -> Any:
-    context.setdefault("code_form", CodeForm())
-    context.setdefault("upload_form", UploadForm())
-    return render_template("certificates/verify.html", **context), http_status
-
-
-@bp.route("/verify", methods=["GET", "POST"])
-@public
-def verify() -> Any:
-    form = CodeForm()
-    if form.validate_on_submit():
-        code = codes.normalise(form.code.data)
-        if code is None:
-            form.code.errors.append(_("Il codice non ha il formato atteso (28 caratteri)."))
-        else:
-            return redirect(url_for("certificates.verify_code", code=codes.grouped(code)))
-    return _verify_page(code_form=form)
-
-
-@bp.route("/verify/<code>")
-@public
-def verify_code(code: str) -> Any:
-    """The QR target: holder, course, dates and status; revoked told apart from unknown."""
-    if not _lookup_allowed():
-        return _verify_page(429, throttled=_throttled_message())
-    cert = verification.find_by_code(db.session, code)
-    status = cert.status(_now(), expiring_days()) if cert else None
-    return render_template("certificates/verify_code.html", cert=cert, status=status, code=code), (
-        200 if cert else 404
-    )
-
-
-@bp.route("/api/status/<code>")
-@public
-def status_json(code: str) -> Any:
-    """Machine-readable status, for ``lms certificates verify --online``."""
-    if not _lookup_allowed():
-        return jsonify(error=429, message=_throttled_message()), 429
-    cert = verification.find_by_code(db.session, code)
-    if cert is None:
-        return jsonify(status="unknown"), 404
-    status = cert.status(_now(), expiring_days())
-    return jsonify(
-        status=status.value,
-        serial=cert.serial,
-        revoked_at=cert.revoked_at.isoformat() if cert.revoked_at else None,
-        expires_at=cert.expires_at.isoformat() if cert.expires_at else None,
-    )
-
-
-@bp.route("/verify/upload", methods=["POST"])
-@public
-@body_limit(MAX_UPLOAD_BYTES)
-def verify_upload() -> Any:
-    form = UploadForm()
-    if not form.validate_on_submit():
-        return _verify_page(400, upload_form=form)
-    if not _lookup_allowed():
-        return _verify_page(429, throttled=_throttled_message())
-    data = form.document.data.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        form.document.errors.append(
-            _("Il file è troppo grande (massimo %(mb)d MB).", mb=MAX_UPLOAD_BYTES >> 20)
-        )
-        return _verify_page(413, upload_form=form)
-    check = verification.check_pdf(
-        data, keys.public_keys(db.session), now=_now(), pades_trust=keys.pades_trust(db.session)
-    )
-    if check.outcome is verification.Outcome.UNREADABLE:
-        return _verify_page(422, check=check)
-    cert = verification.find_signed(db.session, check.payload) if check.genuine_payload else None
-    status = cert.status(_now(), expiring_days()) if cert else None
-    return _verify_page(check=check, cert=cert, status=status)
-
-
-def _current_key_id() -> str:
-    """The signing key's id; on a database ``lms init-db`` never saw, the installation's
-    first key is created (committed, retried if another host races)."""
-    secret = current_app.config["LMS_SECRET_KEY"]
-    return str(db.commit_with_retries(lambda: keys.current_key_id(db.session, secret)))
-
-
-KEYS_MAX_AGE = 3600  # seconds: a rotation reaches caches within the hour
-
-
-def _cached(response: Response) -> Response:
-    """Public keys change only on rotation: cacheable, revalidated by ETag."""
-    response.cache_control.public = True
-    response.cache_control.max_age = KEYS_MAX_AGE
-    response.add_etag()
-    return response.make_conditional(request)
-
-
-@bp.route("/public-key.pem")
-@public
-def public_key() -> Any:
-    """The current public key (stable URL); older ones are in keys.json."""
-    key_id = _current_key_id()
-    pem = keys.public_pem(keys.public_keys(db.session)[key_id])
-    return _cached(Response(pem, mimetype="application/x-pem-file"))
-
-
-@bp.route("/keys.json")
-@public
-def keys_json() -> Any:
-    """Every Ed25519 key and every PAdES certificate the installation signed with."""
-    current = _current_key_id()
-    certificates = [
-        pades.describe(key_id, pem) for key_id, pem in keys.pades_certificates(db.session).items()
-    ]
-    body = {
-        "issuer": current_app.config["LMS_CERT_ISSUER"],
-        "algorithm": "Ed25519",
-        "current": current,
-        "keys": [
-            {"key_id": key_id, "public_key_pem": keys.public_pem(key)}
-            for key_id, key in keys.public_keys(db.session).items()
-        ],
-        "pades_certificates": [
-            {
-                "key_id": info.key_id,
-                "current": info.key_id == current,
-                "subject": info.subject,
-                "issuer": info.issuer,
-                "self_issued": info.self_issued,
-                "sha256_fingerprint": info.fingerprint,
-                "not_before": info.not_before.isoformat(),
-                "not_after": info.not_after.isoformat(),
-                "certificate_pem": info.pem,
-            }
-            for info in certificates
-        ],
-    }
-    text = json.dumps(body, ensure_ascii=False, indent=2)
-    return _cached(Response(text, mimetype="application/json"))
 
 
 # --- Referents --------------------------------------------------------------------
