@@ -14,6 +14,7 @@ pyHanko's generic CMS construction costs several times the rest of the certifica
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import enum
 import functools
@@ -21,8 +22,10 @@ import io
 import logging
 import os
 import unicodedata
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
@@ -46,6 +49,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIELD_NAME = "FirmaAttestato"
 VALIDITY = dt.timedelta(days=3653)  # ten years: old certificates keep validating
@@ -355,16 +359,31 @@ class _Writer(IncrementalPdfFileWriter):
         pass
 
 
+def outside_event_loop(call: Callable[[], T]) -> T:
+    """Run one of pyHanko's synchronous calls, which start an event loop of their own
+    (``asyncio.run``): in a thread that already runs one (an asynchronous host, a
+    browser-test driver) that would fail, so there it runs in a short-lived thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def sign(data: bytes, seal: Sealer) -> bytes:
     """The document with one PAdES signature over all of it (an incremental update).
 
     With a timestamp authority that does not answer, the document is signed without a
     timestamp (B-B) and the failure logged: a certificate is never refused for it."""
     writer = _Writer(io.BytesIO(data))
+    signer = seal.pdf_signer
     if not seal.timestamped:
-        return seal.pdf_signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED).getvalue()
+        return outside_event_loop(
+            lambda: signer.sign_pdf(writer, bytes_reserved=BYTES_RESERVED).getvalue()
+        )
     try:
-        return seal.pdf_signer.sign_pdf(writer).getvalue()
+        return outside_event_loop(lambda: signer.sign_pdf(writer).getvalue())
     except TimestampRequestError as error:
         log.warning("timestamp authority failed, PDF signed without a timestamp: %s", error)
         assert seal.untimestamped is not None
@@ -413,7 +432,9 @@ def validate(data: bytes, roots: Trust, now: dt.datetime | None = None) -> Docum
         if len(signatures) != 1:
             return DocumentCheck(Document.BROKEN, f"{len(signatures)} signatures")
         context = ValidationContext(trust_roots=list(roots.roots), allow_fetching=False, moment=now)
-        status = validate_pdf_signature(signatures[0], context, skip_diff=True)
+        status = outside_event_loop(
+            lambda: validate_pdf_signature(signatures[0], context, skip_diff=True)
+        )
     except Exception as error:  # noqa: BLE001 - hostile input: pyHanko may raise anything
         return DocumentCheck(Document.BROKEN, f"{type(error).__name__}: {error}"[:300])
     timestamped = status.timestamp_validity is not None

@@ -6,6 +6,7 @@ on the loopback for PAdES B-T; no mocks.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import http.server
 import io
@@ -34,7 +35,7 @@ from sqlalchemy import select
 
 from certificates import keys, pades
 from certificates.models import SigningKeyRecord
-from certificates.verification import Outcome, Page, check_pdf
+from certificates.verification import Outcome, Page, PdfCheck, check_pdf
 from lms import clock, db
 from tests.certificates.conftest import pdf_bytes, race_hosts
 from tests.certificates.test_verification import attachments, cli_verify, upload
@@ -94,6 +95,24 @@ def test_untouched_certificate_is_signed_for_pyhanko_and_pdfsig(
     assert 'data-outcome="valid"' in upload(app, genuine)
     result = cli_verify(app, tmp_path, genuine)
     assert result.exit_code == 0 and "firma PDF (PAdES) valida" in result.output
+
+
+def test_signing_and_checking_work_where_an_event_loop_already_runs(
+    app: Flask, make_user, complete
+):
+    """pyHanko's calls start an event loop: under an asynchronous host (or a browser-test
+    driver) one already runs in the thread; the document is still signed and checked."""
+    cert = complete(make_user(name="Anna Asincrona"))
+
+    async def inside_a_loop() -> tuple[bytes, PdfCheck]:
+        asyncio.get_running_loop()  # one runs here
+        data = pdf_bytes(app, cert)
+        trust = keys.pades_trust(db.session)
+        return data, check_pdf(data, keys.public_keys(db.session), pades_trust=trust)
+
+    data, check = asyncio.run(inside_a_loop())
+    assert check.outcome is Outcome.VALID and check.document is Page.SIGNED
+    assert pyhanko_status(data, trust_roots()).bottom_line
 
 
 def test_signature_has_a_visible_stamp_and_leaves_the_attachments_as_they_were(

@@ -262,7 +262,9 @@ def test_operator_fails_and_passes_quizzes_and_verifies_the_certificate(
     page.get_by_label("File PDF dell'attestato").set_input_files(pdf)
     follow(page, page.get_by_role("button", name="Verifica il file"))
     expect(page.locator("[data-outcome]")).to_have_attribute("data-outcome", "valid")
-    expect(page.locator("main")).to_contain_text("Valido: firma verificata")
+    expect(page.locator("main")).to_contain_text("Valido: dati firmati e documento integri")
+    # the signed details, to compare with the document
+    expect(page.locator("main")).to_contain_text("Dati firmati dalla piattaforma")
 
 
 def zipped(files: dict[str, str]) -> bytes:
