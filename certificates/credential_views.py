@@ -190,7 +190,8 @@ def credential(code: str) -> Any:
             ), 429
         return _json({"error": 429, "message": throttled_message()}, "application/json"), 429
     cert = verification.find_by_code(db.session, code)
-    badge = _stored(cert) if cert is not None else None
+    subject = request.args.get("did", "")[: MAX_DID_LENGTH + 1]  # a DID badge's own id
+    badge = _stored(cert, subject) if cert is not None else None
     if wanted != "html":
         if badge is None:
             return _json({"error": 404}, "application/json"), 404

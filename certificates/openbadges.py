@@ -33,7 +33,7 @@ from certificates.config import external_url
 from certificates.data_integrity import OB_V3_CONTEXT, VC_V2_CONTEXT
 from certificates.models import Certificate, CertificateKind, OpenBadge
 from certificates.signing import timestamp
-from lms import clock
+from lms import audit, clock
 from lms.errors import ServiceError
 
 CONTEXTS = [VC_V2_CONTEXT, OB_V3_CONTEXT]
@@ -56,9 +56,11 @@ _REQUIRED = {
 # --- Addresses ---------------------------------------------------------------------------
 
 
-def credential_url(cert: Certificate) -> str:
-    """The credential's id; the certificates blueprint serves the badge there."""
-    return external_url("certificates.mine") + "credentials/" + cert.code
+def credential_url(cert: Certificate, subject_did: str | None = None) -> str:
+    """The credential's id; the certificates blueprint serves the badge there. A badge
+    made for the holder's DID is another credential: its id names the DID."""
+    url = external_url("certificates.mine") + "credentials/" + cert.code
+    return f"{url}?did={quote(subject_did, safe='')}" if subject_did else url
 
 
 def achievement_url(key: str, version: str) -> str:
@@ -183,7 +185,7 @@ def unsigned(
     """The credential of ``cert`` before its proofs."""
     credential: dict[str, Any] = {
         "@context": list(CONTEXTS),
-        "id": credential_url(cert),
+        "id": credential_url(cert, subject_did),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": did.issuer_profile(cert.issuer),
         "validFrom": timestamp(cert.issued_at),
@@ -251,6 +253,17 @@ def badge_for(session: Session, cert: Certificate, *, subject_did: str | None = 
         if winner is None:
             raise
         return winner
+    audit.record(
+        session,
+        "certificate.open_badge",
+        actor=cert.user,
+        organisation_id=cert.organisation_id,
+        object_type="certificate",
+        object_id=cert.serial,
+        subject_id=cert.user_id,
+        details={"subject": subject_id or "e-mail (impronta salata)"},
+        at=now,
+    )
     return badge
 
 

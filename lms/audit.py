@@ -336,6 +336,7 @@ ACTION_LABELS: dict[str, Any] = {
     "quiz.attempts_reset": _l("Tentativi del quiz azzerati"),
     "certificate.revoked": _l("Attestato revocato"),
     "certificate.reissued": _l("Attestato emesso di nuovo"),
+    "certificate.open_badge": _l("Credenziale Open Badges emessa"),
     "commitment.created": _l("Impegno formativo creato"),
     "commitment.updated": _l("Impegno formativo modificato"),
     "commitments.matrix_exported": _l("Esportata la matrice degli impegni"),

@@ -16,6 +16,7 @@ from certificates import badge_verification, baking, codes, did, issuing, keys, 
 from certificates.models import Certificate, OpenBadge
 from lms import db
 from lms.accounts.models import Role
+from lms.audit import AuditEntry
 from tests.conftest import login, post_form
 
 VALID_DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -208,6 +209,11 @@ def test_did_credential_is_made_for_that_did_and_downloaded(app: Flask, make_use
     assert _make(client, cert, f"  {VALID_DID} ").status_code == 302  # spaces trimmed
     [badge] = _badges(cert)
     assert badge.subject_id == VALID_DID
+    with app.app_context():
+        (entry,) = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "certificate.open_badge")
+        )
+        assert entry.object_id == cert.serial and entry.details == {"subject": VALID_DID}
     wallet = client.get(_wallet(cert)).get_data(as_text=True)
     assert VALID_DID in wallet and "Prepara la credenziale" in wallet  # not the e-mail's yet
     url = f"/certificates/{cert.id}/credential.json?did={VALID_DID}"
@@ -216,6 +222,12 @@ def test_did_credential_is_made_for_that_did_and_downloaded(app: Flask, make_use
     assert "identifier" not in credential["credentialSubject"]  # no e-mail hash beside it
     png = client.get(f"/certificates/{cert.id}/credential.png?did={VALID_DID}")
     assert _verify(app, baking.unbake_png(png.data)).ok
+    # Its own id, which serves it (the e-mail's badge has the address without ?did=).
+    assert "?did=" in credential["id"] and credential["id"].startswith("http://lms.test/")
+    served = app.test_client().get(
+        credential["id"].removeprefix("http://lms.test"), headers={"Accept": "application/ld+json"}
+    )
+    assert served.status_code == 200 and json.loads(served.data) == credential
     # Without ?did= the e-mail's credential is meant, and it does not exist yet.
     assert client.get(f"/certificates/{cert.id}/credential.json").status_code == 404
     other = "did:example:" + "x" * 20
