@@ -36,7 +36,12 @@ from certificates.blueprint import bp
 from certificates.config import expiring_days
 from certificates.fonts import certificate_font
 from certificates.models import Certificate, OpenBadge
-from certificates.verify_views import current_key_id, lookup_allowed_here, throttled_message
+from certificates.verify_views import (
+    cached_for_everyone,
+    current_key_id,
+    lookup_allowed_here,
+    throttled_message,
+)
 from lms import clock, db
 from lms.authz import authenticated, public
 from lms.downloads import attachment
@@ -90,16 +95,6 @@ class WalletForm(FlaskForm):
 # --- Response helpers ----------------------------------------------------------------
 
 
-def _public(response: Response, max_age: int, *, cors: bool = False) -> Response:
-    """Cache for everyone ``max_age`` seconds, with an ETag; 304 when it matches."""
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    if cors:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    response.add_etag()
-    return response.make_conditional(request)
-
-
 def _json(body: dict[str, Any] | str, mimetype: str) -> Response:
     text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, indent=2)
     return Response(text, mimetype=mimetype)
@@ -114,13 +109,15 @@ def did_document() -> Any:
     """did:web resolution of ``did.issuer_id()``: its keys, current and older (on a
     database ``lms init-db`` never saw, the first key is made, as for keys.json)."""
     current_key_id()
-    return _public(_json(did.document(db.session), DID_JSON), DOCUMENT_MAX_AGE, cors=True)
+    return cached_for_everyone(
+        _json(did.document(db.session), DID_JSON), DOCUMENT_MAX_AGE, cors=True
+    )
 
 
 @bp.route("/issuer")
 @public
 def issuer_profile() -> Any:
-    return _public(_json(did.issuer_profile(), JSON_LD), DOCUMENT_MAX_AGE, cors=True)
+    return cached_for_everyone(_json(did.issuer_profile(), JSON_LD), DOCUMENT_MAX_AGE, cors=True)
 
 
 @bp.route("/credentials/status/revocation")
@@ -128,7 +125,7 @@ def issuer_profile() -> Any:
 def revocation_list() -> Any:
     """The signed BitstringStatusListCredential: one bit per credential, set on revocation."""
     body = status_list.credential(db.session)
-    return _public(_json(body, JSON_LD), STATUS_MAX_AGE, cors=True)
+    return cached_for_everyone(_json(body, JSON_LD), STATUS_MAX_AGE, cors=True)
 
 
 @bp.route("/achievements/<key>/<path:version>")  # a version may hold a "/"
@@ -149,7 +146,7 @@ def achievement(key: str, version: str) -> Any:
     if cert is None:
         abort(404)
     body = {"@context": list(openbadges.CONTEXTS), **openbadges.achievement(cert)}
-    return _public(_json(body, JSON_LD), DOCUMENT_MAX_AGE, cors=True)
+    return cached_for_everyone(_json(body, JSON_LD), DOCUMENT_MAX_AGE, cors=True)
 
 
 # --- The public credential page ------------------------------------------------------
@@ -202,7 +199,7 @@ def credential(code: str) -> Any:
             response = Response(badge.jwt, mimetype=jwt_type or "text/plain")
         response.last_modified = badge.created_at
         response.vary.add("Accept")
-        return _public(response, CREDENTIAL_MAX_AGE, cors=True)
+        return cached_for_everyone(response, CREDENTIAL_MAX_AGE, cors=True)
     if cert is None:
         return render_template("certificates/credential.html", cert=None, code=code), 404
     status = cert.status(clock.now(), expiring_days())

@@ -124,10 +124,15 @@ def current_key_id() -> str:
 KEYS_MAX_AGE = 3600  # seconds: a rotation reaches caches within the hour
 
 
-def cached_for_everyone(response: Response) -> Response:
-    """Public keys change only on rotation: cacheable, revalidated by ETag."""
+def cached_for_everyone(
+    response: Response, max_age: int = KEYS_MAX_AGE, *, cors: bool = False
+) -> Response:
+    """A document the same for every reader (keys, DID document, status list): cacheable
+    by all for ``max_age`` seconds, revalidated by ETag (304 when it matches)."""
     response.cache_control.public = True
-    response.cache_control.max_age = KEYS_MAX_AGE
+    response.cache_control.max_age = max_age
+    if cors:
+        response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)
 
